@@ -1,0 +1,14 @@
+"""The pure domain core of edgedeploy: standard library only."""
+
+from domain.errors import Conflict, DomainError, InvariantViolation, NotFound
+from domain.safety import ASIL, DecomposedAsil, validate_decomposition
+
+__all__ = [
+    "ASIL",
+    "Conflict",
+    "DecomposedAsil",
+    "DomainError",
+    "InvariantViolation",
+    "NotFound",
+    "validate_decomposition",
+]

@@ -1,0 +1,239 @@
+"""Trace completeness by ASIL: the rule table, the facts it is checked against, and the gaps.
+
+The rule table is data (``DEFAULT_COVERAGE_RULES``) so that a safety manager can tighten it
+without touching code; the trace store computes :class:`CoverageFacts` with its own queries and
+this module alone decides what counts as a gap.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from domain.errors import Conflict, InvariantViolation
+from domain.requirements import ItemId
+from domain.safety import ASIL, DecomposedAsil
+from domain.traceability import VerificationMethod
+
+
+class ReviewLevel(enum.IntEnum):
+    """How much review a requirement's trace needs (ISO 26262-2 table 1 confirmation reviews)."""
+
+    NONE = 0
+    REVIEW = 1
+    INDEPENDENT = 2
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageRule:
+    """What one ASIL demands of every requirement that carries it."""
+
+    min_passing_verifications: int
+    min_verification_methods: int
+    review: ReviewLevel
+    suspect_links_are_gaps: bool
+    requires_realization: bool
+
+    def __post_init__(self) -> None:
+        if self.min_passing_verifications < self.min_verification_methods:
+            raise InvariantViolation(
+                "a coverage rule cannot ask for more verification methods than verifications",
+                code="COVERAGE_RULE_INVALID")
+        if min(self.min_passing_verifications, self.min_verification_methods) < 0:
+            raise InvariantViolation("coverage rule counts cannot be negative",
+                                     code="COVERAGE_RULE_INVALID")
+
+
+DEFAULT_COVERAGE_RULES: Mapping[ASIL, CoverageRule] = {
+    ASIL.QM: CoverageRule(0, 0, ReviewLevel.NONE, suspect_links_are_gaps=False,
+                          requires_realization=False),
+    ASIL.A: CoverageRule(1, 1, ReviewLevel.NONE, suspect_links_are_gaps=False,
+                         requires_realization=True),
+    ASIL.B: CoverageRule(1, 1, ReviewLevel.NONE, suspect_links_are_gaps=False,
+                         requires_realization=True),
+    ASIL.C: CoverageRule(1, 1, ReviewLevel.REVIEW, suspect_links_are_gaps=True,
+                         requires_realization=True),
+    ASIL.D: CoverageRule(2, 2, ReviewLevel.INDEPENDENT, suspect_links_are_gaps=True,
+                         requires_realization=True),
+}
+
+
+def check_rule_table(rules: Mapping[ASIL, CoverageRule]) -> None:
+    """A rule table must cover every ASIL and never ask less of a higher one.
+
+    Raises:
+        InvariantViolation: naming the level that is missing or weaker than the one below.
+    """
+    missing = [level.value for level in ASIL if level not in rules]
+    if missing:
+        raise InvariantViolation(f"coverage rules missing for ASIL {', '.join(missing)}",
+                                 code="COVERAGE_RULE_INVALID")
+    ordered = sorted(ASIL)
+    for lower, higher in zip(ordered, ordered[1:], strict=False):
+        a, b = rules[lower], rules[higher]
+        if (b.min_passing_verifications < a.min_passing_verifications
+                or b.min_verification_methods < a.min_verification_methods
+                or b.review < a.review
+                or (a.suspect_links_are_gaps and not b.suspect_links_are_gaps)
+                or (a.requires_realization and not b.requires_realization)):
+            raise InvariantViolation(
+                f"coverage rule for ASIL {higher} asks less than the one for ASIL {lower}",
+                code="COVERAGE_RULE_INVALID")
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageFacts:
+    """What the trace store knows about one requirement's outgoing trace.
+
+    Semantics every trace store must reproduce exactly:
+    ``children`` counts outgoing derives/refines links; ``realizations`` outgoing satisfied_by
+    and implemented_by links; ``passing_verifications`` outgoing verified_by links whose latest
+    test-result or analysis evidence passed, and ``methods`` the distinct methods of those latest
+    records; ``failing_tests`` the targets of verified_by links whose latest such record failed;
+    ``reviews`` / ``independent_reviews`` outgoing links carrying a passed review (independent
+    ones for the second count); ``suspect_links`` outgoing links marked suspect;
+    ``parent_asils`` the ASILs of requirements that derive or refine this one.
+    """
+
+    requirement: ItemId
+    asil: ASIL
+    decomposition: DecomposedAsil | None = None
+    children: int = 0
+    realizations: int = 0
+    passing_verifications: int = 0
+    methods: tuple[VerificationMethod, ...] = ()
+    failing_tests: tuple[ItemId, ...] = ()
+    reviews: int = 0
+    independent_reviews: int = 0
+    suspect_links: int = 0
+    parent_asils: tuple[ASIL, ...] = ()
+
+
+class GapCode(enum.StrEnum):
+    """Every way a trace can fall short; stable codes for reports and tools."""
+
+    NOT_REALIZED = "NOT_REALIZED"
+    NOT_VERIFIED = "NOT_VERIFIED"
+    TOO_FEW_METHODS = "TOO_FEW_VERIFICATION_METHODS"
+    VERIFICATION_FAILED = "VERIFICATION_FAILED"
+    NO_REVIEW = "NO_REVIEW"
+    NO_INDEPENDENT_REVIEW = "NO_INDEPENDENT_REVIEW"
+    SUSPECT_LINK = "SUSPECT_LINK"
+    ASIL_NOT_INHERITED = "ASIL_NOT_INHERITED"
+    MODEL_NOT_TRACED = "MODEL_NOT_TRACED"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Gap:
+    """One shortfall of one item's trace, in words an auditor reads."""
+
+    item: ItemId
+    code: GapCode
+    asil: ASIL
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageAssessment:
+    """Gaps and the share of rule checks met over a set of requirements."""
+
+    gaps: tuple[Gap, ...]
+    checks: int
+    checks_met: int
+    requirements: int
+
+    @property
+    def score(self) -> float:
+        """Compliance score in [0, 1]: rule checks met over rule checks applied."""
+        return 1.0 if self.checks == 0 else self.checks_met / self.checks
+
+    @property
+    def complete(self) -> bool:
+        """True when no gap remains."""
+        return not self.gaps
+
+
+class SafetyTraceGapError(Conflict):
+    """The trace of a safety requirement is incomplete, so the release is blocked."""
+
+    code = "SAFETY_TRACE_GAP"
+
+    def __init__(self, subject: str, gaps: Iterable[Gap]) -> None:
+        self.subject = subject
+        self.gaps = tuple(sorted(gaps))
+        lines = "\n".join(f"  - {g.item} (ASIL {g.asil}) {g.code}: {g.message}"
+                          for g in self.gaps)
+        super().__init__(f"{len(self.gaps)} trace gap(s) block {subject}:\n{lines}")
+
+
+@dataclass(slots=True)
+class _Tally:
+    checks: int = 0
+    met: int = 0
+    gaps: list[Gap] = field(default_factory=list)
+
+    def check(self, ok: bool, gap: Gap) -> None:
+        self.checks += 1
+        if ok:
+            self.met += 1
+        else:
+            self.gaps.append(gap)
+
+
+def assess_coverage(facts: Iterable[CoverageFacts],
+                    rules: Mapping[ASIL, CoverageRule] = DEFAULT_COVERAGE_RULES,
+                    ) -> CoverageAssessment:
+    """Apply the rule table to each requirement's facts and list every gap."""
+    tally = _Tally()
+    count = 0
+    for fact in facts:
+        count += 1
+        _assess_one(fact, rules[fact.asil], tally)
+    return CoverageAssessment(gaps=tuple(sorted(tally.gaps)), checks=tally.checks,
+                              checks_met=tally.met, requirements=count)
+
+
+def _assess_one(fact: CoverageFacts, rule: CoverageRule, tally: _Tally) -> None:
+    rid, asil = fact.requirement, fact.asil
+
+    def gap(code: GapCode, message: str) -> Gap:
+        return Gap(rid, code, asil, message)
+
+    if rule.requires_realization:
+        tally.check(fact.children + fact.realizations > 0, gap(
+            GapCode.NOT_REALIZED,
+            "neither derived into lower-level requirements nor satisfied by a dataset or model"))
+    if rule.min_passing_verifications:
+        tally.check(fact.passing_verifications >= rule.min_passing_verifications, gap(
+            GapCode.NOT_VERIFIED,
+            f"{fact.passing_verifications} passing verification(s), ASIL {asil} requires "
+            f"{rule.min_passing_verifications}"))
+    if rule.min_verification_methods > 1:
+        used = ", ".join(m.value for m in fact.methods) or "none"
+        tally.check(len(fact.methods) >= rule.min_verification_methods, gap(
+            GapCode.TOO_FEW_METHODS,
+            f"verified by {len(fact.methods)} method(s) ({used}), ASIL {asil} requires "
+            f"{rule.min_verification_methods} different methods"))
+    if asil.is_safety_relevant:
+        tally.check(not fact.failing_tests, gap(
+            GapCode.VERIFICATION_FAILED,
+            f"latest result failed for {', '.join(fact.failing_tests)}"))
+    if rule.review >= ReviewLevel.REVIEW:
+        tally.check(fact.reviews > 0, gap(
+            GapCode.NO_REVIEW, f"ASIL {asil} requires a recorded review of its trace"))
+    if rule.review >= ReviewLevel.INDEPENDENT:
+        tally.check(fact.independent_reviews > 0, gap(
+            GapCode.NO_INDEPENDENT_REVIEW,
+            f"ASIL {asil} requires a review by an independent reviewer"))
+    if rule.suspect_links_are_gaps:
+        tally.check(fact.suspect_links == 0, gap(
+            GapCode.SUSPECT_LINK,
+            f"{fact.suspect_links} link(s) suspect since an upstream change; re-review them"))
+    if fact.parent_asils:
+        highest = max(fact.parent_asils)
+        decomposed = fact.decomposition is not None and fact.decomposition.origin >= highest
+        tally.check(asil >= highest or decomposed, gap(
+            GapCode.ASIL_NOT_INHERITED,
+            f"derived from an ASIL {highest} requirement but carries ASIL {asil} without a "
+            "recorded decomposition"))
