@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from domain.errors import Conflict, InvariantViolation
 from domain.requirements import ItemId
@@ -70,7 +71,7 @@ def check_rule_table(rules: Mapping[ASIL, CoverageRule]) -> None:
         raise InvariantViolation(f"coverage rules missing for ASIL {', '.join(missing)}",
                                  code="COVERAGE_RULE_INVALID")
     ordered = sorted(ASIL)
-    for lower, higher in zip(ordered, ordered[1:], strict=False):
+    for lower, higher in pairwise(ordered):
         a, b = rules[lower], rules[higher]
         if (b.min_passing_verifications < a.min_passing_verifications
                 or b.min_verification_methods < a.min_verification_methods

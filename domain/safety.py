@@ -92,8 +92,8 @@ class DecomposedAsil:
         Raises:
             InvalidAsil: the text is not of that form.
         """
-        match = re.fullmatch(r"\s*(?:ASIL[\s_\-]*)?(QM|[A-D])\s*\(\s*(?:ASIL[\s_\-]*)?([A-D])\s*\)\s*",
-                             text, flags=re.IGNORECASE)
+        pattern = r"\s*(?:ASIL[\s_\-]*)?(QM|[A-D])\s*\(\s*(?:ASIL[\s_\-]*)?([A-D])\s*\)\s*"
+        match = re.fullmatch(pattern, text, flags=re.IGNORECASE)
         if match is None:
             raise InvalidAsil(f"'{text}' is not a decomposed ASIL such as C(D)")
         return cls(ASIL(match.group(1).upper()), ASIL(match.group(2).upper()))

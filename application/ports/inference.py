@@ -71,8 +71,11 @@ class InferenceBackend(Protocol):
 
     def load(self, model_path: str, *, device: str = "cpu",
              options: Mapping[str, Any] | None = None) -> InferenceSession:
-        """Load a model file; raises ``CapabilityNotSupported`` for an unsupported format or
-        device and ``BackendUnavailable`` when the runtime cannot be used."""
+        """Load a model file.
+
+        Raises ``CapabilityNotSupported`` for an unsupported format or device and
+        ``BackendUnavailable`` when the runtime cannot be used.
+        """
         ...
 
     def unsupported_operators(self, model_path: str, *, device: str = "cpu") -> list[str]:

@@ -1,0 +1,117 @@
+"""The traceability gate: a model version may be deployed only when its trace is complete."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+
+from application.ports.persistence import UnitOfWork
+from application.ports.system import Clock
+from application.ports.trace_store import TraceStore
+from domain.audit import next_entry
+from domain.coverage import (
+    DEFAULT_COVERAGE_RULES,
+    CoverageRule,
+    Gap,
+    GapCode,
+    SafetyTraceGapError,
+    assess_coverage,
+)
+from domain.models import ModelRef, ModelVersionNotFound
+from domain.requirements import ItemId, Requirement
+from domain.safety import ASIL
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class GateReport:
+    """The gate's answer for one model version, with everything it looked at."""
+
+    model: str
+    passed: bool
+    score: float
+    gaps: tuple[Gap, ...]
+    scope: tuple[ItemId, ...]
+    checks: int
+    checks_met: int
+    checked_at: datetime
+    audit_sequence: int | None = None
+
+    def raise_for_gaps(self) -> None:
+        """Raise when the gate is closed.
+
+        Raises:
+            SafetyTraceGapError: naming every gap.
+        """
+        if not self.passed:
+            raise SafetyTraceGapError(self.model, self.gaps)
+
+
+class EvaluateGate:
+    """Decide whether a model version's trace lets it through, and log the decision.
+
+    Scope: every requirement upstream of the model version, plus everything those requirements
+    were derived into (so an unrealised sibling of an implemented ML requirement still counts).
+    The registry digest must match the digest the trace graph holds for the model.
+    """
+
+    def __init__(self, store: TraceStore, uow: Callable[[], UnitOfWork], clock: Clock,
+                 rules: Mapping[ASIL, CoverageRule] = DEFAULT_COVERAGE_RULES) -> None:
+        self._store, self._uow, self._clock, self._rules = store, uow, clock, rules
+
+    def __call__(self, model: ModelRef, actor: str = "edgedeploy", *,
+                 record: bool = True) -> GateReport:
+        """Evaluate the gate; with ``record`` the decision is appended to the audit log.
+
+        Raises:
+            ModelVersionNotFound: the version is not registered.
+        """
+        with self._uow() as uow:
+            registered = uow.models.get(model)
+        if registered is None:
+            raise ModelVersionNotFound(f"model version {model} is not registered")
+        item = self._store.get_item(model.item_id)
+        gaps: list[Gap] = []
+        scope: set[ItemId] = set()
+        if item is None or getattr(item, "digest", None) != registered.digest:
+            gaps.append(Gap(model.item_id, GapCode.MODEL_NOT_TRACED, ASIL.QM,
+                            "the trace graph holds no model with the registered digest "
+                            f"{registered.digest}"))
+        else:
+            upstream = [i for i in self._store.backward(model.item_id).items
+                        if isinstance(self._store.get_item(i), Requirement)]
+            scope.update(upstream)
+            for requirement in upstream:
+                scope.update(self._store.impact(requirement).requirements)
+            if not upstream:
+                gaps.append(Gap(model.item_id, GapCode.MODEL_NOT_TRACED, ASIL.QM,
+                                "no requirement is implemented or satisfied by this model "
+                                "version"))
+        assessment = assess_coverage(self._store.coverage_facts(sorted(scope)), self._rules)
+        all_gaps = tuple(sorted((*gaps, *assessment.gaps)))
+        checks = assessment.checks + 1
+        met = assessment.checks_met + (0 if gaps else 1)
+        report = GateReport(str(model), not all_gaps, met / checks, all_gaps,
+                            tuple(sorted(scope)), checks, met, self._clock.now())
+        if record:
+            report = self._record(report, actor)
+        log.info("trace.gate", model=str(model), passed=report.passed, gaps=len(all_gaps),
+                 score=round(report.score, 4))
+        return report
+
+    def _record(self, report: GateReport, actor: str) -> GateReport:
+        with self._uow() as uow:
+            entry = next_entry(uow.audit.last(), report.checked_at, report.model,
+                               "trace-gate", "passed" if report.passed else "blocked", actor,
+                               {"score": round(report.score, 6), "scope": len(report.scope),
+                                "gaps": [f"{g.item}:{g.code.value}" for g in report.gaps]})
+            uow.audit.append(entry)
+            uow.commit()
+        return GateReport(report.model, report.passed, report.score, report.gaps,
+                          report.scope, report.checks, report.checks_met, report.checked_at,
+                          entry.sequence)
+

@@ -1,0 +1,44 @@
+"""Builders for trace graphs used across unit, acceptance and demo-like tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from domain.requirements import Artifact, ArtifactKind, ItemId, Requirement, RequirementLevel
+from domain.safety import ASIL
+from domain.traceability import (
+    Evidence,
+    EvidenceKind,
+    Relation,
+    TraceLink,
+    Verdict,
+    VerificationMethod,
+)
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def req(rid: str, asil: ASIL = ASIL.C, level: RequirementLevel = RequirementLevel.SYSTEM,
+        text: str = "", **kw: object) -> Requirement:
+    return Requirement(ItemId(rid), title=f"Requirement {rid}", asil=asil, level=level,
+                       text=text or f"The system shall satisfy {rid}.", **kw)  # type: ignore[arg-type]
+
+
+def art(aid: str, kind: ArtifactKind, digest: str | None = None) -> Artifact:
+    return Artifact(ItemId(aid), kind, title=aid, digest=digest)
+
+
+def result(verdict: Verdict = Verdict.PASSED, method: VerificationMethod = VerificationMethod.TEST,
+           at: int = 0, agent: str = "ci") -> Evidence:
+    return Evidence(EvidenceKind.TEST_RESULT, verdict, agent, T0 + timedelta(minutes=at),
+                    method=method)
+
+
+def review(agent: str = "a.reviewer", independent: bool = False, at: int = 0) -> Evidence:
+    return Evidence(EvidenceKind.REVIEW, Verdict.PASSED, agent, T0 + timedelta(minutes=at),
+                    independent=independent)
+
+
+def link(source: str, relation: Relation, target: str, *evidence: Evidence,
+         suspect: bool = False) -> TraceLink:
+    return TraceLink(ItemId(source), relation, ItemId(target), tuple(evidence), suspect)

@@ -1,0 +1,91 @@
+"""An in-memory trace store built on the domain's reference trace analysis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from application.ports.trace_store import TraceChange
+from domain.coverage import CoverageFacts
+from domain.requirements import ItemId, ItemKind, TraceItem, item_kind
+from domain.trace_graph import ImpactReport, TraceGraph, TraceView
+from domain.traceability import LinkKey, TraceLink, check_link_kinds
+
+
+class InMemoryTraceStore:
+    """Stateful fake of ``TraceStore``; ``apply`` is all or nothing like the real ones."""
+
+    def __init__(self) -> None:
+        self._items: dict[ItemId, TraceItem] = {}
+        self._links: dict[LinkKey, TraceLink] = {}
+        self.fail_next_apply: Exception | None = None
+
+    def _graph(self) -> TraceGraph:
+        return TraceGraph(self._items.values(), self._links.values())
+
+    def apply(self, change: TraceChange) -> int:
+        if self.fail_next_apply is not None:
+            error, self.fail_next_apply = self.fail_next_apply, None
+            raise error
+        items = dict(self._items)
+        links = dict(self._links)
+        for item in change.items:
+            items[item.id] = item
+        for link in change.links:
+            for end in (link.source, link.target):
+                if end not in items:
+                    raise KeyError(end)
+            check_link_kinds(link, item_kind(items[link.source]), item_kind(items[link.target]))
+            links[link.key] = link
+        for key in change.remove_links:
+            links.pop(key, None)
+        graph = TraceGraph(items.values(), links.values())
+        marked = 0
+        for root in change.suspect_from:
+            for key in graph.forward(root).links:
+                if not links[key].suspect:
+                    links[key] = _suspect(links[key])
+                    marked += 1
+        self._items, self._links = items, links
+        return marked
+
+    def get_item(self, item_id: ItemId) -> TraceItem | None:
+        return self._items.get(item_id)
+
+    def items(self, kind: ItemKind | None = None) -> list[TraceItem]:
+        return [self._items[i] for i in sorted(self._items)
+                if kind is None or item_kind(self._items[i]) is kind]
+
+    def get_link(self, key: LinkKey) -> TraceLink | None:
+        return self._links.get(key)
+
+    def links(self) -> list[TraceLink]:
+        return [self._links[k] for k in sorted(self._links)]
+
+    def forward(self, root: ItemId) -> TraceView:
+        return self._graph().forward(root)
+
+    def backward(self, root: ItemId) -> TraceView:
+        return self._graph().backward(root)
+
+    def impact(self, root: ItemId) -> ImpactReport:
+        return self._graph().impact(root)
+
+    def coverage_facts(self, scope: Iterable[ItemId] | None = None) -> list[CoverageFacts]:
+        return self._graph().coverage_facts(scope)
+
+    def counts(self) -> dict[str, int]:
+        counts = {kind.value: 0 for kind in ItemKind}
+        for item in self._items.values():
+            counts[item_kind(item).value] += 1
+        counts["links"] = len(self._links)
+        return counts
+
+    def export_rdf(self, fmt: str) -> bytes:
+        raise NotImplementedError("the in-memory fake does not speak RDF")
+
+    def close(self) -> None:
+        pass
+
+
+def _suspect(link: TraceLink) -> TraceLink:
+    return TraceLink(link.source, link.relation, link.target, link.evidence, suspect=True)
