@@ -63,6 +63,7 @@ class UtcDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """UTC on the way in; naive values are refused rather than guessed."""
         if value is None:
             return None
         if value.tzinfo is None or value.utcoffset() is None:
@@ -72,6 +73,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Aware UTC on the way out, whatever the driver returned."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -91,6 +93,7 @@ class JsonDocument(TypeDecorator[Any]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        """Plain JSON types only, converted exactly as the audit hash converts them."""
         if value is None:
             return None
         return json.loads(json.dumps(value, default=str, allow_nan=False))

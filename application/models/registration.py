@@ -10,6 +10,7 @@ import structlog
 from application.ports.persistence import UnitOfWork
 from application.ports.system import Clock, EvidenceStore
 from application.ports.trace_store import TraceChange, TraceStore
+from domain.errors import Conflict
 from domain.models import ModelRef, ModelVersion
 from domain.requirements import Artifact, ArtifactKind
 
@@ -47,8 +48,17 @@ class RegisterModel:
         self._store.apply(TraceChange(items=[Artifact(ref.item_id, ArtifactKind.MODEL,
                                                       title=source_name or str(ref),
                                                       digest=digest)]))
-        with self._uow() as uow:
-            uow.models.add(candidate)
-            uow.commit()
+        try:
+            with self._uow() as uow:
+                uow.models.add(candidate)
+                uow.commit()
+        except Conflict:
+            # Another registration of this version won the race: same bytes is fine.
+            with self._uow() as uow:
+                winner = uow.models.get(ref)
+            if winner is None:
+                raise
+            winner.check_same_bytes(digest)
+            return winner
         log.info("model.registered", model=str(ref), digest=digest, size=len(data))
         return candidate

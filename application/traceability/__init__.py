@@ -1,5 +1,7 @@
 """Traceability use cases: import, link, trace, impact, gate, matrix, readiness."""
 
+from application.traceability.artifacts import RecordArtifact
+from application.traceability.exporting import ExportRequirements
 from application.traceability.gate import EvaluateGate, GateReport
 from application.traceability.importing import ImportRequirements, ImportResult
 from application.traceability.linking import LinkItems
@@ -11,11 +13,13 @@ __all__ = [
     "AssessReadiness",
     "BuildTraceMatrix",
     "EvaluateGate",
+    "ExportRequirements",
     "GateReport",
     "ImportRequirements",
     "ImportResult",
     "LinkItems",
     "Readiness",
     "ReadinessCheck",
+    "RecordArtifact",
     "TraceQueries",
 ]

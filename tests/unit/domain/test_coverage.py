@@ -35,7 +35,7 @@ def test_asil_b_needs_realisation_and_one_passing_verification():
 
 
 def test_asil_c_also_needs_a_review():
-    done = dict(realizations=1, passing_verifications=1, methods=(M.TEST,))
+    done = {"realizations": 1, "passing_verifications": 1, "methods": (M.TEST,)}
     assert codes(facts(ASIL.C, **done)) == {GapCode.NO_REVIEW}
     assert codes(facts(ASIL.C, reviews=1, **done)) == set()
 
@@ -49,8 +49,8 @@ def test_asil_d_needs_an_independent_review_and_two_methods():
 
 
 def test_suspect_links_are_gaps_for_c_and_d_only():
-    done = dict(realizations=1, passing_verifications=1, methods=(M.TEST,), reviews=1,
-                suspect_links=2)
+    done = {"realizations": 1, "passing_verifications": 1, "methods": (M.TEST,), "reviews": 1,
+            "suspect_links": 2}
     assert codes(facts(ASIL.B, **done)) == set()
     assert codes(facts(ASIL.C, **done)) == {GapCode.SUSPECT_LINK}
 
@@ -63,7 +63,7 @@ def test_a_failing_latest_result_is_a_gap_naming_the_test():
 
 
 def test_a_derived_requirement_inherits_its_parents_asil_unless_decomposed():
-    done = dict(realizations=1, passing_verifications=1, methods=(M.TEST,))
+    done = {"realizations": 1, "passing_verifications": 1, "methods": (M.TEST,)}
     assert codes(facts(ASIL.B, parent_asils=(ASIL.D,), **done)) == {GapCode.ASIL_NOT_INHERITED}
     assert codes(facts(ASIL.B, parent_asils=(ASIL.D,),
                        decomposition=DecomposedAsil(ASIL.B, ASIL.D), **done)) == set()

@@ -1,0 +1,37 @@
+# The two things a new user does: `make demo` and `make test`. Both set up .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint typecheck contracts unit clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt tests/plugins/example_backend/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	# Type stubs only: the real TensorRT cannot be installed from the public registries.
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps tensorrt-stubs
+	# A third-party backend distribution, installed so the tests prove plugin discovery.
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e tests/plugins/example_backend
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/edgedeploy demo
+
+lint: setup
+	$(BIN)/ruff check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+contracts: setup
+	$(BIN)/lint-imports
+
+test: lint typecheck contracts
+	mkdir -p reports
+	$(BIN)/pytest --cucumberjson=reports/acceptance.json
+
+clean:
+	rm -rf $(VENV) reports .edgedeploy edgedeploy-demo

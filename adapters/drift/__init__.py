@@ -1,0 +1,43 @@
+"""Drift detectors with NumPy/SciPy: PSI, MMD, per-feature tests, CUSUM and ADWIN.
+
+Entry points (group ``edgedeploy.drift_detectors``) point at the factories exported here.
+"""
+
+from adapters.drift.arrays import NumpyWindowInspector, as_matrix
+from adapters.drift.ensemble import (
+    DriftEnsemble,
+    adwin_factory,
+    builtin_detectors,
+    cusum_factory,
+    discover_detectors,
+    mmd_factory,
+    psi_factory,
+    serves,
+    univariate_factory,
+)
+from adapters.drift.mmd import MmdDetector
+from adapters.drift.psi import PsiDetector, psi_band
+from adapters.drift.stream import AdwinDetector, CusumDetector
+from adapters.drift.univariate import KsCvmDetector, anderson_darling_sf, rank_statistics
+
+__all__ = [
+    "AdwinDetector",
+    "CusumDetector",
+    "DriftEnsemble",
+    "KsCvmDetector",
+    "MmdDetector",
+    "NumpyWindowInspector",
+    "PsiDetector",
+    "adwin_factory",
+    "anderson_darling_sf",
+    "as_matrix",
+    "builtin_detectors",
+    "cusum_factory",
+    "discover_detectors",
+    "mmd_factory",
+    "psi_band",
+    "psi_factory",
+    "rank_statistics",
+    "serves",
+    "univariate_factory",
+]

@@ -1,0 +1,66 @@
+"""Window conversion and summary statistics with NumPy."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from application.errors import InvalidInput
+from application.ports.drift import WindowData
+from domain.drift import WindowProfile
+
+Matrix = npt.NDArray[np.float64]
+
+
+def as_matrix(window: WindowData) -> Matrix:
+    """The window as a 2-D float64 array (a 1-D input is one feature).
+
+    Raises:
+        InvalidInput: the window is not numeric or not (at most) two-dimensional.
+    """
+    try:
+        array = np.asarray(window, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"window is not a numeric table: {exc}",
+                           code="DRIFT_WINDOW_UNREADABLE") from None
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2:
+        raise InvalidInput(f"window must be samples x features, got {array.ndim} dimensions",
+                           code="DRIFT_WINDOW_UNREADABLE")
+    return array
+
+
+class NumpyWindowInspector:
+    """Counts NaN/Inf and computes per-feature means and deviations with NumPy."""
+
+    def profile(self, window: WindowData, feature_names: Sequence[str]) -> WindowProfile:
+        """Summarise ``window``; feature names are used when their count matches the columns."""
+        array = as_matrix(window)
+        n, d = array.shape
+        names = list(feature_names) if len(feature_names) == d else [f"f{i}" for i in range(d)]
+        nan = np.isnan(array)
+        inf = np.isinf(array)
+        finite = ~(nan | inf)
+        counts = finite.sum(axis=0)
+        safe = np.where(finite, array, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = np.where(counts > 0, safe.sum(axis=0) / np.maximum(counts, 1), 0.0)
+            centred = np.where(finite, array - means, 0.0)
+            stds = np.sqrt((centred**2).sum(axis=0) / np.maximum(counts - 1, 1))
+        return WindowProfile(
+            n_samples=int(n), n_features=int(d), nan_count=int(nan.sum()),
+            inf_count=int(inf.sum()),
+            nan_features=tuple(names[i] for i in np.flatnonzero(nan.any(axis=0))),
+            inf_features=tuple(names[i] for i in np.flatnonzero(inf.any(axis=0))),
+            means=tuple(float(v) for v in means), stds=tuple(float(v) for v in stds))
+
+    def digest(self, window: WindowData) -> str:
+        """SHA-256 over the shape and the float64 bytes of the window."""
+        array = np.ascontiguousarray(as_matrix(window))
+        sha = hashlib.sha256(repr(array.shape).encode())
+        sha.update(array.tobytes())
+        return "sha256:" + sha.hexdigest()

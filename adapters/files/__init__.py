@@ -1,0 +1,5 @@
+"""Files on local disk: the content-addressed evidence store."""
+
+from adapters.files.evidence_store import EvidenceCorrupted, EvidenceNotFound, FileEvidenceStore
+
+__all__ = ["EvidenceCorrupted", "EvidenceNotFound", "FileEvidenceStore"]

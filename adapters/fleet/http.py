@@ -1,0 +1,113 @@
+"""A fleet of edge agents reached over HTTP, from a list of agent URLs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+import httpx
+import structlog
+
+from application.ports.rollout import ApplyResult
+from domain.health import HealthWindow
+from domain.models import ModelRef
+from domain.rollout import DesiredState, DeviceInfo
+
+log = structlog.get_logger(__name__)
+
+
+class HttpFleet:
+    """:class:`application.ports.rollout.RolloutTarget` over the edge agents' HTTP API.
+
+    Unreachable agents never raise: they are reported and commanded again on a later tick.
+
+    Args:
+        agents: device id -> base URL (``http://127.0.0.1:8101``).
+        labels: device id -> labels used for matched baseline cohorts.
+        timeout_s: per request.
+        swap_wait_s: how long ``apply`` waits for each agent's verified swap; 0 returns as
+            soon as the agent accepted the epoch.
+    """
+
+    def __init__(self, agents: Mapping[str, str],
+                 labels: Mapping[str, Mapping[str, str]] | None = None, *,
+                 timeout_s: float = 10.0, swap_wait_s: float = 30.0,
+                 max_workers: int = 16) -> None:
+        self._agents = dict(agents)
+        self._labels = {k: dict(v) for k, v in (labels or {}).items()}
+        self._swap_wait_s = swap_wait_s
+        self._client = httpx.Client(timeout=timeout_s + swap_wait_s)
+        self._pool = ThreadPoolExecutor(max_workers=max_workers,
+                                        thread_name_prefix="fleet-http")
+
+    def close(self) -> None:
+        """Release connections and threads."""
+        self._pool.shutdown(wait=True)
+        self._client.close()
+
+    def url(self, device_id: str) -> str:
+        """Base URL of one agent."""
+        return self._agents[device_id]
+
+    def devices(self) -> list[DeviceInfo]:
+        """The configured agents with their labels."""
+        return [DeviceInfo(d, self._labels.get(d, {})) for d in sorted(self._agents)]
+
+    def _call(self, method: str, device_id: str, path: str, **kwargs: Any) -> Any | None:
+        try:
+            response = self._client.request(method, self._agents[device_id] + path, **kwargs)
+        except httpx.HTTPError as exc:
+            log.warning("fleet.unreachable", device=device_id, path=path, reason=str(exc))
+            return None
+        if response.status_code >= 400:
+            log.warning("fleet.refused", device=device_id, path=path,
+                        status=response.status_code, body=response.text[:300])
+            return None
+        return response.json()
+
+    def apply(self, states: Sequence[DesiredState]) -> ApplyResult:
+        """PUT each desired state; an agent at an equal or newer epoch answers ``stale``."""
+        def send(state: DesiredState) -> tuple[str, bool]:
+            body = {"model": str(state.model), "digest": state.digest, "epoch": state.epoch,
+                    "wait": self._swap_wait_s > 0, "timeout_s": self._swap_wait_s}
+            answer = self._call("PUT", state.device_id, "/v1/desired", json=body)
+            return state.device_id, answer is not None
+        results = list(self._pool.map(send, [s for s in states if s.device_id in self._agents]))
+        return ApplyResult(tuple(d for d, ok in results if ok),
+                           tuple(d for d, ok in results if not ok))
+
+    def health(self, device_ids: Sequence[str], model: ModelRef,
+               since: datetime) -> HealthWindow:
+        """Sum of each reachable agent's window for ``model`` since ``since``."""
+        def read(device_id: str) -> HealthWindow | None:
+            data = self._call("GET", device_id, "/v1/health",
+                              params={"model": str(model), "since": since.timestamp()})
+            return None if data is None else HealthWindow.from_dict(data)
+        total = HealthWindow()
+        for window in self._pool.map(read, [d for d in device_ids if d in self._agents]):
+            if window is not None and window.inferences:
+                total = total + HealthWindow(window.inferences, window.errors, window.timeouts,
+                                             window.fallbacks, window.low_confidence,
+                                             window.latency_histogram, 1)
+        return total
+
+    def running(self, device_ids: Sequence[str]) -> dict[str, ModelRef | None]:
+        """What each agent serves now."""
+        def read(device_id: str) -> tuple[str, ModelRef | None]:
+            data = self._call("GET", device_id, "/v1/status")
+            model = None if data is None else data.get("model")
+            return device_id, None if model is None else ModelRef.parse(model)
+        return dict(self._pool.map(read, list(device_ids)))
+
+    def status(self, device_id: str) -> dict[str, Any] | None:
+        """One agent's full status (None when unreachable)."""
+        result: dict[str, Any] | None = self._call("GET", device_id, "/v1/status")
+        return result
+
+    def infer(self, device_id: str, inputs: Mapping[str, Any]) -> dict[str, Any] | None:
+        """One inference on one agent (traffic for demos and tests)."""
+        result: dict[str, Any] | None = self._call("POST", device_id, "/v1/infer",
+                                                   json={"inputs": dict(inputs)})
+        return result

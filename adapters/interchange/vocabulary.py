@@ -1,0 +1,150 @@
+"""How the words requirement tools use map onto our concepts.
+
+DOORS, Polarion, codebeamer, Enterprise Architect and ReqIF Studio name the same things
+differently ("ReqIF.ForeignID", "ID", "Key"; "Derived From", "derives"). Recognising them in one
+place keeps the readers consistent and makes the accepted spellings easy to review.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+from domain.requirements import ArtifactKind, RequirementLevel
+from domain.traceability import Relation
+
+
+class Role(enum.StrEnum):
+    """What a tool attribute means to us; ``OTHER`` attributes are kept verbatim."""
+
+    ID = "id"
+    TITLE = "title"
+    TEXT = "text"
+    ASIL = "asil"
+    LEVEL = "level"
+    STATUS = "status"
+    VERSION = "version"
+    OTHER = "other"
+
+
+def normalize(name: str) -> str:
+    """Lower-case letters and digits only: ``ReqIF.ForeignID`` -> ``reqifforeignid``."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+_ROLES: dict[str, Role] = {
+    **dict.fromkeys(("id", "reqifforeignid", "foreignid", "identifier", "key", "reqid",
+                     "requirementid", "objectidentifier", "itemid", "alias"), Role.ID),
+    **dict.fromkeys(("reqifname", "title", "name", "heading", "reqifchaptername", "summary",
+                     "shorttext"), Role.TITLE),
+    **dict.fromkeys(("reqiftext", "description", "text", "objecttext", "reqifdescription",
+                     "body", "notes"), Role.TEXT),
+    **dict.fromkeys(("level", "type", "kind", "requirementlevel", "requirementtype",
+                     "reqiflevel"), Role.LEVEL),
+    **dict.fromkeys(("status", "reqifstatus", "state"), Role.STATUS),
+    **dict.fromkeys(("version",), Role.VERSION),
+}
+
+
+def role_of(name: str) -> Role:
+    """The role of an attribute, by its name as the tool wrote it."""
+    # Enterprise Architect exports tagged values as "TV:<name>".
+    key = normalize(name.removeprefix("TV:").removeprefix("tv:"))
+    if "asil" in key or "safetyintegrity" in key or "integritylevel" in key:
+        return Role.ASIL
+    return _ROLES.get(key, Role.OTHER)
+
+
+_LEVEL_WORDS: tuple[tuple[tuple[str, ...], RequirementLevel], ...] = (
+    (("dataset", "data", "datarequirement"), RequirementLevel.DATASET),
+    (("ml", "machinelearning", "mlrequirement", "mle"), RequirementLevel.ML),
+    (("software", "sw", "softwarerequirement", "swe"), RequirementLevel.SOFTWARE),
+    (("system", "sys", "systemrequirement"), RequirementLevel.SYSTEM),
+    (("stakeholder", "customer", "stakeholderrequirement", "customerrequirement"),
+     RequirementLevel.STAKEHOLDER),
+)
+
+
+def parse_level(value: str) -> RequirementLevel | None:
+    """The V-model level a tool's level/type value names, or None when it names none."""
+    key = normalize(value)
+    if not key:
+        return None
+    for words, level in _LEVEL_WORDS:
+        if key in words:
+            return level
+    for words, level in _LEVEL_WORDS:
+        if any(key.startswith(word) and len(word) > 3 for word in words):
+            return level
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class RelationMeaning:
+    """A relation type read as ours; ``reverse`` when the tool's link points upstream."""
+
+    relation: Relation
+    reverse: bool
+
+
+def _forms(relation: Relation, forward: tuple[str, ...], backward: tuple[str, ...],
+           ) -> dict[str, RelationMeaning]:
+    table = dict.fromkeys(forward, RelationMeaning(relation, reverse=False))
+    table.update(dict.fromkeys(backward, RelationMeaning(relation, reverse=True)))
+    return table
+
+
+# "A derives B": B comes from A, so the link already points downstream. "A is derived from B",
+# "A satisfies B", "A verifies B", "A implements B" and "A refines B" point upstream and are
+# turned round, so that every link runs from requirement towards test, model and deployment.
+_RELATIONS: dict[str, RelationMeaning] = {
+    **_forms(Relation.DERIVES,
+             ("derives", "derive", "derivesto", "derivesinto", "derivedto", "derivedinto",
+              "hasderived", "hasderivedrequirement", "decomposesinto", "decomposedinto",
+              "parentof", "isparentof", "haschild"),
+             ("derivedfrom", "isderivedfrom", "derivesfrom", "childof", "ischildof")),
+    **_forms(Relation.REFINES,
+             ("refinedby", "isrefinedby", "hasrefinement"),
+             ("refines", "refine", "refinementof", "isrefinementof")),
+    **_forms(Relation.SATISFIED_BY,
+             ("satisfiedby", "issatisfiedby", "realizedby", "isrealizedby", "fulfilledby"),
+             ("satisfies", "satisfy", "realizes", "realises", "fulfills", "fulfils")),
+    **_forms(Relation.VERIFIED_BY,
+             ("verifiedby", "isverifiedby", "validatedby", "testedby", "istestedby",
+              "coveredby"),
+             ("verifies", "verify", "validates", "tests", "covers")),
+    **_forms(Relation.IMPLEMENTED_BY,
+             ("implementedby", "isimplementedby"),
+             ("implements", "implement", "realisationof")),
+    **_forms(Relation.DEPLOYED_AS,
+             ("deployedas", "isdeployedas"),
+             ("deploys", "deploymentof")),
+}
+
+
+def relation_meaning(name: str) -> RelationMeaning | None:
+    """Our relation and direction for a tool's relation name, or None when we know none."""
+    return _RELATIONS.get(normalize(name))
+
+
+_TEST_TYPE_WORDS = ("testcase", "testspecification", "testprocedure", "testartifact",
+                    "verificationcase", "testrun", "test")
+
+
+def artifact_kind_of_type(type_name: str) -> ArtifactKind | None:
+    """The artifact kind a spec-object type stands for, or None for a requirement type.
+
+    A type named like "Test Case" holds tests; a type named "<kind> Artifact" (as our writer
+    names them) holds that kind of artifact. Anything naming a requirement stays one.
+    """
+    key = normalize(type_name)
+    if "requirement" in key:
+        return None
+    for kind in ArtifactKind:
+        if key == f"{kind.value}artifact":
+            return kind
+    if any(key == word or key.startswith(word) or key.endswith(word)
+           for word in _TEST_TYPE_WORDS):
+        return ArtifactKind.TEST
+    return None

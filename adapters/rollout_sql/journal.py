@@ -1,0 +1,213 @@
+"""The roll-out journal on SQLAlchemy Core (SQLite file by default, PostgreSQL at scale)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from adapters.rollout_sql.tables import metadata, rollout_decisions, rollout_devices, rollouts
+from application.errors import BackendUnavailable
+from domain.audit import AuditEntry
+from domain.errors import Conflict, NotFound
+from domain.health import HealthWindow
+from domain.models import ModelRef
+from domain.rollout import DeviceInfo, Rollout, RolloutPlan, RolloutStage
+
+
+class RolloutJournalConflict(Conflict):
+    """Another controller changed the roll-out since it was read."""
+
+    code = "ROLLOUT_JOURNAL_CONFLICT"
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+class SqlAlchemyRolloutJournal:
+    """:class:`application.ports.rollout.RolloutJournal` over SQL.
+
+    Each ``create``/``record`` is one transaction. ``after_write`` is called with the running
+    count of committed writes; the fault-injection suite uses it to kill the controller right
+    after the Nth durable write.
+    """
+
+    def __init__(self, url: str | Engine, *, create_tables: bool = True,
+                 after_write: Callable[[int], None] | None = None) -> None:
+        try:
+            self._engine = create_engine(url) if isinstance(url, str) else url
+            if self._engine.dialect.name == "sqlite":
+                event.listen(self._engine, "connect", _sqlite_pragmas)
+            if create_tables:
+                metadata.create_all(self._engine)
+        except SQLAlchemyError as exc:
+            raise BackendUnavailable(f"roll-out journal database unusable: {exc}") from exc
+        self._after_write = after_write
+        self._writes = 0
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def create(self, rollout: Rollout, entry: AuditEntry) -> None:
+        """Store a new roll-out, its device order and its first decision."""
+        try:
+            with self._engine.begin() as conn:
+                seq = conn.execute(select(func.count()).select_from(rollouts)).scalar_one()
+                conn.execute(insert(rollouts).values(**_row(rollout), created_seq=seq + 1))
+                conn.execute(insert(rollout_devices), [
+                    {"rollout_id": rollout.rollout_id, "position": i,
+                     "device_id": d.device_id, "labels": dict(d.labels)}
+                    for i, d in enumerate(rollout.devices)])
+                conn.execute(insert(rollout_decisions).values(
+                    **_entry_row(rollout.rollout_id, entry)))
+        except IntegrityError as exc:
+            raise RolloutJournalConflict(
+                f"roll-out {rollout.rollout_id} already exists") from exc
+        except SQLAlchemyError as exc:
+            raise BackendUnavailable(f"roll-out journal write failed: {exc}") from exc
+        self._written()
+
+    def record(self, rollout: Rollout, entry: AuditEntry, expected_epoch: int) -> None:
+        """Store the new state and its decision in one transaction (compare-and-set)."""
+        try:
+            with self._engine.begin() as conn:
+                values = _row(rollout)
+                del values["rollout_id"]
+                changed = conn.execute(
+                    update(rollouts)
+                    .where(rollouts.c.rollout_id == rollout.rollout_id,
+                           rollouts.c.epoch == expected_epoch)
+                    .values(**values)).rowcount
+                if changed != 1:
+                    raise RolloutJournalConflict(
+                        f"roll-out {rollout.rollout_id} is no longer at epoch "
+                        f"{expected_epoch}: another controller moved it on")
+                conn.execute(insert(rollout_decisions).values(
+                    **_entry_row(rollout.rollout_id, entry)))
+        except IntegrityError as exc:
+            raise RolloutJournalConflict(
+                f"decision {entry.sequence} of roll-out {rollout.rollout_id} was already "
+                "recorded by another controller") from exc
+        except SQLAlchemyError as exc:
+            raise BackendUnavailable(f"roll-out journal write failed: {exc}") from exc
+        self._written()
+
+    def _written(self) -> None:
+        self._writes += 1
+        if self._after_write is not None:
+            self._after_write(self._writes)
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def get(self, rollout_id: str) -> Rollout:
+        """One roll-out.
+
+        Raises:
+            NotFound: unknown id.
+        """
+        with self._read() as conn:
+            row = conn.execute(select(rollouts).where(
+                rollouts.c.rollout_id == rollout_id)).mappings().first()
+            if row is None:
+                raise NotFound(f"no roll-out '{rollout_id}'", code="ROLLOUT_NOT_FOUND")
+            return self._load(conn, row)
+
+    def active(self, fleet: str) -> Rollout | None:
+        """The non-final roll-out on ``fleet``."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(rollouts).where(rollouts.c.fleet == fleet,
+                                       rollouts.c.phase.in_(("running", "awaiting_approval")))
+                .order_by(rollouts.c.created_seq.desc())).mappings().first()
+            return None if row is None else self._load(conn, row)
+
+    def latest(self, fleet: str) -> Rollout | None:
+        """The newest roll-out on ``fleet``."""
+        with self._read() as conn:
+            row = conn.execute(select(rollouts).where(rollouts.c.fleet == fleet)
+                               .order_by(rollouts.c.created_seq.desc())).mappings().first()
+            return None if row is None else self._load(conn, row)
+
+    def max_epoch(self, fleet: str) -> int:
+        """Highest epoch used on ``fleet``."""
+        with self._read() as conn:
+            value = conn.execute(select(func.max(rollouts.c.epoch)).where(
+                rollouts.c.fleet == fleet)).scalar()
+            return int(value or 0)
+
+    def decisions(self, rollout_id: str) -> list[AuditEntry]:
+        """The decision log, oldest first."""
+        with self._read() as conn:
+            rows = conn.execute(select(rollout_decisions)
+                                .where(rollout_decisions.c.rollout_id == rollout_id)
+                                .order_by(rollout_decisions.c.sequence)).mappings().all()
+        return [AuditEntry(r["sequence"], _aware(r["recorded_at"]) or datetime.now(UTC),
+                           r["subject"], r["action"], r["outcome"], r["actor"],
+                           dict(r["details"]), r["previous_hash"], r["entry_hash"])
+                for r in rows]
+
+    def list_ids(self, fleet: str | None = None) -> list[str]:
+        """Roll-out ids, oldest first (for ``rollout list`` style views)."""
+        with self._read() as conn:
+            query = select(rollouts.c.rollout_id).order_by(rollouts.c.created_seq)
+            if fleet is not None:
+                query = query.where(rollouts.c.fleet == fleet)
+            return list(conn.execute(query).scalars())
+
+    def _read(self) -> Any:
+        try:
+            return self._engine.connect()
+        except SQLAlchemyError as exc:
+            raise BackendUnavailable(f"roll-out journal unreadable: {exc}") from exc
+
+    def _load(self, conn: Connection, row: Mapping[str, Any]) -> Rollout:
+        devices = conn.execute(select(rollout_devices.c.device_id, rollout_devices.c.labels)
+                               .where(rollout_devices.c.rollout_id == row["rollout_id"])
+                               .order_by(rollout_devices.c.position)).all()
+        return Rollout(
+            rollout_id=row["rollout_id"], fleet=row["fleet"],
+            model=ModelRef.parse(row["model"]), digest=row["digest"],
+            baseline=ModelRef.parse(row["baseline"]), baseline_digest=row["baseline_digest"],
+            plan=RolloutPlan.from_dict(row["plan"]),
+            devices=tuple(DeviceInfo(d, dict(labels)) for d, labels in devices),
+            stages=tuple(RolloutStage(s) for s in row["stages"]), current=row["current"],
+            epoch=row["epoch"], created_at=_aware(row["created_at"]) or datetime.now(UTC),
+            stage_started_at=_aware(row["stage_started_at"]),
+            reference=(None if row["reference"] is None
+                       else HealthWindow.from_dict(row["reference"])),
+            reason=row["reason"])
+
+
+def _row(rollout: Rollout) -> dict[str, Any]:
+    return {"rollout_id": rollout.rollout_id, "fleet": rollout.fleet,
+            "model": str(rollout.model), "digest": rollout.digest,
+            "baseline": str(rollout.baseline), "baseline_digest": rollout.baseline_digest,
+            "plan": rollout.plan.to_dict(), "stages": [s.value for s in rollout.stages],
+            "current": rollout.current, "epoch": rollout.epoch,
+            "phase": rollout.phase.value, "created_at": rollout.created_at,
+            "stage_started_at": rollout.stage_started_at,
+            "reference": None if rollout.reference is None else rollout.reference.to_dict(),
+            "reason": rollout.reason}
+
+
+def _entry_row(rollout_id: str, entry: AuditEntry) -> dict[str, Any]:
+    return {"rollout_id": rollout_id, "sequence": entry.sequence,
+            "recorded_at": entry.recorded_at, "subject": entry.subject,
+            "action": entry.action, "outcome": entry.outcome, "actor": entry.actor,
+            "details": dict(entry.details), "previous_hash": entry.previous_hash,
+            "entry_hash": entry.entry_hash}
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

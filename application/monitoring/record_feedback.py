@@ -1,0 +1,53 @@
+"""Use case: record a reviewer's finding on a verdict and adapt the ensemble's weights."""
+
+from __future__ import annotations
+
+import structlog
+
+from application.ports.drift import DriftRepository
+from application.ports.system import Clock
+from domain.drift import Feedback, FeedbackAlreadyRecorded, FeedbackRecord, VerdictNotFound
+from domain.drift_policy import WeightPolicy
+
+log = structlog.get_logger(__name__)
+
+
+class RecordFeedback:
+    """Confirmed drift upweights the detectors that fired; a false alarm downweights them.
+
+    The rule is :class:`domain.drift_policy.WeightPolicy` (SR_MON_003). Each verdict takes one
+    piece of feedback; the record keeps the weights before and after for the audit trail.
+    """
+
+    def __init__(self, repository: DriftRepository, clock: Clock,
+                 policy: WeightPolicy | None = None) -> None:
+        self._repository = repository
+        self._clock = clock
+        self._policy = policy or WeightPolicy()
+
+    def __call__(self, verdict_id: str, feedback: Feedback | str,
+                 reviewer: str = "unknown") -> FeedbackRecord:
+        """Record ``feedback`` on ``verdict_id`` and return what changed.
+
+        Raises:
+            VerdictNotFound: no verdict has this id.
+            FeedbackAlreadyRecorded: the verdict was already reviewed.
+            ValueError: ``feedback`` is neither ``confirmed`` nor ``false-alarm``.
+        """
+        kind = Feedback(feedback)
+        verdict = self._repository.verdict(verdict_id)
+        if verdict is None:
+            raise VerdictNotFound(f"no drift verdict has id {verdict_id!r}")
+        if self._repository.feedback(verdict_id) is not None:
+            raise FeedbackAlreadyRecorded(f"verdict {verdict_id!r} already has feedback")
+        current = self._repository.weights(verdict.deployment).with_defaults(
+            {s.name: s.weight for s in verdict.scores})
+        updated = self._policy.adapt(current, verdict.fired, kind)
+        record = FeedbackRecord(verdict_id, verdict.deployment, kind, self._clock.now(),
+                                reviewer, tuple(sorted(current.values.items())),
+                                tuple(sorted(updated.values.items())))
+        self._repository.save_weights(verdict.deployment, updated)
+        self._repository.add_feedback(record)
+        log.info("drift.feedback_recorded", verdict=verdict_id, feedback=kind.value,
+                 fired=verdict.fired, weights=dict(record.weights_after))
+        return record

@@ -1,0 +1,317 @@
+"""Drift verdicts: what the monitor concluded about one window of field data, and why.
+
+A verdict is evidence for a safety case (ISO 26262-6 clause 9 and ISO/PAS 8800 field
+monitoring): it names every detector's statistic against its calibrated threshold, the weight
+each detector carried in the vote, the features that moved most, and how many drifting windows
+in a row led to the severity it states. The rules that turn scores into a severity live in
+:mod:`domain.drift_policy`; this module holds the values and the errors.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import total_ordering
+
+from domain.errors import Conflict, InvariantViolation, NotFound
+
+
+class InvalidWindow(InvariantViolation):
+    """A window cannot be judged: NaN or Inf values, wrong feature count, or too few samples.
+
+    A refused window changes nothing stored; the message says what is wrong and where.
+    """
+
+    code = "DRIFT_WINDOW_INVALID"
+
+
+class InvalidDriftValue(InvariantViolation):
+    """A score, weight or verdict breaks its own rules (negative weight, NaN statistic, ...)."""
+
+    code = "DRIFT_VALUE_INVALID"
+
+
+class ReferenceNotFitted(NotFound):
+    """A deployment has no reference profile yet, so no window can be compared with it."""
+
+    code = "DRIFT_REFERENCE_NOT_FOUND"
+
+
+class VerdictNotFound(NotFound):
+    """Feedback names a verdict that was never recorded."""
+
+    code = "DRIFT_VERDICT_NOT_FOUND"
+
+
+class FeedbackAlreadyRecorded(Conflict):
+    """A verdict already has feedback; counting it twice would skew the ensemble weights."""
+
+    code = "DRIFT_FEEDBACK_DUPLICATE"
+
+
+_SEVERITY_RANK = {"normal": 0, "watch": 1, "warning": 2, "critical": 3}
+
+
+@total_ordering
+class DriftSeverity(enum.StrEnum):
+    """How urgently a deployment's field data departs from its reference.
+
+    ``normal`` < ``watch`` < ``warning`` < ``critical``; the escalation rules are documented on
+    :class:`domain.drift_policy.SeverityPolicy`.
+    """
+
+    NORMAL = "normal"
+    WATCH = "watch"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """0 for normal up to 3 for critical."""
+        return _SEVERITY_RANK[self.value]
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, DriftSeverity):
+            return NotImplemented
+        return self.rank < other.rank
+
+
+class Feedback(enum.StrEnum):
+    """What a reviewer found when checking a verdict against the field."""
+
+    CONFIRMED = "confirmed"
+    FALSE_ALARM = "false-alarm"
+
+
+class DataQualityFlag(enum.StrEnum):
+    """Why a window was reported as a data-quality alarm instead of being judged for drift."""
+
+    NAN_SHARE_ABOVE_LIMIT = "nan_share_above_limit"
+
+
+class DetectorCapability(enum.StrEnum):
+    """What kind of window a detector judges."""
+
+    FEATURES = "features"
+    EMBEDDINGS = "embeddings"
+    STREAM = "stream"
+
+
+def _require_finite(name: str, value: float) -> None:
+    if not math.isfinite(value):
+        raise InvalidDriftValue(f"{name} must be a finite number, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorScore:
+    """One detector's finding on one window.
+
+    Attributes:
+        name: the detector's registered name (``mmd``, ``univariate``, ``psi``, ...).
+        statistic: the detector's own statistic on the window.
+        threshold: the value of ``statistic`` at which the detector fires; calibrated on the
+            reference at fit time, so ``ratio`` is comparable across detectors.
+        fired: whether the detector called this window drifting.
+        weight: the weight the detector carried in the vote when the verdict was made.
+        p_value: the p-value behind ``statistic`` when the detector has one.
+    """
+
+    name: str
+    statistic: float
+    threshold: float
+    fired: bool
+    weight: float = 1.0
+    p_value: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise InvalidDriftValue("a detector score needs the detector's name")
+        _require_finite(f"statistic of {self.name}", self.statistic)
+        _require_finite(f"threshold of {self.name}", self.threshold)
+        _require_finite(f"weight of {self.name}", self.weight)
+        if self.threshold <= 0:
+            raise InvalidDriftValue(f"threshold of {self.name} must be positive, "
+                                    f"got {self.threshold}")
+        if self.weight < 0:
+            raise InvalidDriftValue(f"weight of {self.name} must not be negative, "
+                                    f"got {self.weight}")
+        if self.p_value is not None and not 0.0 <= self.p_value <= 1.0:
+            raise InvalidDriftValue(f"p-value of {self.name} must lie in [0, 1], "
+                                    f"got {self.p_value}")
+
+    @property
+    def ratio(self) -> float:
+        """Statistic over threshold: 1.0 is the firing point whatever the detector."""
+        return self.statistic / self.threshold
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureAttribution:
+    """How strongly one feature moved, in the ensemble's evidence units.
+
+    Attributes:
+        feature: the feature's name as fitted on the reference.
+        score: weighted evidence; 1.0 means the feature alone would make a detector fire.
+        detector: the detector that contributed most of ``score``.
+    """
+
+    feature: str
+    score: float
+    detector: str
+
+    def __post_init__(self) -> None:
+        _require_finite(f"attribution score of {self.feature}", self.score)
+        if self.score < 0:
+            raise InvalidDriftValue(f"attribution score of {self.feature} must not be "
+                                    f"negative, got {self.score}")
+
+
+@dataclass(frozen=True, slots=True)
+class WindowProfile:
+    """Summary statistics of one window, computed before it is judged and kept with the verdict.
+
+    Attributes:
+        n_samples: rows in the window.
+        n_features: columns in the window.
+        nan_count: cells that are NaN.
+        inf_count: cells that are +Inf or -Inf.
+        nan_features: names of the features holding at least one NaN.
+        inf_features: names of the features holding at least one Inf.
+        means: per-feature mean over the finite values (empty when not computed).
+        stds: per-feature standard deviation over the finite values.
+    """
+
+    n_samples: int
+    n_features: int
+    nan_count: int = 0
+    inf_count: int = 0
+    nan_features: tuple[str, ...] = ()
+    inf_features: tuple[str, ...] = ()
+    means: tuple[float, ...] = ()
+    stds: tuple[float, ...] = ()
+
+    @property
+    def nan_share(self) -> float:
+        """Share of NaN cells in the window (0 for an empty window)."""
+        cells = self.n_samples * self.n_features
+        return self.nan_count / cells if cells else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceProfile:
+    """What a deployment's windows are compared with.
+
+    Attributes:
+        deployment: the deployment (model version on a fleet) being monitored.
+        capability: features, embeddings or a stream of prediction outcomes.
+        feature_names: column names, in order.
+        categorical: names of the columns holding category codes rather than measurements.
+        n_samples: rows in the reference.
+        digest: content digest of the reference rows, so a verdict names its baseline.
+        fitted_at: when the reference was fitted.
+        detectors: names of the detectors fitted on it.
+    """
+
+    deployment: str
+    capability: DetectorCapability
+    feature_names: tuple[str, ...]
+    categorical: frozenset[str]
+    n_samples: int
+    digest: str
+    fitted_at: datetime
+    detectors: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.feature_names:
+            raise InvalidDriftValue("a reference profile needs at least one feature")
+        if len(set(self.feature_names)) != len(self.feature_names):
+            raise InvalidDriftValue(f"feature names of {self.deployment} repeat: "
+                                    f"{list(self.feature_names)}")
+        unknown = sorted(self.categorical - set(self.feature_names))
+        if unknown:
+            raise InvalidDriftValue(f"categorical features {unknown} are not among the "
+                                    f"features of {self.deployment}")
+
+
+@dataclass(frozen=True, slots=True)
+class DriftVerdict:
+    """The monitor's conclusion on one window of one deployment.
+
+    Attributes:
+        id: stable identifier, used to give feedback.
+        deployment: the deployment judged.
+        window_index: position of the window in the deployment's stream (0-based).
+        observed_at: when the window was checked.
+        severity: the level after the persistence rule.
+        scores: every detector's score, with the weight it carried.
+        vote_share: weighted share of the detectors that fired, in [0, 1].
+        drifting: whether this window alone counts as drifting (vote share at quorum).
+        persistence: consecutive drifting windows ending with this one.
+        attributions: features ranked from most to least moved.
+        data_quality: flags when the window was a data-quality alarm and not judged for drift.
+        reference_digest: the reference the window was compared with.
+    """
+
+    id: str
+    deployment: str
+    window_index: int
+    observed_at: datetime
+    severity: DriftSeverity
+    scores: tuple[DetectorScore, ...]
+    vote_share: float
+    drifting: bool
+    persistence: int
+    attributions: tuple[FeatureAttribution, ...] = ()
+    data_quality: tuple[DataQualityFlag, ...] = ()
+    reference_digest: str = ""
+    profile: WindowProfile | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.vote_share <= 1.0:
+            raise InvalidDriftValue(f"vote share must lie in [0, 1], got {self.vote_share}")
+        if self.persistence < 0 or self.window_index < 0:
+            raise InvalidDriftValue("persistence and window index must not be negative")
+        if self.drifting and self.persistence == 0:
+            raise InvalidDriftValue("a drifting window has a persistence of at least 1")
+        ranked = [a.score for a in self.attributions]
+        if ranked != sorted(ranked, reverse=True):
+            raise InvalidDriftValue("attributions must be ranked from most to least moved")
+
+    @property
+    def fired(self) -> tuple[str, ...]:
+        """Names of the detectors that fired on this window."""
+        return tuple(s.name for s in self.scores if s.fired)
+
+    @property
+    def is_data_quality_alarm(self) -> bool:
+        """True when the window was not judged for drift because its data were unusable."""
+        return bool(self.data_quality)
+
+    def top_features(self, count: int = 3) -> tuple[str, ...]:
+        """Names of the ``count`` most moved features."""
+        return tuple(a.feature for a in self.attributions[:count])
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackRecord:
+    """A reviewer's finding on one verdict and what it did to the ensemble weights.
+
+    Attributes:
+        verdict_id: the verdict reviewed.
+        deployment: the deployment the verdict belongs to.
+        feedback: confirmed drift or false alarm.
+        recorded_at: when the feedback was recorded.
+        reviewer: who gave it.
+        weights_before: detector weights before the update.
+        weights_after: detector weights after the update.
+    """
+
+    verdict_id: str
+    deployment: str
+    feedback: Feedback
+    recorded_at: datetime
+    reviewer: str
+    weights_before: tuple[tuple[str, float], ...]
+    weights_after: tuple[tuple[str, float], ...]

@@ -1,0 +1,527 @@
+"""Progressive roll-out of a model version to a fleet: stages, floors, desired state.
+
+A roll-out moves a model version through stages (5 % -> 25 % -> 50 % -> 100 % by default).
+Each stage follows the state machine of :func:`next_stage` (pending -> baking -> promoted |
+rolled_back | aborted, with awaiting_approval for ASIL C/D). Floors per ASIL (minimum bake
+time, devices and inferences per stage, human approval) are data in
+:data:`ASIL_STAGE_FLOORS`; :func:`validate_plan` refuses any plan below them.
+
+Every change of what devices should run raises the roll-out's *epoch*; devices apply a desired
+state only when its epoch is newer than the one they hold, so commands are idempotent and a
+controller that resumes after a crash can simply send them again.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from domain.errors import Conflict, InvariantViolation
+from domain.health import HealthWindow
+from domain.models import ModelRef
+from domain.safety import ASIL
+
+
+class StageTransitionRefused(Conflict):
+    """The requested change is not allowed from the stage's current state."""
+
+    code = "ROLLOUT_STAGE_TRANSITION_REFUSED"
+
+
+class FloorViolated(InvariantViolation):
+    """A roll-out plan goes below its ASIL's floor (bake time, devices, inferences, approval)."""
+
+    code = "ROLLOUT_BELOW_ASIL_FLOOR"
+
+
+class InvalidRolloutPlan(InvariantViolation):
+    """Stages are not a strictly growing sequence of fleet shares ending at 100 %."""
+
+    code = "ROLLOUT_PLAN_INVALID"
+
+
+class RolloutStage(enum.StrEnum):
+    """State of one stage of a roll-out."""
+
+    PENDING = "pending"
+    BAKING = "baking"
+    AWAITING_APPROVAL = "awaiting_approval"
+    PROMOTED = "promoted"
+    ROLLED_BACK = "rolled_back"
+    ABORTED = "aborted"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True when no health event can change the stage any more."""
+        return self in (RolloutStage.PROMOTED, RolloutStage.ROLLED_BACK, RolloutStage.ABORTED)
+
+
+class StageEvent(enum.StrEnum):
+    """What can happen to a stage."""
+
+    START = "start"
+    HOLD = "hold"
+    PASS = "pass"
+    APPROVE = "approve"
+    FAIL = "fail"
+    ROLLBACK = "rollback"
+    ABORT = "abort"
+
+
+_S, _E = RolloutStage, StageEvent
+_TRANSITIONS: Mapping[tuple[RolloutStage, StageEvent], RolloutStage] = {
+    (_S.PENDING, _E.START): _S.BAKING,
+    (_S.PENDING, _E.ABORT): _S.ABORTED,
+    (_S.PENDING, _E.ROLLBACK): _S.ROLLED_BACK,
+    (_S.BAKING, _E.HOLD): _S.BAKING,
+    (_S.BAKING, _E.PASS): _S.PROMOTED,
+    (_S.BAKING, _E.FAIL): _S.ROLLED_BACK,
+    (_S.BAKING, _E.ROLLBACK): _S.ROLLED_BACK,
+    (_S.BAKING, _E.ABORT): _S.ABORTED,
+    (_S.AWAITING_APPROVAL, _E.HOLD): _S.AWAITING_APPROVAL,
+    (_S.AWAITING_APPROVAL, _E.PASS): _S.AWAITING_APPROVAL,
+    (_S.AWAITING_APPROVAL, _E.APPROVE): _S.PROMOTED,
+    (_S.AWAITING_APPROVAL, _E.FAIL): _S.ROLLED_BACK,
+    (_S.AWAITING_APPROVAL, _E.ROLLBACK): _S.ROLLED_BACK,
+    (_S.AWAITING_APPROVAL, _E.ABORT): _S.ABORTED,
+    (_S.PROMOTED, _E.ROLLBACK): _S.ROLLED_BACK,
+}
+
+
+def next_stage(stage: RolloutStage, event: StageEvent, *,
+               approval_required: bool = False) -> RolloutStage:
+    """The stage state after ``event`` (SR_ROLL_001).
+
+    A passing health check leads to ``awaiting_approval`` instead of ``promoted`` when the
+    ASIL requires a recorded human approval to leave the stage.
+
+    Raises:
+        StageTransitionRefused: the event is not allowed in this state.
+    """
+    if stage is RolloutStage.BAKING and event is StageEvent.PASS and approval_required:
+        return RolloutStage.AWAITING_APPROVAL
+    try:
+        return _TRANSITIONS[(stage, event)]
+    except KeyError:
+        raise StageTransitionRefused(
+            f"a stage that is {stage.value} cannot '{event.value}'") from None
+
+
+# --- floors and plans ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StageFloor:
+    """The least a stage may demand at one ASIL."""
+
+    min_bake_seconds: float
+    min_devices: int
+    min_inferences: int
+    approval_required: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for evidence."""
+        return {"min_bake_seconds": self.min_bake_seconds, "min_devices": self.min_devices,
+                "min_inferences": self.min_inferences,
+                "approval_required": self.approval_required}
+
+
+ASIL_STAGE_FLOORS: Mapping[ASIL, StageFloor] = {
+    ASIL.QM: StageFloor(min_bake_seconds=0.0, min_devices=1, min_inferences=100,
+                        approval_required=False),
+    ASIL.A: StageFloor(min_bake_seconds=60.0, min_devices=1, min_inferences=500,
+                       approval_required=False),
+    ASIL.B: StageFloor(min_bake_seconds=300.0, min_devices=2, min_inferences=2_000,
+                       approval_required=False),
+    ASIL.C: StageFloor(min_bake_seconds=900.0, min_devices=3, min_inferences=10_000,
+                       approval_required=True),
+    ASIL.D: StageFloor(min_bake_seconds=1_800.0, min_devices=5, min_inferences=20_000,
+                       approval_required=True),
+}
+"""Minimums per stage for each ASIL (SR_ROLL_003). Data, not code: a deployment may pass a
+stricter table, and :func:`validate_floor_table` refuses one weaker than this."""
+
+
+def validate_floor_table(table: Mapping[ASIL, StageFloor],
+                         reference: Mapping[ASIL, StageFloor] = ASIL_STAGE_FLOORS) -> None:
+    """Refuse a floor table that is weaker than ``reference`` at any ASIL.
+
+    Raises:
+        FloorViolated: naming each ASIL and field that is too weak.
+    """
+    problems = []
+    for asil, ref in reference.items():
+        floor = table.get(asil)
+        if floor is None:
+            problems.append(f"ASIL {asil}: no floor")
+            continue
+        problems += _weaker(f"ASIL {asil} floor", floor.min_bake_seconds, floor.min_devices,
+                            floor.min_inferences, floor.approval_required, ref)
+    if problems:
+        raise FloorViolated("; ".join(problems))
+
+
+def _weaker(label: str, bake: float, devices: int, inferences: int, approval: bool,
+            floor: StageFloor) -> list[str]:
+    out = []
+    if bake < floor.min_bake_seconds:
+        out.append(f"{label}: bake time {bake:g}s is below the floor {floor.min_bake_seconds:g}s")
+    if devices < floor.min_devices:
+        out.append(f"{label}: {devices} devices is below the floor {floor.min_devices}")
+    if inferences < floor.min_inferences:
+        out.append(f"{label}: {inferences} inferences is below the floor "
+                   f"{floor.min_inferences}")
+    if floor.approval_required and not approval:
+        out.append(f"{label}: a recorded human approval is required")
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class StageSpec:
+    """One stage: its name, share of the fleet and what it must show before it is left."""
+
+    name: str
+    share: float
+    bake_seconds: float
+    min_devices: int
+    min_inferences: int
+    approval_required: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"name": self.name, "share": self.share, "bake_seconds": self.bake_seconds,
+                "min_devices": self.min_devices, "min_inferences": self.min_inferences,
+                "approval_required": self.approval_required}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StageSpec:
+        """Inverse of :meth:`to_dict`."""
+        return cls(str(data["name"]), float(data["share"]), float(data["bake_seconds"]),
+                   int(data["min_devices"]), int(data["min_inferences"]),
+                   bool(data["approval_required"]))
+
+
+DEFAULT_SHARES: tuple[float, ...] = (0.05, 0.25, 0.50, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutPlan:
+    """The stages of a roll-out, checked against the ASIL floors when built."""
+
+    asil: ASIL
+    stages: tuple[StageSpec, ...]
+
+    def __post_init__(self) -> None:
+        validate_plan(self, ASIL_STAGE_FLOORS)
+
+    @classmethod
+    def for_asil(cls, asil: ASIL, shares: Sequence[float] = DEFAULT_SHARES, *,
+                 bake_seconds: float | None = None, min_devices: int | None = None,
+                 min_inferences: int | None = None,
+                 floors: Mapping[ASIL, StageFloor] = ASIL_STAGE_FLOORS) -> RolloutPlan:
+        """A plan with the given shares; unset minimums default to the floor.
+
+        Raises:
+            FloorViolated: a given minimum is below the floor.
+            InvalidRolloutPlan: the shares are not strictly growing up to 1.0.
+        """
+        validate_floor_table(floors)
+        floor = floors[asil]
+        stages = tuple(
+            StageSpec(name=f"{round(share * 100):g}%", share=share,
+                      bake_seconds=floor.min_bake_seconds if bake_seconds is None
+                      else bake_seconds,
+                      min_devices=floor.min_devices if min_devices is None else min_devices,
+                      min_inferences=floor.min_inferences if min_inferences is None
+                      else min_inferences,
+                      approval_required=floor.approval_required)
+            for share in shares)
+        plan = cls(asil, stages)
+        validate_plan(plan, floors)
+        return plan
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"asil": self.asil.value, "stages": [s.to_dict() for s in self.stages]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RolloutPlan:
+        """Inverse of :meth:`to_dict` (validated again)."""
+        return cls(ASIL(data["asil"]), tuple(StageSpec.from_dict(s) for s in data["stages"]))
+
+
+def validate_plan(plan: RolloutPlan, floors: Mapping[ASIL, StageFloor]) -> None:
+    """No configuration goes below its floor (SR_ROLL_003).
+
+    Raises:
+        InvalidRolloutPlan: shares not strictly growing in (0, 1] and ending at 1.0.
+        FloorViolated: any stage below its ASIL floor, every violation named.
+    """
+    if not plan.stages:
+        raise InvalidRolloutPlan("a roll-out needs at least one stage")
+    previous = 0.0
+    for stage in plan.stages:
+        if not previous < stage.share <= 1.0:
+            raise InvalidRolloutPlan(
+                f"stage {stage.name}: share {stage.share} must grow strictly within (0, 1]")
+        previous = stage.share
+    if plan.stages[-1].share != 1.0:
+        raise InvalidRolloutPlan("the last stage must cover the whole fleet (share 1.0)")
+    floor = floors[plan.asil]
+    problems: list[str] = []
+    for stage in plan.stages:
+        problems += _weaker(f"stage {stage.name} (ASIL {plan.asil})", stage.bake_seconds,
+                            stage.min_devices, stage.min_inferences, stage.approval_required,
+                            floor)
+    if problems:
+        raise FloorViolated("; ".join(problems))
+
+
+# --- devices, cohorts and desired state ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    """A device of the fleet and the labels that define comparable devices (its stratum)."""
+
+    device_id: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def stratum(self) -> str:
+        """Devices with equal labels are compared with each other (matched baseline)."""
+        return ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredState:
+    """What one device should run, and the epoch that orders commands (newest wins)."""
+
+    device_id: str
+    model: ModelRef
+    digest: str
+    epoch: int
+
+
+def rollout_order(rollout_id: str, devices: Iterable[DeviceInfo]) -> tuple[DeviceInfo, ...]:
+    """A stable pseudo-random order of the fleet, so that stages are nested and spread.
+
+    Derived from the roll-out id alone, so a resumed controller computes the same cohorts.
+    """
+    def key(device: DeviceInfo) -> str:
+        return hashlib.sha256(f"{rollout_id}/{device.device_id}".encode()).hexdigest()
+    return tuple(sorted(devices, key=key))
+
+
+def canary_count(stage: StageSpec, fleet_size: int) -> int:
+    """Devices on the canary in ``stage``: its share, but never below its minimum."""
+    return min(fleet_size, max(stage.min_devices, math.ceil(stage.share * fleet_size)))
+
+
+# --- the roll-out aggregate ---------------------------------------------------------------
+
+
+class RolloutPhase(enum.StrEnum):
+    """Where a roll-out as a whole stands."""
+
+    RUNNING = "running"
+    AWAITING_APPROVAL = "awaiting_approval"
+    COMPLETED = "completed"
+    ROLLED_BACK = "rolled_back"
+    ABORTED = "aborted"
+
+    @property
+    def is_final(self) -> bool:
+        """True when the roll-out will not move on by itself."""
+        return self in (RolloutPhase.COMPLETED, RolloutPhase.ROLLED_BACK,
+                        RolloutPhase.ABORTED)
+
+
+@dataclass(frozen=True, slots=True)
+class Rollout:
+    """A roll-out of ``model`` replacing ``baseline`` on a fleet.
+
+    ``devices`` is the fleet in roll-out order; ``stages`` holds the state of each stage of
+    ``plan``; ``current`` is the index of the stage in progress (or the last one reached).
+    ``reference`` keeps the baseline cohort's health from the last stage that had one, to
+    watch health at 100 % where no baseline devices remain.
+    """
+
+    rollout_id: str
+    fleet: str
+    model: ModelRef
+    digest: str
+    baseline: ModelRef
+    baseline_digest: str
+    plan: RolloutPlan
+    devices: tuple[DeviceInfo, ...]
+    stages: tuple[RolloutStage, ...]
+    current: int
+    epoch: int
+    created_at: datetime
+    stage_started_at: datetime | None = None
+    reference: HealthWindow | None = None
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.stages) != len(self.plan.stages):
+            raise InvariantViolation("one stage state per planned stage")
+        if not 0 <= self.current < len(self.stages):
+            raise InvariantViolation(f"stage index {self.current} out of range")
+        if not self.devices:
+            raise InvariantViolation("a roll-out needs at least one device")
+
+    @property
+    def stage(self) -> RolloutStage:
+        """State of the current stage."""
+        return self.stages[self.current]
+
+    @property
+    def spec(self) -> StageSpec:
+        """The current stage's plan."""
+        return self.plan.stages[self.current]
+
+    @property
+    def phase(self) -> RolloutPhase:
+        """The roll-out's overall phase, derived from its stages."""
+        if RolloutStage.ROLLED_BACK in self.stages:
+            return RolloutPhase.ROLLED_BACK
+        if RolloutStage.ABORTED in self.stages:
+            return RolloutPhase.ABORTED
+        if all(s is RolloutStage.PROMOTED for s in self.stages):
+            return RolloutPhase.COMPLETED
+        if self.stage is RolloutStage.AWAITING_APPROVAL:
+            return RolloutPhase.AWAITING_APPROVAL
+        return RolloutPhase.RUNNING
+
+    @property
+    def canary_size(self) -> int:
+        """Devices that should run the new model now (0 once rolled back or aborted)."""
+        status = self.phase
+        if status in (RolloutPhase.ROLLED_BACK, RolloutPhase.ABORTED):
+            return 0
+        if status is RolloutPhase.COMPLETED:
+            return len(self.devices)
+        if self.stage is RolloutStage.PENDING:
+            return 0 if self.current == 0 else canary_count(
+                self.plan.stages[self.current - 1], len(self.devices))
+        return canary_count(self.spec, len(self.devices))
+
+    def desired_states(self) -> tuple[DesiredState, ...]:
+        """What every device should run at this epoch."""
+        k = self.canary_size
+        return tuple(
+            DesiredState(d.device_id, self.model if i < k else self.baseline,
+                         self.digest if i < k else self.baseline_digest, self.epoch)
+            for i, d in enumerate(self.devices))
+
+    def cohorts(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(canary, matched baseline) device ids for the current stage.
+
+        The baseline takes, for each stratum, as many non-canary devices as the canary has
+        there (fewer if the stratum has no more), so both cohorts see the same mix of hardware
+        and conditions.
+        """
+        k = self.canary_size
+        canary = self.devices[:k]
+        wanted: dict[str, int] = {}
+        for d in canary:
+            wanted[d.stratum] = wanted.get(d.stratum, 0) + 1
+        baseline = []
+        for d in self.devices[k:]:
+            if wanted.get(d.stratum, 0) > 0:
+                wanted[d.stratum] -= 1
+                baseline.append(d.device_id)
+        return tuple(d.device_id for d in canary), tuple(baseline)
+
+    def _with_stage(self, event: StageEvent, *, new_epoch: bool, **changes: Any) -> Rollout:
+        state = next_stage(self.stage, event, approval_required=self.spec.approval_required)
+        stages = list(self.stages)
+        stages[self.current] = state
+        return replace(self, stages=tuple(stages),
+                       epoch=self.epoch + 1 if new_epoch else self.epoch, **changes)
+
+    def start(self, now: datetime) -> Rollout:
+        """Begin baking the current (pending) stage: its devices get the new model."""
+        return self._with_stage(StageEvent.START, new_epoch=True, stage_started_at=now)
+
+    def hold(self) -> Rollout:
+        """Keep the current stage as it is (too little data or bake time not over)."""
+        return self._with_stage(StageEvent.HOLD, new_epoch=False)
+
+    def passed(self, now: datetime, baseline_health: HealthWindow | None) -> Rollout:
+        """Health passed: promote and start the next stage, or wait for an approval."""
+        reference = baseline_health if baseline_health is not None else self.reference
+        after = self._with_stage(StageEvent.PASS, new_epoch=False, reference=reference)
+        if after.stage is RolloutStage.PROMOTED:
+            return after._advance(now)
+        return after
+
+    def approve(self, now: datetime) -> Rollout:
+        """A human approved leaving the stage (ASIL C/D)."""
+        return self._with_stage(StageEvent.APPROVE, new_epoch=False)._advance(now)
+
+    def _advance(self, now: datetime) -> Rollout:
+        if self.current + 1 >= len(self.stages):
+            return self
+        return replace(self, current=self.current + 1).start(now)
+
+    def failed(self, reason: str) -> Rollout:
+        """Health failed: every device goes back to the baseline; later stages are skipped."""
+        return self._with_stage(StageEvent.FAIL, new_epoch=True, reason=reason)
+
+    def rolled_back(self, reason: str) -> Rollout:
+        """A human rolled the roll-out back, in any stage including after completion."""
+        return self._with_stage(StageEvent.ROLLBACK, new_epoch=True, reason=reason)
+
+    def aborted(self, reason: str) -> Rollout:
+        """Stop now; devices return to the baseline, the version is not judged."""
+        return self._with_stage(StageEvent.ABORT, new_epoch=True, reason=reason)
+
+    def bake_elapsed(self, now: datetime) -> float:
+        """Seconds the current stage has baked."""
+        if self.stage_started_at is None:
+            return 0.0
+        return (now - self.stage_started_at).total_seconds()
+
+
+def new_rollout(rollout_id: str, fleet: str, model: ModelRef, digest: str, baseline: ModelRef,
+                baseline_digest: str, plan: RolloutPlan, devices: Iterable[DeviceInfo],
+                first_epoch: int, created_at: datetime) -> Rollout:
+    """A roll-out with every stage pending, devices in roll-out order.
+
+    Raises:
+        InvariantViolation: the new model is the baseline, or the fleet is empty.
+    """
+    if model == baseline:
+        raise InvariantViolation(f"{model} is already the baseline of fleet {fleet}")
+    ordered = rollout_order(rollout_id, devices)
+    if not ordered:
+        raise InvariantViolation(f"fleet {fleet} has no devices")
+    return Rollout(rollout_id, fleet, model, digest, baseline, baseline_digest, plan, ordered,
+                   tuple(RolloutStage.PENDING for _ in plan.stages), 0, first_epoch,
+                   created_at)
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutDecision:
+    """One decision about a roll-out, as it goes into the hash-chained decision log."""
+
+    rollout_id: str
+    action: str
+    outcome: str
+    actor: str
+    stage: str
+    epoch: int
+    reason: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def log_details(self) -> dict[str, Any]:
+        """What the audit entry stores besides action, outcome and actor."""
+        return {"stage": self.stage, "epoch": self.epoch, "reason": self.reason,
+                **dict(self.details)}

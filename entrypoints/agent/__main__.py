@@ -1,0 +1,27 @@
+"""``python -m entrypoints.agent --device-id ID --port P [--home DIR] [--backend NAME]``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from entrypoints.agent.serve import serve_agent
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse arguments and serve."""
+    parser = argparse.ArgumentParser(prog="edgedeploy-agent", description=__doc__)
+    parser.add_argument("--device-id", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--home", type=Path, default=None,
+                        help="agent state directory (default .edgedeploy/agents/DEVICE_ID)")
+    parser.add_argument("--backend", default="onnxruntime")
+    parser.add_argument("--repository", type=Path, default=None,
+                        help="model package repository (default HOME/repository)")
+    args = parser.parse_args(argv)
+    home = args.home or Path(".edgedeploy") / "agents" / args.device_id
+    serve_agent(args.device_id, args.port, home, args.backend, repository=args.repository)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""The ``edgedeploy`` command line for release engineers."""
+
+from __future__ import annotations
+
+import click
+
+from entrypoints.cli.context import CliState
+from entrypoints.cli.models import models
+from entrypoints.cli.system import db, doctor, serve
+from entrypoints.cli.trace import trace
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="edgedeploy")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """edgedeploy: a safety-gated release pipeline for ML models on automotive ECUs."""
+    state = ctx.ensure_object(CliState)
+    ctx.call_on_close(state.close)
+
+
+for command in (trace, models, db, doctor, serve):
+    cli.add_command(command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(obj=CliState())
+
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,289 @@
+"""``edgedeploy trace …``: import, link, review, report, impact, gate, export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from domain.models import ModelRef
+from domain.requirements import ItemId
+from domain.traceability import (
+    Evidence,
+    EvidenceKind,
+    Relation,
+    Verdict,
+    VerificationMethod,
+)
+from entrypoints.cli.context import CliState, command_errors, json_option, pass_state, to_json
+
+ASIL_STYLE = {"QM": "dim", "A": "green", "B": "yellow", "C": "dark_orange", "D": "bold red"}
+
+
+@click.group()
+def trace() -> None:
+    """Requirements traceability (ISO 26262-8 clause 6, ASPICE MLE.1-MLE.5)."""
+
+
+@trace.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+@pass_state
+@command_errors
+def import_(state: CliState, file: Path, as_json: bool) -> None:
+    """Import requirements from ReqIF (.reqif/.reqifz), CSV or YAML; all or nothing."""
+    result = state.container.import_requirements()(file.name, file.read_bytes())
+    if as_json:
+        click.echo(to_json(result))
+        return
+    state.console.print(f"Imported [bold]{file}[/]: {len(result.created)} created, "
+                        f"{len(result.updated)} updated, {result.unchanged} unchanged, "
+                        f"{result.links_added} relation(s)")
+    if result.suspect_links:
+        state.console.print(f"[yellow]{result.suspect_links} downstream link(s) are now "
+                            "suspect and need re-review[/]")
+    for diag in result.diagnostics:
+        state.console.print(Text(f"  {diag.severity}: {diag.location}"
+                                 f"{f' [{diag.item}]' if diag.item else ''}: {diag.message}",
+                                 style="yellow"))
+
+
+def _evidence(state: CliState, kind: str | None, verdict: str | None, method: str | None,
+              by: str | None, independent: bool, note: str,
+              evidence_file: Path | None) -> Evidence | None:
+    if not any((kind, verdict, evidence_file, by)):
+        return None
+    digest = None
+    if evidence_file is not None:
+        digest = state.container.evidence().put(evidence_file.read_bytes())
+    chosen = EvidenceKind(kind) if kind else EvidenceKind.TEST_RESULT
+    return Evidence(
+        kind=chosen,
+        verdict=Verdict(verdict) if verdict else Verdict.PASSED,
+        agent=by or state.container.config.actor(),
+        recorded_at=state.container.clock().now(),
+        artifact_digest=digest,
+        method=VerificationMethod(method) if method else None,
+        independent=independent,
+        note=note,
+    )
+
+
+@trace.command()
+@click.argument("source")
+@click.argument("relation")
+@click.argument("target")
+@click.option("--evidence", "evidence_file", type=click.Path(exists=True, dir_okay=False,
+                                                             path_type=Path),
+              help="A report or artifact file; its SHA-256 is recorded on the link.")
+@click.option("--kind", type=click.Choice([k.value for k in EvidenceKind]),
+              help="What the evidence is (default: test-result).")
+@click.option("--verdict", type=click.Choice([v.value for v in Verdict]),
+              help="The outcome the evidence states (default: passed).")
+@click.option("--method", type=click.Choice([m.value for m in VerificationMethod]),
+              help="Verification method of a test result.")
+@click.option("--by", help="Who recorded the evidence (default: the configured actor).")
+@click.option("--independent", is_flag=True, help="The reviewer is independent (ASIL D).")
+@click.option("--note", default="", help="A free-text note kept with the evidence.")
+@json_option
+@pass_state
+@command_errors
+def link(state: CliState, source: str, relation: str, target: str, evidence_file: Path | None,
+         kind: str | None, verdict: str | None, method: str | None, by: str | None,
+         independent: bool, note: str, as_json: bool) -> None:
+    """Link SOURCE -RELATION-> TARGET, or add evidence to an existing link."""
+    evidence = _evidence(state, kind, verdict, method, by, independent, note, evidence_file)
+    result = state.container.link_items()(ItemId(source), Relation.parse(relation),
+                                          ItemId(target), evidence)
+    if as_json:
+        click.echo(to_json(result))
+        return
+    state.console.print(Text(f"{result.source} {result.relation} {result.target}: "
+                             f"{len(result.evidence)} evidence record(s)"
+                             f"{', SUSPECT' if result.suspect else ''}"))
+
+
+@trace.command()
+@click.argument("source")
+@click.argument("relation")
+@click.argument("target")
+@click.option("--by", required=True, help="The reviewer.")
+@click.option("--independent", is_flag=True, help="The reviewer is independent (ASIL D).")
+@click.option("--note", default="")
+@json_option
+@pass_state
+@command_errors
+def review(state: CliState, source: str, relation: str, target: str, by: str,
+           independent: bool, note: str, as_json: bool) -> None:
+    """Record a passed review of a link; a suspect link is cleared by it."""
+    evidence = _evidence(state, EvidenceKind.REVIEW.value, Verdict.PASSED.value, None, by,
+                         independent, note, None)
+    result = state.container.link_items()(ItemId(source), Relation.parse(relation),
+                                          ItemId(target), evidence)
+    if as_json:
+        click.echo(to_json(result))
+        return
+    state.console.print(Text(f"Reviewed {result.source} {result.relation} {result.target} "
+                             f"by {by}{' (independent)' if independent else ''}"))
+
+
+@trace.command()
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the matrix as CSV.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the matrix as a self-contained HTML page.")
+@json_option
+@pass_state
+@command_errors
+def report(state: CliState, csv_path: Path | None, html_path: Path | None,
+           as_json: bool) -> None:
+    """The traceability matrix: every requirement, its trace, its gaps."""
+    matrix = state.container.build_matrix()()
+    renderer = state.container.matrix_renderer()
+    if csv_path:
+        csv_path.write_bytes(renderer.csv(matrix))
+    if html_path:
+        html_path.write_bytes(renderer.html(matrix))
+    if as_json:
+        click.echo(to_json(matrix))
+        return
+    table = Table(title=f"{matrix.title} — compliance {matrix.score:.1%}, "
+                        f"{matrix.gap_count} gap(s)")
+    for column in ("ID", "ASIL", "Level", "Derived into / realised by", "Verified by",
+                   "Reviews", "Gaps"):
+        table.add_column(column)
+    for row in matrix.rows:
+        asil = row.requirement.asil.value
+        table.add_row(
+            row.requirement.id, Text(asil, style=ASIL_STYLE[asil]), row.requirement.level.value,
+            ", ".join((*row.children, *row.realized_by)) or "—",
+            ", ".join(f"{t}: {v}" for t, v in row.verified_by) or "—",
+            ", ".join(row.reviews) or "—",
+            Text("\n".join(g.code.value for g in row.gaps) or "ok",
+                 style="red" if row.gaps else "green"))
+    state.console.print(table)
+    for path in (csv_path, html_path):
+        if path:
+            state.console.print(f"wrote {path}")
+
+
+def _print_view(state: CliState, title: str, items: tuple[str, ...]) -> None:
+    state.console.print(Text(f"{title}: {len(items)} item(s)", style="bold"))
+    for item in items:
+        state.console.print(Text(f"  {item}"))
+
+
+@trace.command()
+@click.argument("item_id")
+@json_option
+@pass_state
+@command_errors
+def impact(state: CliState, item_id: str, as_json: bool) -> None:
+    """Everything a change to ITEM_ID affects: requirements, tests, datasets, models, fleet."""
+    result = state.container.trace_queries().impact(ItemId(item_id))
+    if as_json:
+        click.echo(to_json(result))
+        return
+    state.console.print(Text(f"A change to {item_id} affects {result.total} item(s):",
+                             style="bold"))
+    for label, group in (("requirements", result.requirements), ("tests", result.tests),
+                         ("datasets", result.datasets), ("models", result.models),
+                         ("deployments", result.deployments)):
+        state.console.print(Text(f"  {label:<12} {', '.join(group) or '—'}"))
+
+
+@trace.command()
+@click.argument("item_id")
+@json_option
+@pass_state
+@command_errors
+def forward(state: CliState, item_id: str, as_json: bool) -> None:
+    """Everything downstream of ITEM_ID (towards deployment)."""
+    view = state.container.trace_queries().forward(ItemId(item_id))
+    if as_json:
+        click.echo(to_json(view))
+    else:
+        _print_view(state, f"Forward trace of {item_id}", view.items)
+
+
+@trace.command()
+@click.argument("item_id")
+@json_option
+@pass_state
+@command_errors
+def backward(state: CliState, item_id: str, as_json: bool) -> None:
+    """Everything upstream of ITEM_ID (towards system requirements)."""
+    view = state.container.trace_queries().backward(ItemId(item_id))
+    if as_json:
+        click.echo(to_json(view))
+    else:
+        _print_view(state, f"Backward trace of {item_id}", view.items)
+
+
+@trace.command()
+@click.argument("model_version")
+@json_option
+@pass_state
+@command_errors
+def gate(state: CliState, model_version: str, as_json: bool) -> None:
+    """Exit 0 when MODEL_VERSION's trace is complete, 3 when gaps block its deployment."""
+    container = state.container
+    result = container.evaluate_gate()(ModelRef.parse(model_version), container.config.actor())
+    if as_json:
+        click.echo(to_json(result))
+    elif result.passed:
+        state.console.print(f"[green]PASS[/] {result.model}: trace complete over "
+                            f"{len(result.scope)} requirement(s) "
+                            f"(audit entry {result.audit_sequence})")
+    else:
+        state.console.print(f"[bold red]BLOCKED[/] {result.model}: {len(result.gaps)} gap(s), "
+                            f"compliance {result.score:.1%} (audit entry "
+                            f"{result.audit_sequence})")
+        for g in result.gaps:
+            state.console.print(Text(f"  - {g.item} (ASIL {g.asil}) {g.code.value}: "
+                                     f"{g.message}"))
+    if not result.passed:
+        raise click.exceptions.Exit(3)
+
+
+@trace.command()
+@click.option("--format", "fmt", type=click.Choice(["reqif", "turtle", "json-ld", "n-triples"]),
+              default="reqif", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@pass_state
+@command_errors
+def export(state: CliState, fmt: str, output: Path) -> None:
+    """Export requirements and links as ReqIF, or the whole trace graph as RDF."""
+    container = state.container
+    if fmt == "reqif":
+        data = container.export_requirements()()
+    else:
+        data = container.trace_store().export_rdf(fmt)
+    output.write_bytes(data)
+    state.console.print(f"wrote {output} ({len(data)} bytes)")
+
+
+@trace.command()
+@click.argument("kind", type=click.Choice(["test", "dataset", "deployment"]))
+@click.argument("item_id")
+@click.option("--title", default="", help="A human-readable title.")
+@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The artifact's bytes; stored as evidence and fixed by their SHA-256.")
+@json_option
+@pass_state
+@command_errors
+def artifact(state: CliState, kind: str, item_id: str, title: str, file: Path | None,
+             as_json: bool) -> None:
+    """Record a test, dataset or deployment in the trace graph (by ITEM_ID)."""
+    from domain.requirements import Artifact, ArtifactKind
+
+    digest = state.container.evidence().put(file.read_bytes()) if file else None
+    result = state.container.record_artifact()(
+        Artifact(ItemId(item_id), ArtifactKind(kind), title=title or item_id, digest=digest))
+    if as_json:
+        click.echo(to_json(result))
+    else:
+        state.console.print(Text(f"recorded {result.kind} {result.id}"
+                                 f"{f' {result.digest}' if result.digest else ''}"))

@@ -1,0 +1,97 @@
+"""The composition root: the only place that knows which adapter serves which port."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from dependency_injector import containers, providers
+from sqlalchemy.engine import Engine
+
+from adapters.files import FileEvidenceStore
+from adapters.interchange import (
+    CsvHtmlMatrixRenderer,
+    CsvRequirementsReader,
+    ReqIfReader,
+    ReqIfWriter,
+    YamlRequirementsReader,
+)
+from adapters.rdf import OxigraphTraceStore, RdflibTraceStore
+from adapters.sql import SqlAlchemyUnitOfWork, create_engine_for, create_session_factory
+from adapters.sql.migrate import upgrade_to_head
+from adapters.system import SystemClock
+from application.models import RegisterModel
+from application.traceability import (
+    AssessReadiness,
+    BuildTraceMatrix,
+    EvaluateGate,
+    ExportRequirements,
+    ImportRequirements,
+    LinkItems,
+    RecordArtifact,
+    TraceQueries,
+)
+from entrypoints.settings import Settings
+
+
+def _migrated_engine(url: str) -> Iterator[Engine]:
+    """Apply pending migrations on first use, then hand out the engine until shutdown."""
+    upgrade_to_head(url)
+    engine = create_engine_for(url)
+    yield engine
+    engine.dispose()
+
+
+def _oxigraph(path: str) -> Iterator[OxigraphTraceStore]:
+    Path(path).mkdir(parents=True, exist_ok=True)
+    store = OxigraphTraceStore(Path(path))
+    yield store
+    store.close()
+
+
+def _rdflib_memory() -> Iterator[RdflibTraceStore]:
+    store = RdflibTraceStore()
+    yield store
+    store.close()
+
+
+def _evidence(path: str) -> FileEvidenceStore:
+    Path(path).mkdir(parents=True, exist_ok=True)
+    return FileEvidenceStore(Path(path))
+
+
+class Container(containers.DeclarativeContainer):
+    """Wires settings, adapters and use cases; built once per process."""
+
+    config = providers.Configuration()
+    settings: providers.Dependency[Settings] = providers.Dependency(instance_of=Settings)
+
+    clock = providers.Singleton(SystemClock)
+    engine = providers.Resource(_migrated_engine, config.database_url)
+    session_factory = providers.Singleton(create_session_factory, engine)
+    uow = providers.Factory(SqlAlchemyUnitOfWork, session_factory)
+    trace_store = providers.Selector(
+        config.trace_store,
+        oxigraph=providers.Resource(_oxigraph, config.trace_store_path),
+        **{"rdflib-memory": providers.Resource(_rdflib_memory)},
+    )
+    evidence = providers.Singleton(_evidence, config.evidence_path)
+
+    readers = providers.List(
+        providers.Singleton(ReqIfReader),
+        providers.Singleton(CsvRequirementsReader),
+        providers.Singleton(YamlRequirementsReader),
+    )
+    reqif_writer = providers.Singleton(ReqIfWriter)
+    matrix_renderer = providers.Singleton(CsvHtmlMatrixRenderer)
+
+    import_requirements = providers.Factory(ImportRequirements, trace_store, readers)
+    link_items = providers.Factory(LinkItems, trace_store)
+    record_artifact = providers.Factory(RecordArtifact, trace_store)
+    trace_queries = providers.Factory(TraceQueries, trace_store)
+    evaluate_gate = providers.Factory(EvaluateGate, trace_store, uow.provider, clock)
+    assess_readiness = providers.Factory(AssessReadiness, evaluate_gate, uow.provider)
+    build_matrix = providers.Factory(BuildTraceMatrix, trace_store, clock)
+    export_requirements = providers.Factory(ExportRequirements, trace_store, reqif_writer)
+    register_model = providers.Factory(RegisterModel, uow.provider, evidence, trace_store,
+                                       clock)

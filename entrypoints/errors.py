@@ -1,0 +1,51 @@
+"""One table from error class to HTTP status, problem type and CLI exit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.errors import (
+    ApplicationError,
+    BackendUnavailable,
+    CapabilityNotSupported,
+    InvalidInput,
+)
+from domain.errors import Conflict, DomainError, InvariantViolation, NotFound
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorMapping:
+    """How one error class is reported."""
+
+    status: int
+    exit_code: int
+    title: str
+
+
+# Most specific first: the first matching class wins.
+ERROR_TABLE: tuple[tuple[type[Exception], ErrorMapping], ...] = (
+    (NotFound, ErrorMapping(404, 4, "Not found")),
+    (Conflict, ErrorMapping(409, 3, "Refused in the current state")),
+    (InvariantViolation, ErrorMapping(422, 3, "Rule violated")),
+    (InvalidInput, ErrorMapping(400, 2, "Invalid input")),
+    (CapabilityNotSupported, ErrorMapping(422, 5, "Capability not supported")),
+    (BackendUnavailable, ErrorMapping(503, 5, "Backend unavailable")),
+    (DomainError, ErrorMapping(422, 3, "Rule violated")),
+    (ApplicationError, ErrorMapping(500, 1, "Application error")),
+)
+INTERNAL = ErrorMapping(500, 1, "Internal error")
+
+
+def mapping_for(error: BaseException) -> ErrorMapping:
+    """The mapping for an error (internal error when it is none of ours)."""
+    for cls, mapping in ERROR_TABLE:
+        if isinstance(error, cls):
+            return mapping
+    return INTERNAL
+
+
+def error_code(error: BaseException) -> str:
+    """The stable code of one of our errors, else ``INTERNAL_ERROR``."""
+    if isinstance(error, DomainError | ApplicationError):
+        return error.code
+    return "INTERNAL_ERROR"

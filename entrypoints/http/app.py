@@ -1,0 +1,26 @@
+"""The Litestar application: ``/api/v1`` plus OpenAPI at ``/schema``."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+
+from entrypoints.container import Container
+from entrypoints.http.problems import handle_exception
+from entrypoints.http.routes import TraceabilityController
+
+
+def create_app(container: Container) -> Litestar:
+    """An app serving ``container``'s use cases; the caller owns the container's lifetime."""
+    settings = container.settings()
+    return Litestar(
+        route_handlers=[TraceabilityController],
+        state=State({"container": container}),
+        exception_handlers={Exception: handle_exception},
+        request_max_body_size=settings.http.max_body_bytes,
+        openapi_config=OpenAPIConfig(title="edgedeploy", version="1.0.0", path="/schema",
+                                     description="Safety-gated release pipeline for ML models "
+                                                 "on automotive edge ECUs."),
+        debug=False,
+    )

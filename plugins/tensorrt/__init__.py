@@ -1,0 +1,11 @@
+"""The TensorRT inference backend: engine build (FP32/FP16/INT8) and inference on NVIDIA GPUs.
+
+Registered through ``tensorrt = "plugins.tensorrt:factory"`` in ``edgedeploy.inference_backends``.
+Importing this package never imports TensorRT; ``probe()`` says why the backend is unusable
+where TensorRT, a CUDA binding or a GPU is missing.
+"""
+
+from plugins.tensorrt.backend import TensorRtBackend, TensorRtSession, factory
+from plugins.tensorrt.builder import EngineBuildOptions, build_engine
+
+__all__ = ["EngineBuildOptions", "TensorRtBackend", "TensorRtSession", "build_engine", "factory"]

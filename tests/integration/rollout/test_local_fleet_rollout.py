@@ -1,0 +1,102 @@
+"""A canary roll-out across real edge agent processes on loopback, journal in SQLite."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from adapters.fleet import LocalAgentFleet
+from adapters.rollout_sql import SqlAlchemyRolloutJournal
+from application.rollout import (
+    ExportDecisionLog,
+    RolloutEngine,
+    RunOptions,
+    RunRollout,
+    StartRollout,
+    StartRolloutCommand,
+    TickRollout,
+)
+from domain.audit import verify_chain
+from domain.rollout import RolloutPlan
+from domain.safety import ASIL
+from tests.fakes.rollout import ScriptedReadiness
+from tests.fakes.traffic import Traffic
+from tests.integration.rollout.conftest import TAGS, V1, V2, V3, Models
+
+
+class UtcClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def run_to_end(engine: RolloutEngine, rollout_id: str) -> str:
+    result = RunRollout(TickRollout(engine))(
+        rollout_id, RunOptions(interval_s=0.4, max_ticks=150, sleep=time.sleep))
+    return result.view.phase
+
+
+def test_a_good_version_reaches_every_agent_and_a_degraded_one_is_rolled_back(
+        agents: LocalAgentFleet, models: Models, tmp_path: Path) -> None:
+    journal = SqlAlchemyRolloutJournal(f"sqlite:///{tmp_path / 'journal.db'}")
+    engine = RolloutEngine(journal, agents, UtcClock())
+    start = StartRollout(engine, ScriptedReadiness({V2, V3}))
+    plan = RolloutPlan.for_asil(ASIL.QM)
+    urls = [agents.url(d.device_id) for d in agents.devices()]
+    with Traffic(urls, tags=TAGS) as traffic:
+        good = start(StartRolloutCommand("loopback", V2, models.digests[V2], plan, "alice",
+                                         V1, models.digests[V1], rollout_id="good"))
+        assert run_to_end(engine, good.rollout_id) == "completed"
+        assert set(agents.running([d.device_id for d in agents.devices()]).values()) == {V2}
+        bad = start(StartRolloutCommand("loopback", V3, models.digests[V3], plan, "alice",
+                                        rollout_id="bad"))
+        assert bad.baseline == str(V2)
+        assert run_to_end(engine, bad.rollout_id) == "rolled_back"
+        time.sleep(0.5)
+    assert set(agents.running([d.device_id for d in agents.devices()]).values()) == {V2}
+    assert traffic.log.failures == [] and traffic.log.mislabelled == []
+    assert traffic.log.by_model.get("aeb@3.0", 0) > 0
+    decisions = journal.decisions("bad")
+    assert verify_chain(decisions) == len(decisions)
+    failed = [m["metric"] for m in decisions[-1].details["health"]["metrics"] if m["failed"]]
+    assert failed == ["safety_proxy_rate"]
+    stages = [e.details["stage"] for e in journal.decisions("good") if e.action == "promote"]
+    assert stages == ["5%", "25%", "50%", "100%"]
+    export = ExportDecisionLog(engine)("good")
+    assert export.digest.startswith("sha256:")
+
+
+def test_agents_expose_prometheus_metrics_per_model_version(agents: LocalAgentFleet) -> None:
+    device = agents.devices()[0].device_id
+    agents.infer(device, {"x": [[0.0, 0.0, 0.0, 1.0]]})
+    text = httpx.get(agents.url(device) + "/metrics").text
+    assert f'edgedeploy_inferences_total{{device="{device}"' in text
+    assert "edgedeploy_inference_latency_p99_ms" in text
+
+
+def test_an_agent_off_line_during_a_rollback_converges_when_it_comes_back(
+        agents: LocalAgentFleet, models: Models, tmp_path: Path) -> None:
+    journal = SqlAlchemyRolloutJournal(f"sqlite:///{tmp_path / 'journal.db'}")
+    engine = RolloutEngine(journal, agents, UtcClock())
+    start = StartRollout(engine, ScriptedReadiness({V1}))
+    devices = [d.device_id for d in agents.devices()]
+    baseline = agents.running(devices)[devices[0]]
+    assert baseline is not None
+    target = V1 if baseline != V1 else V2
+    view = start(StartRolloutCommand("offline", target, models.digests[target],
+                                     RolloutPlan.for_asil(ASIL.QM), "alice", baseline,
+                                     models.digests[baseline]))
+    tick = TickRollout(engine)
+    tick(view.rollout_id)  # 5 %: one device gets the new version
+    rollout = journal.get(view.rollout_id)
+    canary = rollout.cohorts()[0][0]
+    agents.stop(canary)
+    from application.rollout import RollbackRollout
+    RollbackRollout(engine)(view.rollout_id, "carol", "field report")
+    assert canary in tick(view.rollout_id).unreachable
+    agents.start(canary)
+    settled = tick(view.rollout_id)
+    assert settled.converged
+    assert agents.running([canary])[canary] == baseline

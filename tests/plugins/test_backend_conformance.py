@@ -1,0 +1,44 @@
+"""Every inference backend installed here passes the conformance kit third parties use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from plugins.onnxruntime import factory as onnxruntime_factory
+from plugins.testing import InferenceBackendContract, tiny_onnx_feeds, write_tiny_onnx_model
+
+
+@pytest.fixture(name="model_path")
+def fx_model_path(tmp_path: Path) -> str:
+    return str(write_tiny_onnx_model(tmp_path / "tiny.onnx"))
+
+
+@pytest.fixture(name="feeds")
+def fx_feeds() -> dict[str, Any]:
+    return tiny_onnx_feeds(batch=3)
+
+
+class TestOnnxRuntimeBackendConformance(InferenceBackendContract):
+    @pytest.fixture(name="backend")
+    def fx_backend(self) -> Any:
+        return onnxruntime_factory()
+
+
+class TestThirdPartyExampleBackendConformance(InferenceBackendContract):
+    @pytest.fixture(name="backend")
+    def fx_backend(self) -> Any:
+        example = pytest.importorskip(
+            "edgedeploy_example_backend",
+            reason="pip install -e tests/plugins/example_backend to run the third-party path")
+        return example.factory()
+
+
+class TestTorchReferenceBackendConformance(InferenceBackendContract):
+    @pytest.fixture(name="backend")
+    def fx_backend(self) -> Any:
+        from plugins.torch import factory as torch_factory
+
+        return torch_factory()

@@ -1,0 +1,227 @@
+"""Roll-out use cases against in-memory fakes of the journal, the fleet and the release gate."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from application.rollout import (
+    AbortRollout,
+    ApproveStage,
+    ExportDecisionLog,
+    ReleaseNotReady,
+    ResumeRollout,
+    RollbackRollout,
+    RolloutEngine,
+    RolloutNotFound,
+    RolloutStatus,
+    RunOptions,
+    RunRollout,
+    StartRollout,
+    StartRolloutCommand,
+    TickRollout,
+)
+from domain.audit import AuditChainBroken, verify_chain
+from domain.errors import InvariantViolation
+from domain.models import ModelRef
+from domain.rollout import RolloutPlan, StageTransitionRefused
+from domain.safety import ASIL
+from tests.fakes.rollout import (
+    DIGEST_A,
+    DIGEST_B,
+    DIGEST_C,
+    InMemoryFleet,
+    InMemoryRolloutJournal,
+    ManualClock,
+    ScriptedHealth,
+    ScriptedReadiness,
+)
+
+OLD, NEW, NEWER = ModelRef("aeb", "1.0"), ModelRef("aeb", "1.1"), ModelRef("aeb", "1.2")
+GOOD = ScriptedHealth(inferences=20_000)
+BAD = ScriptedHealth(inferences=20_000, errors=400)
+
+
+class Harness:
+    def __init__(self, size: int = 20, canary: ScriptedHealth = GOOD) -> None:
+        self.fleet = InMemoryFleet(size, OLD, {OLD: GOOD, NEW: canary, NEWER: GOOD})
+        self.journal = InMemoryRolloutJournal()
+        self.clock = ManualClock()
+        self.engine = RolloutEngine(self.journal, self.fleet, self.clock)
+        self.readiness = ScriptedReadiness({NEW, NEWER})
+        self.start = StartRollout(self.engine, self.readiness)
+        self.tick = TickRollout(self.engine)
+        self.run = RunRollout(self.tick)
+
+    def begin(self, asil: ASIL = ASIL.QM, model: ModelRef = NEW, digest: str = DIGEST_B):
+        return self.start(StartRolloutCommand("fleet-1", model, digest,
+                                              RolloutPlan.for_asil(asil), "alice", OLD,
+                                              DIGEST_A))
+
+    def drive(self, rollout_id: str, ticks: int = 50):
+        return self.run(rollout_id, RunOptions(max_ticks=ticks, interval_s=60,
+                                               sleep=self.clock.advance))
+
+    def on(self, model: ModelRef) -> int:
+        return sum(1 for m in self.fleet.models.values() if m == str(model))
+
+
+@pytest.fixture(name="h")
+def fx_harness() -> Harness:
+    return Harness()
+
+
+def test_a_version_failing_the_release_gate_is_refused_before_any_device_is_touched(h):
+    h.readiness.ready.clear()
+    with pytest.raises(ReleaseNotReady) as err:
+        h.begin()
+    assert err.value.code == "RELEASE_NOT_READY"
+    assert "SR-7" in err.value.reasons[0]
+    assert h.fleet.accepted == [] and h.journal.rollouts == {}
+
+
+def test_a_healthy_version_goes_through_every_stage_once_to_the_whole_fleet(h):
+    view = h.begin()
+    result = h.drive(view.rollout_id)
+    assert result.view.phase == "completed" and result.converged
+    assert h.on(NEW) == 20
+    actions = [e.action for e in h.journal.decisions(view.rollout_id)]
+    assert actions == ["create", "start_stage", "promote", "promote", "promote", "promote"]
+    assert verify_chain(h.journal.decisions(view.rollout_id)) == 6
+
+
+def test_every_device_receives_each_epoch_at_most_once(h):
+    view = h.begin()
+    h.drive(view.rollout_id)
+    sent = [(d, e) for d, e, _ in h.fleet.accepted]
+    assert len(sent) == len(set(sent))
+
+
+def test_a_bad_canary_is_rolled_back_automatically_and_no_device_is_left_on_it():
+    h = Harness(canary=BAD)
+    view = h.begin()
+    result = h.drive(view.rollout_id)
+    assert result.view.phase == "rolled_back"
+    assert h.on(NEW) == 0
+    last = h.journal.decisions(view.rollout_id)[-1]
+    assert last.action == "rollback"
+    failed = [m for m in last.details["health"]["metrics"] if m["failed"]]
+    assert failed[0]["metric"] == "error_rate" and failed[0]["p_value"] < 1e-4
+    assert last.details["policy"]["alpha"] == 1e-4
+
+
+def test_a_stage_is_held_until_its_bake_time_is_over():
+    h = Harness()
+    view = h.begin(ASIL.A)  # 60 s bake per stage
+    h.tick(view.rollout_id)  # start
+    held = h.tick(view.rollout_id)
+    reason = h.journal.decisions(view.rollout_id)[-1].details["reason"]
+    assert held.action == "hold" and "bake time" in reason
+    h.clock.advance(61)
+    assert h.tick(view.rollout_id).action == "promote"
+
+
+def test_asil_c_waits_for_a_named_approval_to_leave_each_stage():
+    h = Harness()
+    view = h.begin(ASIL.C)
+    h.tick(view.rollout_id)
+    h.clock.advance(901)
+    result = h.drive(view.rollout_id)
+    assert result.view.phase == "awaiting_approval"
+    with pytest.raises(InvariantViolation, match=r"approval must name"):
+        ApproveStage(h.engine)(view.rollout_id, " ")
+    approved = ApproveStage(h.engine)(view.rollout_id, "bob", "reviewed health evidence")
+    assert approved.current_stage == "25%" and approved.stage_state == "baking"
+    entry = h.journal.decisions(view.rollout_id)[-1]
+    assert (entry.action, entry.actor) == ("approve", "bob")
+
+
+def test_approving_a_stage_that_is_not_waiting_is_refused(h):
+    view = h.begin(ASIL.C)
+    with pytest.raises(StageTransitionRefused):
+        ApproveStage(h.engine)(view.rollout_id, "bob")
+
+
+@pytest.mark.parametrize("ticks", [0, 1, 2])
+def test_abort_works_in_any_running_state_within_the_call(ticks):
+    h = Harness()
+    view = h.begin(ASIL.C)
+    for _ in range(ticks):
+        h.clock.advance(901)
+        h.tick(view.rollout_id)
+    aborted = AbortRollout(h.engine)(view.rollout_id, "carol", "recall")
+    assert aborted.phase == "aborted"
+    assert h.on(NEW) == 0
+
+
+def test_abort_of_a_completed_rollout_is_refused_but_rollback_is_allowed(h):
+    view = h.begin()
+    h.drive(view.rollout_id)
+    with pytest.raises(StageTransitionRefused):
+        AbortRollout(h.engine)(view.rollout_id, "carol")
+    rolled = RollbackRollout(h.engine)(view.rollout_id, "carol", "field reports")
+    assert rolled.phase == "rolled_back" and h.on(NEW) == 0
+
+
+def test_health_is_still_watched_at_one_hundred_percent(h):
+    view = h.begin()
+    for _ in range(4):  # start, 5 % -> 25 % -> 50 % -> 100 %
+        h.tick(view.rollout_id)
+    assert RolloutStatus(h.engine)(view.rollout_id).current_stage == "100%"
+    h.fleet.health_of[NEW] = BAD
+    result = h.tick(view.rollout_id)
+    assert result.action == "rollback" and h.on(NEW) == 0
+    assert h.journal.decisions(view.rollout_id)[-1].details["baseline_source"] == "reference"
+
+
+def test_a_new_version_during_a_rollout_restarts_at_the_first_stage(h):
+    first = h.begin()
+    h.tick(first.rollout_id)
+    h.tick(first.rollout_id)  # now at 25 %
+    second = h.begin(model=NEWER, digest=DIGEST_C)
+    assert RolloutStatus(h.engine)(first.rollout_id).phase == "aborted"
+    assert second.current_stage == "5%" and second.baseline == str(OLD)
+    assert h.on(NEW) == 0
+    h.tick(second.rollout_id)
+    assert h.on(NEWER) == 1
+
+
+def test_devices_offline_during_a_rollback_converge_when_they_reconnect():
+    h = Harness(canary=BAD)
+    view = h.begin()
+    h.tick(view.rollout_id)
+    canary = [d for d, m in h.fleet.models.items() if m == str(NEW)]
+    h.fleet.set_offline(canary)
+    result = h.tick(view.rollout_id)
+    assert result.action == "rollback" and set(result.unreachable) == set(canary)
+    h.fleet.set_offline(canary, offline=False)
+    settled = h.tick(view.rollout_id)
+    assert settled.converged and h.on(NEW) == 0
+
+
+def test_a_restarted_controller_resends_the_stored_epoch_without_applying_anything_twice(h):
+    view = h.begin()
+    h.tick(view.rollout_id)
+    before = list(h.fleet.accepted)
+    fresh = RolloutEngine(h.journal, h.fleet, h.clock)
+    _, result = ResumeRollout(fresh)(view.rollout_id)
+    assert len(result.acknowledged) == 20
+    assert h.fleet.accepted == before
+
+
+def test_the_decision_log_exports_as_verified_evidence_and_tampering_is_detected(h):
+    view = h.begin()
+    h.drive(view.rollout_id)
+    export = ExportDecisionLog(h.engine)(view.rollout_id)
+    assert export.digest.startswith("sha256:") and export.model == str(NEW)
+    assert b'"promote"' in export.content
+    entries = h.journal.entries[view.rollout_id]
+    entries[2] = replace(entries[2], outcome="rolled_back")
+    with pytest.raises(AuditChainBroken):
+        ExportDecisionLog(h.engine)(view.rollout_id)
+
+
+def test_an_unknown_rollout_is_not_found(h):
+    with pytest.raises(RolloutNotFound):
+        RolloutStatus(h.engine)("nope")
