@@ -164,10 +164,10 @@ def histogram_percentile(hist: Sequence[int], q: float) -> float | None:
 
 
 def binomial_upper_tail(k: int, n: int, p: float) -> float:
-    """P(X >= k) for X ~ Binomial(n, p), summed exactly in log space.
+    """P(X >= k) for X ~ Binomial(n, p), exactly: the regularized incomplete beta I_p(k, n-k+1).
 
-    Sums whichever tail is shorter from the mode outwards and stops once terms no longer
-    change the result, so it is cheap for the large n of a fleet.
+    Evaluated with the continued fraction of Numerical Recipes (modified Lentz), which
+    converges in O(sqrt(n)) steps, so it stays cheap for the event counts of a whole fleet.
     """
     if k <= 0:
         return 1.0
@@ -177,33 +177,41 @@ def binomial_upper_tail(k: int, n: int, p: float) -> float:
         return 0.0
     if p >= 1.0:
         return 1.0
-    log_p, log_q = math.log(p), math.log1p(-p)
+    return _betainc(float(k), float(n - k + 1), p)
 
-    def log_pmf(i: int) -> float:
-        return (math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1)
-                + i * log_p + (n - i) * log_q)
 
-    ratio = p / (1.0 - p)
-    if k >= n * p:
-        term = math.exp(log_pmf(k))
-        total, i = term, k
-        while i < n:
-            term *= (n - i) / (i + 1) * ratio
-            i += 1
-            total += term
-            if term < total * 1e-17:
-                break
-        return min(1.0, total)
-    # Lower tail P(X <= k-1), then complement.
-    term = math.exp(log_pmf(k - 1))
-    total, i = term, k - 1
-    while i > 0:
-        term *= i / (n - i + 1) / ratio
-        i -= 1
-        total += term
-        if term < total * 1e-17:
+def _betainc(a: float, b: float, x: float) -> float:
+    log_front = (math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                 + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return math.exp(log_front) * _betacf(a, b, x) / a
+    return 1.0 - math.exp(log_front) * _betacf(b, a, 1.0 - x) / b
+
+
+def _betacf(a: float, b: float, x: float) -> float:
+    tiny, eps = 1e-300, 1e-15
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 100_000):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < eps:
             break
-    return max(0.0, 1.0 - total)
+    return h
 
 
 def rate_ratio_test(canary_events: int, canary_n: int, baseline_events: int, baseline_n: int,

@@ -263,12 +263,15 @@ def choose_point(points: Iterable[ParetoPoint], baseline_accuracy: float,
     """
     pts = list(points)
     front = pareto_frontier(pts)
-    fitting = [p for p in front if within_accuracy_budget(baseline_accuracy, p.accuracy, budget)
-               and p.agreement >= min_agreement]
-    if not fitting:
+    # Qualify first, then take the frontier of what qualifies: a point dominated only by
+    # candidates that fail the agreement rule must stay eligible.
+    qualified = [p for p in pts if within_accuracy_budget(baseline_accuracy, p.accuracy, budget)
+                 and p.agreement >= min_agreement]
+    if not qualified:
         best = max(pts, key=lambda p: p.accuracy)
         raise AccuracyBudgetExceeded(baseline_accuracy, best.accuracy, budget)
-    chosen = min(fitting, key=lambda p: (p.size_bytes, p.latency_ms, -p.accuracy))
+    chosen = min(pareto_frontier(qualified),
+                 key=lambda p: (p.size_bytes, p.latency_ms, -p.accuracy))
     why = (f"'{chosen.name}' is the smallest of the {len(front)} Pareto-optimal candidates "
            f"within the {budget:g}-point budget: {chosen.accuracy:.2f}% vs FP32 "
            f"{baseline_accuracy:.2f}%, {chosen.size_bytes} bytes, {chosen.latency_ms:.3f} ms")

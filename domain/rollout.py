@@ -291,11 +291,13 @@ class DeviceInfo:
 
     device_id: str
     labels: Mapping[str, str] = field(default_factory=dict)
+    stratum: str = field(init=False, repr=False, compare=False)
+    """Devices with equal labels are compared with each other (matched baseline)."""
 
-    @property
-    def stratum(self) -> str:
-        """Devices with equal labels are compared with each other (matched baseline)."""
-        return ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
+    def __post_init__(self) -> None:
+        # Computed once: cohort matching reads it for every device on every tick.
+        object.__setattr__(self, "stratum",
+                           ",".join(f"{k}={v}" for k, v in sorted(self.labels.items())))
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,6 +369,8 @@ class Rollout:
     stage_started_at: datetime | None = None
     reference: HealthWindow | None = None
     reason: str = ""
+    _cohorts: tuple[tuple[str, ...], tuple[str, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.stages) != len(self.plan.stages):
@@ -427,6 +431,8 @@ class Rollout:
         there (fewer if the stratum has no more), so both cohorts see the same mix of hardware
         and conditions.
         """
+        if self._cohorts is not None:
+            return self._cohorts
         k = self.canary_size
         canary = self.devices[:k]
         wanted: dict[str, int] = {}
@@ -437,10 +443,15 @@ class Rollout:
             if wanted.get(d.stratum, 0) > 0:
                 wanted[d.stratum] -= 1
                 baseline.append(d.device_id)
-        return tuple(d.device_id for d in canary), tuple(baseline)
+        cohorts = tuple(d.device_id for d in canary), tuple(baseline)
+        # The roll-out is immutable, so its cohorts can be kept with it.
+        object.__setattr__(self, "_cohorts", cohorts)
+        return cohorts
 
     def _with_stage(self, event: StageEvent, *, new_epoch: bool, **changes: Any) -> Rollout:
         state = next_stage(self.stage, event, approval_required=self.spec.approval_required)
+        if state is self.stage and not new_epoch and not changes:
+            return self
         stages = list(self.stages)
         stages[self.current] = state
         return replace(self, stages=tuple(stages),

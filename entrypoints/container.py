@@ -82,7 +82,7 @@ class Container(containers.DeclarativeContainer):
         providers.Singleton(CsvRequirementsReader),
         providers.Singleton(YamlRequirementsReader),
     )
-    reqif_writer = providers.Singleton(ReqIfWriter)
+    reqif_writer = providers.Singleton(ReqIfWriter, now=clock.provided.now)
     matrix_renderer = providers.Singleton(CsvHtmlMatrixRenderer)
 
     import_requirements = providers.Factory(ImportRequirements, trace_store, readers)

@@ -18,6 +18,10 @@ from domain.drift_policy import EnsembleWeights, SeverityPolicy
 
 log = structlog.get_logger(__name__)
 
+EMBEDDING_SCALES = (2.0, 1.0, 0.5, 0.25)
+"""Narrower bandwidths for embeddings: after projection onto the principal components that
+stand out of the noise floor, changes of orientation show at shorter distances."""
+
 
 def psi_factory() -> DriftDetector:
     """PSI per feature over ten reference-quantile bins (severity language, weight 0.5)."""
@@ -55,7 +59,11 @@ def builtin_detectors(kind: DetectorCapability) -> list[DriftDetector]:
     """Fresh first-party detectors for windows of ``kind``."""
     if kind is DetectorCapability.STREAM:
         return [CusumDetector(), AdwinDetector()]
-    return [MmdDetector(capability=kind), KsCvmDetector(capability=kind), PsiDetector()]
+    if kind is DetectorCapability.EMBEDDINGS:
+        mmd = MmdDetector(capability=kind, project=True, scales=EMBEDDING_SCALES)
+    else:
+        mmd = MmdDetector(capability=kind)
+    return [mmd, KsCvmDetector(capability=kind), PsiDetector()]
 
 
 def discover_detectors(kind: DetectorCapability,

@@ -28,6 +28,8 @@ from application.ports.drift import DetectorOutcome, WindowData
 from domain.drift import DetectorCapability
 
 DEFAULT_SCALES = (4.0, 2.0, 1.0, 0.5)
+NOISE_FLOOR_FACTOR = 1.5
+"""Principal components kept by ``project`` have variance above this multiple of the median."""
 
 
 def squared_distances(x: Matrix, y: Matrix) -> Matrix:  # fit-time, full precision
@@ -75,7 +77,10 @@ class MmdDetector:
             of scoring a window.
         capability: ``features`` (categorical columns are left to the univariate tests) or
             ``embeddings``.
-        seed: seed of the subsample and the calibration splits.
+        whiten: decorrelate with the reference covariance (PCA whitening) instead of only
+            standardising each column; makes changes of correlation and orientation as visible
+            as changes of scale, which matters for embeddings.
+        seed: seed of the subsample and of the null draws.
     """
 
     default_weight = 1.0
@@ -85,6 +90,7 @@ class MmdDetector:
                  eigenvalues: int = 128,
                  max_reference: int = 1000,
                  capability: DetectorCapability = DetectorCapability.FEATURES,
+                 whiten: bool = False, project: bool = False,
                  seed: int = 20260401) -> None:
         self.name = name
         self.alpha = alpha
@@ -94,6 +100,9 @@ class MmdDetector:
         self._eigenvalues = eigenvalues
         self._max_reference = max_reference
         self._seed = seed
+        self._whiten = whiten
+        self._project = project
+        self._rotation: Matrix = np.empty((0, 0))
         self._columns: list[int] = []
         self._mean: Matrix = np.empty(0)
         self._scale: Matrix = np.empty(0)
@@ -106,6 +115,8 @@ class MmdDetector:
 
     def _prepare(self, data: Matrix) -> Matrix:
         prepared: Matrix = (data[:, self._columns] - self._mean) / self._scale
+        if self._whiten or self._project:
+            prepared = prepared @ self._rotation
         return prepared
 
     def fit(self, reference: WindowData, feature_names: Sequence[str],
@@ -120,6 +131,18 @@ class MmdDetector:
         self._mean = selected.mean(axis=0)
         std = selected.std(axis=0, ddof=1)
         self._scale = np.where(std > 0, std, 1.0)
+        if self._whiten:
+            values, vectors = np.linalg.eigh(np.cov((selected - self._mean) / self._scale,
+                                                    rowvar=False))
+            floor = max(float(values.max()) * 1e-6, 1e-12)
+            self._rotation = vectors / np.sqrt(np.maximum(values, floor))
+        elif self._project:
+            values, vectors = np.linalg.eigh(np.cov((selected - self._mean) / self._scale,
+                                                    rowvar=False))
+            keep = values > NOISE_FLOOR_FACTOR * float(np.median(values))
+            if keep.sum() < 2:
+                keep = values >= np.sort(values)[-2]
+            self._rotation = vectors[:, keep]
         ref = self._prepare(data)
         self._reference = ref.astype(np.float32)
         self._ref_norms = (self._reference * self._reference).sum(axis=1)

@@ -119,6 +119,8 @@ class SimulatedFleet:
         self._epoch = np.zeros(size, dtype=np.int64)
         self.online = np.ones(size, dtype=bool)
         self._windows: list[_Window] = []
+        self._devices: list[DeviceInfo] | None = None
+        self._model_lookup: dict[ModelRef, int] = {baseline: 0}
         self._pvals: dict[tuple[int, int], npt.NDArray[np.float64]] = {}
         self._idx_cache: dict[int, npt.NDArray[np.int64]] = {}
         self.accepted_commands = 0
@@ -127,26 +129,30 @@ class SimulatedFleet:
 
     def devices(self) -> list[DeviceInfo]:
         """Every simulated device with its hardware and region labels."""
-        return [DeviceInfo(d, {"hardware": HARDWARE[int(self._hw[i])][0],
-                               "region": REGIONS[int(self._region[i])][0]})
-                for i, d in enumerate(self._ids)]
+        if self._devices is None:
+            labels = {(h, r): {"hardware": HARDWARE[h][0], "region": REGIONS[r][0]}
+                      for h in range(len(HARDWARE)) for r in range(len(REGIONS))}
+            self._devices = [DeviceInfo(d, labels[(int(self._hw[i]), int(self._region[i]))])
+                             for i, d in enumerate(self._ids)]
+        return list(self._devices)
 
     def apply(self, states: Sequence[DesiredState]) -> ApplyResult:
         """Devices on line take epochs newer than theirs; off-line ones are unreachable."""
-        acked, missed = [], []
-        for state in states:
-            i = self._index.get(state.device_id)
-            if i is None:
-                continue
-            if not self.online[i]:
-                missed.append(state.device_id)
-                continue
-            if state.epoch > self._epoch[i]:
-                self._epoch[i] = state.epoch
-                self._device_model[i] = self._model_index(state.model)
-                self.accepted_commands += 1
-            acked.append(state.device_id)
-        return ApplyResult(tuple(acked), tuple(missed))
+        known = [s for s in states if s.device_id in self._index]
+        if not known:
+            return ApplyResult((), ())
+        ids = [s.device_id for s in known]
+        idx = self._indices(ids)
+        epochs = np.fromiter((s.epoch for s in known), dtype=np.int64, count=len(known))
+        models = np.fromiter((self._model_index(s.model) for s in known), dtype=np.int16,
+                             count=len(known))
+        online = self.online[idx]
+        newer = online & (epochs > self._epoch[idx])
+        self._epoch[idx[newer]] = epochs[newer]
+        self._device_model[idx[newer]] = models[newer]
+        self.accepted_commands += int(newer.sum())
+        return ApplyResult(tuple(d for d, ok in zip(ids, online, strict=True) if ok),
+                           tuple(d for d, ok in zip(ids, online, strict=True) if not ok))
 
     def health(self, device_ids: Sequence[str], model: ModelRef,
                since: datetime) -> HealthWindow:
@@ -221,9 +227,11 @@ class SimulatedFleet:
     # --- internals ------------------------------------------------------------------------
 
     def _model_index(self, model: ModelRef) -> int:
-        if model not in self._models:
+        index = self._model_lookup.get(model)
+        if index is None:
             self._models.append(model)
-        return self._models.index(model)
+            index = self._model_lookup[model] = len(self._models) - 1
+        return index
 
     def _indices(self, device_ids: Sequence[str]) -> npt.NDArray[np.int64]:
         key = hash(tuple(device_ids))

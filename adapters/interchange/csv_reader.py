@@ -23,8 +23,10 @@ from adapters.interchange.records import (
 from adapters.interchange.vocabulary import normalize
 from application.errors import ImportRefused
 from application.ports.interchange import RequirementDocument
+from domain.requirements import ArtifactKind
 
 _STRUCTURAL = {normalize(name) for name in (*REQUIREMENT_FIELDS, *ARTIFACT_FIELDS)}
+_ARTIFACT_KINDS = tuple(kind.value for kind in ArtifactKind)
 
 
 class CsvRequirementsReader:
@@ -105,6 +107,10 @@ class CsvRequirementsReader:
 
         location = f"line {line}"
         kind = fields.get("kind", "").strip().lower()
+        if kind and kind != "requirement" and kind not in _ARTIFACT_KINDS:
+            raise ImportRefused(name, where("kind"), fields.get("id", "").strip() or None,
+                                f"'{kind}' is not a row kind; expected requirement (the "
+                                f"default) or one of {', '.join(_ARTIFACT_KINDS)}")
         if kind and kind != "requirement":
             item_id = records.artifact(fields, tuple(attributes), where, location).id
         else:

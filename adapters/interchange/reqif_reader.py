@@ -30,6 +30,7 @@ from adapters.interchange.vocabulary import (
     parse_level,
     relation_meaning,
     role_of,
+    role_rank,
 )
 from adapters.interchange.xhtml import derive_title, from_elements
 from application.errors import ImportRefused
@@ -39,23 +40,6 @@ from domain.safety import ASIL, DecomposedAsil, InvalidAsil
 
 MAX_ARCHIVE_BYTES = 256 * 1024 * 1024
 """Refuse archives that would unpack to more than this (zip bombs)."""
-
-# When several attributes could fill a role, the first name in this order wins; our own
-# export's names come first so that an export read back fills the roles the same way.
-_PREFERENCE = (
-    "reqifforeignid", "id", "foreignid", "identifier", "key", "reqid", "requirementid",
-    "objectidentifier", "itemid", "alias",
-    "reqifname", "title", "name", "heading", "reqifchaptername", "summary", "shorttext",
-    "reqiftext", "text", "description", "objecttext", "reqifdescription", "body", "notes",
-    "asil", "level", "requirementlevel", "kind", "type", "requirementtype", "reqiflevel",
-    "status", "reqifstatus", "state", "version",
-)
-
-
-def _rank(name: str) -> int:
-    key = normalize(name)
-    return _PREFERENCE.index(key) if key in _PREFERENCE else len(_PREFERENCE)
-
 
 @dataclass(frozen=True, slots=True)
 class _EnumValue:
@@ -78,6 +62,7 @@ class _AttributeDefinition:
     family: AttributeType
     datatype: _Datatype | None
     multi_valued: bool
+    default: _Value | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +70,7 @@ class _SpecType:
     identifier: str
     name: str
     tag: str
+    definitions: tuple[_AttributeDefinition, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +88,8 @@ class _Object:
     long_name: str | None
     values: list[_Value] = field(default_factory=list)
     item_id: str = ""
+    chosen: dict[Role, _Value] = field(default_factory=dict)
+    others: list[_Value] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -315,15 +303,16 @@ class _ReqIfFile:
             tag = local_name(element.tag)
             ident = self.identifier(element)
             name = element.get("LONG-NAME", "").strip() or ident
-            self.types[ident] = _SpecType(ident, name, tag)
             attributes = element.find(self.q("SPEC-ATTRIBUTES"))
-            for definition in attributes if attributes is not None else ():
-                self._attribute_definition(definition)
+            definitions = [self._attribute_definition(node)
+                           for node in (attributes if attributes is not None else ())]
+            self.types[ident] = _SpecType(ident, name, tag,
+                                          tuple(d for d in definitions if d is not None))
 
-    def _attribute_definition(self, element: ET.Element) -> None:
+    def _attribute_definition(self, element: ET.Element) -> _AttributeDefinition | None:
         tag = local_name(element.tag)
         if not tag.startswith("ATTRIBUTE-DEFINITION-"):
-            return
+            return None
         ident = self.identifier(element)
         try:
             family = AttributeType(tag.removeprefix("ATTRIBUTE-DEFINITION-"))
@@ -337,9 +326,16 @@ class _ReqIfFile:
                 raise self.refuse(element, ident,
                                   f"refers to datatype '{datatype_ref}', which the file does "
                                   "not define")
-        self.definitions[ident] = _AttributeDefinition(
+        definition = _AttributeDefinition(
             ident, element.get("LONG-NAME", "").strip() or ident, family, datatype,
             element.get("MULTI-VALUED", "false").strip().lower() == "true")
+        # A value the definition declares as default applies to every object that omits it;
+        # ignoring it could read an object of a default-ASIL-B type as QM.
+        default = element.find(self.q("DEFAULT-VALUE", f"ATTRIBUTE-VALUE-{family.value}"))
+        if default is not None:
+            definition = replace(definition, default=self._read_value(definition, default, ident))
+        self.definitions[ident] = definition
+        return definition
 
     def _attribute_specs(self) -> tuple[tuple[str, AttributeSpec], ...]:
         specs: dict[str, AttributeSpec] = {}
@@ -373,7 +369,13 @@ class _ReqIfFile:
                 read = self._value(value, ident)
                 if read is not None:
                     obj.values.append(read)
-            obj.item_id = self._item_id(obj)
+            given = {value.definition.identifier for value in obj.values}
+            obj.values.extend(definition.default for definition in spec_type.definitions
+                              if definition.default is not None
+                              and definition.identifier not in given)
+            obj.chosen, obj.others = self._role_values(obj)
+            id_value = obj.chosen.get(Role.ID)
+            obj.item_id = id_value.text.strip() if id_value is not None else obj.identifier
             self.objects[ident] = obj
 
     def _value(self, element: ET.Element, owner: str) -> _Value | None:
@@ -387,6 +389,11 @@ class _ReqIfFile:
             raise self.refuse(element, owner,
                               f"{tag} refers to attribute definition '{ref}', which the file "
                               "does not define" if ref else f"{tag} has no DEFINITION")
+        return self._read_value(definition, element, owner)
+
+    def _read_value(self, definition: _AttributeDefinition, element: ET.Element,
+                    owner: str) -> _Value:
+        family = definition.family.value
         if family == "XHTML":
             the_value = element.find(self.q("THE-VALUE"))
             if the_value is None:
@@ -410,7 +417,7 @@ class _ReqIfFile:
     def _role_values(self, obj: _Object) -> tuple[dict[Role, _Value], list[_Value]]:
         chosen: dict[Role, _Value] = {}
         others: list[_Value] = []
-        for value in sorted(obj.values, key=lambda v: _rank(v.definition.name)):
+        for value in sorted(obj.values, key=lambda v: role_rank(v.definition.name)):
             role = role_of(value.definition.name)
             if role is Role.OTHER or role in chosen or not self._fits(role, value):
                 others.append(value)
@@ -430,11 +437,6 @@ class _ReqIfFile:
         if role is Role.VERSION:
             return value.text.strip().isdigit() and int(value.text) >= 1
         return True
-
-    def _item_id(self, obj: _Object) -> str:
-        chosen, _ = self._role_values(obj)
-        id_value = chosen.get(Role.ID)
-        return id_value.text.strip() if id_value is not None else obj.identifier
 
     # -- hierarchy ----------------------------------------------------------------------------
 
@@ -498,7 +500,7 @@ class _ReqIfFile:
                 self.out.add_artifact(self._artifact(obj, kind), obj.location)
 
     def _requirement(self, obj: _Object, parent: str | None, position: int) -> Requirement:
-        chosen, others = self._role_values(obj)
+        chosen, others = obj.chosen, obj.others
         text = chosen[Role.TEXT].text if Role.TEXT in chosen else ""
         title = chosen[Role.TITLE].text.strip() if Role.TITLE in chosen else ""
         if not title:
@@ -543,7 +545,7 @@ class _ReqIfFile:
                             f"'{value.definition.name}'; expected QM, A, B, C or D")
 
     def _artifact(self, obj: _Object, kind: ArtifactKind) -> Artifact:
-        chosen, others = self._role_values(obj)
+        chosen, others = obj.chosen, obj.others
         title_value = chosen.get(Role.TITLE)
         text_value = chosen.get(Role.TEXT)
         title = title_value.text.strip() if title_value is not None else ""

@@ -142,7 +142,7 @@ class _Export:
         self.ids = _Identifiers()
         self.object_ids: dict[str, str] = {}
         self.datatypes: dict[str, ET.Element] = {}
-        self.datatypes_holder: ET.Element | None = None
+        self.datatypes_holder = ET.Element(_q("DATATYPES"))
         self.enum_count = 0
 
     def identifiable(self, parent: ET.Element, tag: str, identifier: str,
@@ -163,7 +163,7 @@ class _Export:
         _sub(header, "SOURCE-TOOL-ID", text=self.tool_id)
         _sub(header, "TITLE", text=self.document.title or self.document.source)
         content = _sub(_sub(root, "CORE-CONTENT"), "REQ-IF-CONTENT")
-        self.datatypes_holder = _sub(content, "DATATYPES")
+        content.append(self.datatypes_holder)
         spec_types = _sub(content, "SPEC-TYPES")
         objects = _sub(content, "SPEC-OBJECTS")
         relations = _sub(content, "SPEC-RELATIONS")
@@ -187,7 +187,6 @@ class _Export:
 
     def _datatype(self, name: str, spec: AttributeSpec, labels: Sequence[str],
                   ) -> tuple[str, dict[str, str]]:
-        assert self.datatypes_holder is not None
         if spec.type is not AttributeType.ENUMERATION:
             key = spec.type.value
             if key not in self.datatypes:
@@ -470,6 +469,13 @@ def _emit(element: ET.Element, depth: int, lines: list[str], extra: str = "") ->
                          f"</{name}>")
         else:
             lines.append(f"{pad}<{name}{extra}{_attributes(element)}/>")
+        return
+    if len(element) == 1 and len(element[0]) == 0 and element[0].text and not element.attrib:
+        # A reference in its wrapper (<TYPE><…-REF>id</…-REF></TYPE>) reads best on one line.
+        child = element[0]
+        child_name = _name(child.tag)
+        lines.append(f"{pad}<{name}{extra}><{child_name}{_attributes(child)}>"
+                     f"{_text(child.text or '')}</{child_name}></{name}>")
         return
     lines.append(f"{pad}<{name}{extra}{_attributes(element)}>")
     for child in element:

@@ -33,27 +33,42 @@ def normalize(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
-_ROLES: dict[str, Role] = {
-    **dict.fromkeys(("id", "reqifforeignid", "foreignid", "identifier", "key", "reqid",
-                     "requirementid", "objectidentifier", "itemid", "alias"), Role.ID),
-    **dict.fromkeys(("reqifname", "title", "name", "heading", "reqifchaptername", "summary",
-                     "shorttext"), Role.TITLE),
-    **dict.fromkeys(("reqiftext", "description", "text", "objecttext", "reqifdescription",
-                     "body", "notes"), Role.TEXT),
-    **dict.fromkeys(("level", "type", "kind", "requirementlevel", "requirementtype",
-                     "reqiflevel"), Role.LEVEL),
-    **dict.fromkeys(("status", "reqifstatus", "state"), Role.STATUS),
-    **dict.fromkeys(("version",), Role.VERSION),
-}
+# Names per role, most preferred first: when several attributes could fill a role the first
+# name wins, and the names our own export writes come first so that an export read back fills
+# every role from the same attribute as before.
+_ROLE_NAMES: tuple[tuple[Role, tuple[str, ...]], ...] = (
+    (Role.ID, ("reqifforeignid", "id", "foreignid", "identifier", "key", "reqid",
+               "requirementid", "objectidentifier", "itemid", "alias")),
+    (Role.TITLE, ("reqifname", "title", "name", "heading", "reqifchaptername", "summary",
+                  "shorttext")),
+    (Role.TEXT, ("reqiftext", "text", "description", "objecttext", "reqifdescription", "body",
+                 "notes")),
+    (Role.ASIL, ("asil",)),
+    (Role.LEVEL, ("level", "requirementlevel", "kind", "type", "requirementtype", "reqiflevel")),
+    (Role.STATUS, ("status", "reqifstatus", "state")),
+    (Role.VERSION, ("version",)),
+)
+_ROLES: dict[str, Role] = {name: role for role, names in _ROLE_NAMES for name in names}
+_RANKS: dict[str, int] = {name: rank for rank, name in enumerate(
+    name for _, names in _ROLE_NAMES for name in names)}
+
+
+def _key(name: str) -> str:
+    # Enterprise Architect exports tagged values as "TV:<name>".
+    return normalize(name.removeprefix("TV:").removeprefix("tv:"))
 
 
 def role_of(name: str) -> Role:
     """The role of an attribute, by its name as the tool wrote it."""
-    # Enterprise Architect exports tagged values as "TV:<name>".
-    key = normalize(name.removeprefix("TV:").removeprefix("tv:"))
+    key = _key(name)
     if "asil" in key or "safetyintegrity" in key or "integritylevel" in key:
         return Role.ASIL
     return _ROLES.get(key, Role.OTHER)
+
+
+def role_rank(name: str) -> int:
+    """Preference among attributes that could fill the same role (lower wins)."""
+    return _RANKS.get(_key(name), len(_RANKS))
 
 
 _LEVEL_WORDS: tuple[tuple[tuple[str, ...], RequirementLevel], ...] = (

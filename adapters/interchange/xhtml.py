@@ -34,14 +34,15 @@ def from_elements(children: Iterable[ET.Element], leading_text: str | None) -> s
     that the value has a single root.
     """
     elements = list(children)
+    if not elements:
+        return (leading_text or "").strip()
     has_leading = bool(leading_text and leading_text.strip())
     if len(elements) == 1 and not has_leading and not (elements[0].tail or "").strip():
         root = elements[0]
-        if local_name(root.tag) == "div" and not root.attrib and len(root) == 0:
-            return (root.text or "").strip()
-        body = _serialize(root) if local_name(root.tag) == "div" else None
-        if body is not None:
-            return body
+        if local_name(root.tag) == "div":
+            if not root.attrib and len(root) == 0:
+                return (root.text or "").strip()
+            return _serialize(root)
     inner = escape(leading_text.strip()) if leading_text and has_leading else ""
     inner += "".join(_serialize(child, top=False) + escape(child.tail or "")
                      for child in elements)

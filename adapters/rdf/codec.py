@@ -19,6 +19,7 @@ What is written, and why it stays small:
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -62,10 +63,10 @@ class Lit:
 
 
 Term = Iri | Lit
-Triple = tuple[str, str, Term]
 Props = Mapping[str, Sequence[Term]]
+Statement = str
+"""One node's triples as ``<s> <p> o ; <p> o .``: valid Turtle and SPARQL ``INSERT DATA``."""
 
-_TRUE = Lit("true", v.XSD_BOOLEAN)
 _VERIFYING = (EvidenceKind.TEST_RESULT, EvidenceKind.ANALYSIS)
 
 
@@ -74,33 +75,71 @@ class UnreadableGraph(ValueError):
 
 
 # --------------------------------------------------------------------------- writing
+#
+# Writing goes straight to text: a bulk import writes millions of triples, and building term
+# objects for each one costs more than the database's own work.
 
 
-def item_triples(item: TraceItem) -> list[Triple]:
+def _iri(iri: str) -> str:
+    return f"<{iri}>"
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _item(item_id: str) -> str:
+    return f"<{v.item_iri(item_id)}>"
+
+
+_TYPE, _TITLE, _TEXT, _ASIL, _LEVEL, _STATUS, _VERSION = map(_iri, (
+    v.RDF_TYPE, v.TITLE, v.TEXT, v.ASIL_P, v.LEVEL, v.STATUS, v.VERSION))
+_DECOMP, _PARENT, _POSITION, _ATTRS, _DIGEST = map(_iri, (
+    v.DECOMPOSITION, v.DOC_PARENT, v.DOC_POSITION, v.ATTRIBUTES, v.DIGEST))
+_SUBJ, _PRED, _OBJ, _SUSPECT, _HAS_EV = map(_iri, (
+    v.RDF_SUBJECT, v.RDF_PREDICATE, v.RDF_OBJECT, v.SUSPECT, v.HAS_EVIDENCE))
+_LATEST_V, _LATEST_M, _REVIEWED, _INDEP_REVIEWED = map(_iri, (
+    v.LATEST_VERDICT, v.LATEST_METHOD, v.REVIEWED, v.INDEPENDENTLY_REVIEWED))
+_VERDICT, _AGENT, _AT, _EV_DIGEST, _METHOD, _INDEP, _NOTE = map(_iri, (
+    v.VERDICT, v.ATTRIBUTED_TO, v.GENERATED_AT, v.EVIDENCE_DIGEST, v.METHOD, v.INDEPENDENT,
+    v.NOTE))
+_ITEM_CLASS = {kind: _iri(iri) for kind, iri in v.ITEM_CLASSES.items()}
+_EV_CLASS = {kind: _iri(iri) for kind, iri in v.EVIDENCE_CLASSES.items()}
+_REL = {rel: _iri(iri) for rel, iri in v.RELATION_PREDICATES.items()}
+_INT = f"^^<{v.XSD_INTEGER}>"
+_DT = f"^^<{v.XSD_DATETIME}>"
+_JSON = f"^^<{v.RDF_JSON}>"
+_TRUE = "true"
+
+
+def _lit(text: str) -> str:
+    return f'"{_escape(text)}"'
+
+
+def _statement(subject: str, pairs: list[tuple[str, str]]) -> Statement:
+    return f"{subject} " + " ;\n    ".join(f"{p} {o}" for p, o in pairs) + " .\n"
+
+
+def item_statements(item: TraceItem) -> list[Statement]:
     """The triples describing one item (never its links)."""
-    s = v.item_iri(item.id)
-    out: list[Triple] = [(s, v.RDF_TYPE, Iri(v.ITEM_CLASSES[item_kind(item)]))]
+    pairs = [(_TYPE, _ITEM_CLASS[item_kind(item)])]
     if item.title:
-        out.append((s, v.TITLE, Lit(item.title)))
+        pairs.append((_TITLE, _lit(item.title)))
     if isinstance(item, Requirement):
-        out.append((s, v.ASIL_P, Lit(item.asil.value)))
+        pairs.append((_ASIL, _lit(item.asil.value)))
         if item.text:
-            out.append((s, v.TEXT, Lit(item.text)))
-        out.append((s, v.LEVEL, Lit(item.level.value)))
-        out.append((s, v.STATUS, Lit(item.status)))
-        out.append((s, v.VERSION, Lit(str(item.version), v.XSD_INTEGER)))
+            pairs.append((_TEXT, _lit(item.text)))
+        pairs += [(_LEVEL, _lit(item.level.value)), (_STATUS, _lit(item.status)),
+                  (_VERSION, f'"{item.version}"{_INT}')]
         if item.decomposition is not None:
-            out.append((s, v.DECOMPOSITION, Lit(str(item.decomposition))))
+            pairs.append((_DECOMP, _lit(str(item.decomposition))))
         if item.parent is not None:
-            out.append((s, v.DOC_PARENT, Iri(v.item_iri(item.parent))))
+            pairs.append((_PARENT, _item(item.parent)))
         if item.position:
-            out.append((s, v.DOC_POSITION, Lit(str(item.position), v.XSD_INTEGER)))
+            pairs.append((_POSITION, f'"{item.position}"{_INT}'))
     elif item.digest is not None:
-        out.append((s, v.DIGEST, Lit(item.digest)))
+        pairs.append((_DIGEST, _lit(item.digest)))
     if item.attributes:
-        out.append((s, v.ATTRIBUTES, Lit(json.dumps([list(pair) for pair in item.attributes],
-                                                    ensure_ascii=False), v.RDF_JSON)))
-    return out
+        data = json.dumps([list(pair) for pair in item.attributes], ensure_ascii=False)
+        pairs.append((_ATTRS, _lit(data) + _JSON))
+    return [_statement(_item(item.id), pairs)]
 
 
 def link_has_node(link: TraceLink) -> bool:
@@ -108,79 +147,72 @@ def link_has_node(link: TraceLink) -> bool:
     return link.suspect or bool(link.evidence)
 
 
-def link_triples(link: TraceLink) -> list[Triple]:
+def link_statements(link: TraceLink) -> list[Statement]:
     """The direct triple of a link, plus its node and evidence when it has any."""
-    source = v.item_iri(link.source)
-    target = v.item_iri(link.target)
-    predicate = v.RELATION_PREDICATES[link.relation]
-    out: list[Triple] = [(source, predicate, Iri(target))]
+    source, target, predicate = _item(link.source), _item(link.target), _REL[link.relation]
+    out = [f"{source} {predicate} {target} .\n"]
     if not link_has_node(link):
         return out
     node = v.link_iri(link.key)
-    out += [(node, v.RDF_SUBJECT, Iri(source)), (node, v.RDF_PREDICATE, Iri(predicate)),
-            (node, v.RDF_OBJECT, Iri(target))]
+    pairs = [(_SUBJ, source), (_PRED, predicate), (_OBJ, target)]
     if link.suspect:
-        out.append((node, v.SUSPECT, _TRUE))
+        pairs.append((_SUSPECT, _TRUE))
     for index, record in enumerate(link.evidence):
-        ev = v.evidence_iri(node, index)
-        out.append((node, v.HAS_EVIDENCE, Iri(ev)))
-        out += _evidence_triples(ev, record)
-    out += _derived_triples(node, link)
+        ev = f"<{v.evidence_iri(node, index)}>"
+        pairs.append((_HAS_EV, ev))
+        out.append(_evidence_statement(ev, record))
+    pairs += _derived(link)
+    out.append(_statement(f"<{node}>", pairs))
     return out
 
 
-def _evidence_triples(ev: str, record: Evidence) -> list[Triple]:
-    out: list[Triple] = [
-        (ev, v.RDF_TYPE, Iri(v.EVIDENCE_CLASSES[record.kind])),
-        (ev, v.VERDICT, Lit(record.verdict.value)),
-        (ev, v.ATTRIBUTED_TO, Iri(v.agent_iri(record.agent))),
-        (ev, v.GENERATED_AT, Lit(record.recorded_at.isoformat(), v.XSD_DATETIME)),
-    ]
+def _evidence_statement(ev: str, record: Evidence) -> Statement:
+    pairs = [(_TYPE, _EV_CLASS[record.kind]), (_VERDICT, _lit(record.verdict.value)),
+             (_AGENT, _agent(record.agent)),
+             (_AT, f'"{record.recorded_at.isoformat()}"{_DT}')]
     if record.artifact_digest is not None:
-        out.append((ev, v.EVIDENCE_DIGEST, Lit(record.artifact_digest)))
+        pairs.append((_EV_DIGEST, _lit(record.artifact_digest)))
     if record.method is not None:
-        out.append((ev, v.METHOD, Lit(record.method.value)))
+        pairs.append((_METHOD, _lit(record.method.value)))
     if record.independent:
-        out.append((ev, v.INDEPENDENT, _TRUE))
+        pairs.append((_INDEP, _TRUE))
     if record.note:
-        out.append((ev, v.NOTE, Lit(record.note)))
-    return out
+        pairs.append((_NOTE, _lit(record.note)))
+    return _statement(ev, pairs)
 
 
-def _derived_triples(node: str, link: TraceLink) -> list[Triple]:
-    out: list[Triple] = []
+@functools.lru_cache(maxsize=1024)
+def _agent(agent: str) -> str:
+    return f"<{v.agent_iri(agent)}>"
+
+
+def _derived(link: TraceLink) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
     if link.relation is Relation.VERIFIED_BY:
         records = [e for e in link.evidence if e.kind in _VERIFYING]
         if records:
             # max() keeps the first of equal times, exactly as the domain's rule does.
             latest = max(records, key=lambda e: e.recorded_at)
-            out.append((node, v.LATEST_VERDICT, Lit(latest.verdict.value)))
+            out.append((_LATEST_V, _lit(latest.verdict.value)))
             if latest.method is not None:
-                out.append((node, v.LATEST_METHOD, Lit(latest.method.value)))
+                out.append((_LATEST_M, _lit(latest.method.value)))
     passed = [e for e in link.evidence
               if e.kind is EvidenceKind.REVIEW and e.verdict is Verdict.PASSED]
     if passed:
-        out.append((node, v.REVIEWED, _TRUE))
+        out.append((_REVIEWED, _TRUE))
         if any(e.independent for e in passed):
-            out.append((node, v.INDEPENDENTLY_REVIEWED, _TRUE))
+            out.append((_INDEP_REVIEWED, _TRUE))
     return out
 
 
-def nt_term(term: Term | str) -> str:
-    """A term (or a subject/predicate IRI given as text) in N-Triples syntax."""
-    if isinstance(term, str):
-        return f"<{term}>"
-    if isinstance(term, Iri):
-        return f"<{term.value}>"
-    text = _escape(term.value)
-    if term.datatype == v.XSD_STRING:
-        return f'"{text}"'
-    return f'"{text}"^^<{term.datatype}>'
-
-
-def nt_lines(triples: Iterable[Triple]) -> str:
-    """Triples as an N-Triples document."""
-    return "".join(f"<{s}> <{p}> {nt_term(o)} .\n" for s, p, o in triples)
+def change_statements(items: Iterable[TraceItem], links: Iterable[TraceLink]) -> list[Statement]:
+    """Everything a set of items and links writes."""
+    out: list[Statement] = []
+    for item in items:
+        out += item_statements(item)
+    for link in links:
+        out += link_statements(link)
+    return out
 
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b",
@@ -188,7 +220,8 @@ _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b
 
 
 def _escape(text: str) -> str:
-    if not any(ch in _ESCAPES or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text):
+    if text.isalnum() or not any(
+            ch in _ESCAPES or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text):
         return text
     parts = []
     for ch in text:

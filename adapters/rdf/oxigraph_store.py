@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.rdf import codec, queries
 from adapters.rdf import vocabulary as v
-from adapters.rdf.codec import Iri, Lit, Term, Triple
+from adapters.rdf.codec import Iri, Lit, Term
 from adapters.rdf.planning import WritePlan, plan_change
 from application.errors import BackendUnavailable, InvalidInput
 from application.ports.trace_store import TraceChange
@@ -184,17 +184,13 @@ class OxigraphTraceStore:
         plan = plan_change(change, self)
         with _driver_errors("read the state a change replaces"):
             deletes = self._stale_quads(plan)
-        inserts: list[Triple] = []
-        for item in plan.items.values():
-            inserts += codec.item_triples(item)
-        for link in plan.links.values():
-            inserts += codec.link_triples(link)
+        inserts = codec.change_statements(plan.items.values(), plan.links.values())
         parts = []
         if deletes:
             body = "".join(f"{q.subject} {q.predicate} {q.object} .\n" for q in deletes)
             parts.append(f"DELETE DATA {{\n{body}}}")
         if inserts:
-            parts.append(f"INSERT DATA {{\n{codec.nt_lines(inserts)}}}")
+            parts.append(f"INSERT DATA {{\n{''.join(inserts)}}}")
         if parts:
             with _driver_errors("write a change"):
                 self.store.update(" ;\n".join(parts))
@@ -232,14 +228,10 @@ class OxigraphTraceStore:
         if not empty or change.remove_links:
             return self.apply(change)
         plan = plan_change(change, self)
-        triples: list[Triple] = []
-        for item in plan.items.values():
-            triples += codec.item_triples(item)
-        for link in plan.links.values():
-            triples += codec.link_triples(link)
+        text = "".join(codec.change_statements(plan.items.values(), plan.links.values()))
         with _driver_errors("bulk-load a change"):
-            self.store.bulk_load(codec.nt_lines(triples).encode(),
-                                 format=self._ox.RdfFormat.N_TRIPLES, to_graph=self._default)
+            self.store.bulk_load(text.encode(), format=self._ox.RdfFormat.TURTLE,
+                                 to_graph=self._default)
         return plan.newly_suspect
 
     # ------------------------------------------------------------------ TraceStore: reading

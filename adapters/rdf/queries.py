@@ -23,6 +23,7 @@ from domain.traceability import LinkKey, Relation, VerificationMethod
 
 _PREFIXES: Final = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in v.PREFIXES.items())
 _ALL_RELATIONS: Final = " ".join(f"<{p}>" for p in v.RELATION_PREDICATES.values())
+_IN_RELATIONS: Final = ", ".join(f"<{p}>" for p in v.RELATION_PREDICATES.values())
 _PATH: Final = "|".join(f"<{p}>" for p in v.RELATION_PREDICATES.values())
 _DECOMPOSING: Final = " ".join(f"<{v.RELATION_PREDICATES[r]}>"
                                for r in (Relation.DERIVES, Relation.REFINES))
@@ -43,17 +44,22 @@ SCOPE_INLINE_LIMIT: Final = 256
 
 
 def forward_query(root: str, with_kinds: bool = False) -> str:
-    """Every link leaving ``root`` or anything downstream of it (with the target's class)."""
+    """Every link leaving ``root`` or anything downstream of it (with the target's class).
+
+    The closure is a sub-select on purpose: written as one flat pattern, Oxigraph starts from
+    every relation triple and evaluates the path once per triple (53 s instead of 20 ms on
+    10,000 links).
+    """
     kind = " ?o a ?k ." if with_kinds else ""
     select = "?s ?p ?o ?k" if with_kinds else "?s ?p ?o"
-    return (f"SELECT {select} WHERE {{ <{root}> ({_PATH})* ?s . "
-            f"VALUES ?p {{ {_ALL_RELATIONS} }} ?s ?p ?o .{kind} }}")
+    return (f"SELECT {select} WHERE {{ {{ SELECT DISTINCT ?s WHERE {{ <{root}> ({_PATH})* ?s }} }}"
+            f" ?s ?p ?o . FILTER(?p IN ({_IN_RELATIONS})){kind} }}")
 
 
 def backward_query(root: str) -> str:
     """Every link entering ``root`` or anything upstream of it."""
-    return (f"SELECT ?s ?p ?o WHERE {{ ?o ({_PATH})* <{root}> . "
-            f"VALUES ?p {{ {_ALL_RELATIONS} }} ?s ?p ?o . }}")
+    return (f"SELECT ?s ?p ?o WHERE {{ {{ SELECT DISTINCT ?o WHERE {{ ?o ({_PATH})* <{root}> }} }}"
+            f" ?s ?p ?o . FILTER(?p IN ({_IN_RELATIONS})) }}")
 
 
 def _scope(var: str, scope: Iterable[str] | None) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from adapters.rdf import codec, queries
 from adapters.rdf import vocabulary as v
-from adapters.rdf.codec import Iri, Lit, Term, Triple
+from adapters.rdf.codec import Iri, Lit, Term
 from adapters.rdf.planning import WritePlan, plan_change
 from application.errors import BackendUnavailable, InvalidInput
 from application.ports.trace_store import TraceChange
@@ -130,16 +130,16 @@ class RdflibTraceStore:
         """
         plan = plan_change(change, self)
         stale = list(self._stale(plan))
-        inserts: list[Triple] = []
-        for item in plan.items.values():
-            inserts += codec.item_triples(item)
-        for link in plan.links.values():
-            inserts += codec.link_triples(link)
-        native = [(self._native(s), self._native(p), self._native(o)) for s, p, o in inserts]
+        from rdflib import Graph
+
+        staged = Graph()
+        staged.parse(data="".join(codec.change_statements(plan.items.values(),
+                                                          plan.links.values())),
+                     format="turtle")
         graph = self.graph
         for triple in stale:
             graph.remove(triple)
-        graph.addN((s, p, o, graph) for s, p, o in native)
+        graph.addN((s, p, o, graph) for s, p, o in staged)
         return plan.newly_suspect
 
     def _stale(self, plan: WritePlan) -> Iterator[tuple[Any, Any, Any]]:

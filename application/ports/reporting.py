@@ -46,3 +46,66 @@ class MatrixRenderer(Protocol):
     def html(self, matrix: TraceMatrix) -> bytes:
         """A single HTML file with inline CSS and no external resources."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One line or point set of a chart; ``labels`` annotate points, ``highlight`` stands out."""
+
+    name: str
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+    labels: tuple[str, ...] = ()
+    highlight: bool = False
+    style: str = "line"  # "line", "points" or "steps"
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A plot people would rather look at than read."""
+
+    title: str
+    x_label: str
+    y_label: str
+    series: tuple[Series, ...]
+    bands: tuple[tuple[float, float, str], ...] = ()  # horizontal (low, high, label) bands
+
+
+@dataclass(frozen=True, slots=True)
+class ReportTable:
+    """A captioned table of text cells."""
+
+    caption: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSection:
+    """One step of the release with its outcome, figures and evidence."""
+
+    title: str
+    status: str  # "passed", "blocked", "rolled back", "info", …
+    summary: str
+    tables: tuple[ReportTable, ...] = ()
+    charts: tuple[Chart, ...] = ()
+    evidence: tuple[tuple[str, str], ...] = ()  # (what, sha256 digest)
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseReport:
+    """The release report an auditor reads: every step, in order."""
+
+    title: str
+    subject: str
+    generated_at: datetime
+    verdict: str
+    sections: tuple[ReportSection, ...]
+
+
+class ReleaseReportRenderer(Protocol):
+    """Turns a release report into one self-contained HTML file (plots inline)."""
+
+    def render(self, report: ReleaseReport) -> bytes:
+        """The HTML page's bytes."""
+        ...

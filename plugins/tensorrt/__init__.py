@@ -7,5 +7,7 @@ where TensorRT, a CUDA binding or a GPU is missing.
 
 from plugins.tensorrt.backend import TensorRtBackend, TensorRtSession, factory
 from plugins.tensorrt.builder import EngineBuildOptions, build_engine
+from plugins.tensorrt.cuda import tensorrt_available
 
-__all__ = ["EngineBuildOptions", "TensorRtBackend", "TensorRtSession", "build_engine", "factory"]
+__all__ = ["EngineBuildOptions", "TensorRtBackend", "TensorRtSession", "build_engine", "factory",
+           "tensorrt_available"]

@@ -16,7 +16,7 @@ import structlog
 from application.errors import BackendUnavailable, CapabilityNotSupported, InvalidInput
 from application.ports.inference import API_VERSION, Capabilities, ProbeResult, TensorSpec
 from plugins.tensorrt.builder import EngineBuildOptions, build_engine
-from plugins.tensorrt.cuda import CudaMemory, open_cuda
+from plugins.tensorrt.cuda import CudaMemory, open_cuda, require_tensorrt_runtime
 
 _log = structlog.get_logger(__name__)
 
@@ -108,6 +108,7 @@ class TensorRtBackend:
         """Usable when TensorRT imports, a CUDA binding works and a GPU answers."""
         try:
             import tensorrt as trt
+            require_tensorrt_runtime(trt)
         except ImportError:
             return ProbeResult(False, "tensorrt not installed")
         try:
@@ -127,6 +128,7 @@ class TensorRtBackend:
             raise CapabilityNotSupported(f"TensorRT runs on cuda only, not '{device}'")
         try:
             import tensorrt as trt
+            require_tensorrt_runtime(trt)
         except ImportError as exc:
             raise BackendUnavailable("tensorrt not installed") from exc
         path = Path(model_path)
@@ -162,6 +164,7 @@ class TensorRtBackend:
         """Operators TensorRT's ONNX parser reports it cannot import."""
         try:
             import tensorrt as trt
+            require_tensorrt_runtime(trt)
         except ImportError as exc:
             raise BackendUnavailable("tensorrt not installed") from exc
         logger = trt.Logger(trt.Logger.ERROR)

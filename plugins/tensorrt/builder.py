@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from application.errors import BackendUnavailable, CapabilityNotSupported, InvalidInput
+from plugins.tensorrt.cuda import require_tensorrt_runtime
 
 if TYPE_CHECKING:
     import tensorrt as trt
@@ -102,6 +103,7 @@ def build_engine(onnx_path: Path, engine_path: Path, options: EngineBuildOptions
     """
     try:
         import tensorrt as trt
+        require_tensorrt_runtime(trt)
     except ImportError as exc:
         raise BackendUnavailable(f"tensorrt not installed ({exc})") from exc
     logger = trt.Logger(trt.Logger.WARNING)

@@ -40,6 +40,27 @@ class CudaMemory(Protocol):
         ...
 
 
+def require_tensorrt_runtime(module: Any) -> None:
+    """Refuse a ``tensorrt`` that is only type stubs (a namespace package without the library).
+
+    Raises:
+        ImportError: the library itself is absent.
+    """
+    if not hasattr(module, "Builder"):
+        raise ImportError("tensorrt not installed (only its type stubs are)")
+
+
+def tensorrt_available() -> bool:
+    """True when the TensorRT library (not just its stubs) imports."""
+    try:
+        import tensorrt
+
+        require_tensorrt_runtime(tensorrt)
+    except ImportError:
+        return False
+    return True
+
+
 def _check(result: Any) -> Any:
     """Unwrap cuda-python's ``(err, value)`` tuples, raising on a CUDA error."""
     err, *rest = result if isinstance(result, tuple) else (result,)

@@ -175,6 +175,9 @@ def _check_pair(file: Path, arrays: dict[str, Any], xkey: str, ykey: str,
     if xkey not in arrays or ykey not in arrays:
         raise InvalidInput(f"calibration data {file} has '{xkey}' or '{ykey}' without the other")
     x, y = arrays[xkey], arrays[ykey]
+    for key, value in ((xkey, x), (ykey, y)):
+        if not isinstance(value, np.ndarray):
+            raise InvalidInput(f"calibration data {file}: '{key}' is not a NumPy array")
     if not np.issubdtype(x.dtype, np.floating):
         raise InvalidInput(f"calibration data {file}: '{xkey}' has dtype {x.dtype}, "
                            "expected floating point")

@@ -56,8 +56,10 @@ def make_fake_quant_layer(layer: Any, in_range: tuple[float, float],
 
 
 def freeze(model: Any) -> Any:
-    """Fix every weight scale at its trained value, so export writes constants, not the
-    max-abs computation."""
+    """Fix every weight scale at its trained value.
+
+    Export then writes constants instead of the max-abs computation.
+    """
     for module in model.modules():
         if hasattr(module, "frozen_scale"):
             weight = module.layer.weight.detach()

@@ -127,8 +127,8 @@ def trace_graphs(draw: st.DrawFn, max_items: int = 12, max_links: int = 24,
         if kind is ItemKind.REQUIREMENT:
             asil = draw(st.sampled_from(ASIL))
             decomposition = None
-            if asil < ASIL.D and draw(st.booleans()):
-                origin = draw(st.sampled_from([a for a in ASIL if a > asil]))
+            if asil.rank < ASIL.D.rank and draw(st.booleans()):
+                origin = draw(st.sampled_from([a for a in ASIL if a.rank > asil.rank]))
                 decomposition = DecomposedAsil(asil, origin)
             items.append(Requirement(
                 ItemId(item_id), draw(_TEXT), asil, text=draw(_TEXT),

@@ -42,3 +42,20 @@ class TestTorchReferenceBackendConformance(InferenceBackendContract):
         from plugins.torch import factory as torch_factory
 
         return torch_factory()
+
+    @pytest.fixture(name="model_path")
+    def fx_model_path(self, tmp_path: Path) -> str:
+        import torch
+
+        class Tiny(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.linear = torch.nn.Linear(4, 3)
+
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                return torch.relu(self.linear(x))
+
+        torch.manual_seed(0)
+        path = tmp_path / "tiny.pt"
+        torch.jit.save(torch.jit.script(Tiny()), str(path))
+        return str(path)

@@ -28,12 +28,10 @@ def test_first_party_backends_load_through_the_entry_point_path() -> None:
 
 
 def test_tensorrt_is_reported_unusable_with_the_reason_where_it_is_missing() -> None:
-    pytest.importorskip("numpy")
-    try:
-        import tensorrt  # noqa: F401
+    from plugins.tensorrt import tensorrt_available
+
+    if tensorrt_available():
         pytest.skip("tensorrt is installed here")
-    except ImportError:
-        pass
     registry = BackendRegistry(entry_points=lambda group: FIRST_PARTY)
     row = registry.record("tensorrt")
     assert not row.usable

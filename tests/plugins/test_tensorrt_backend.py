@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from application.errors import CapabilityNotSupported
-from plugins.tensorrt import EngineBuildOptions, factory
+from plugins.tensorrt import EngineBuildOptions, factory, tensorrt_available
 from plugins.testing import InferenceBackendContract, tiny_onnx_feeds, write_tiny_onnx_model
 
-TENSORRT_MISSING = importlib.util.find_spec("tensorrt") is None
+TENSORRT_MISSING = not tensorrt_available()
 
 
 def test_the_backend_can_be_created_and_described_without_tensorrt() -> None:

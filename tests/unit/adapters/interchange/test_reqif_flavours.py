@@ -166,7 +166,7 @@ def test_reqif_studio_datatypes_and_enum_values_without_long_names(read: Read) -
 
     assert reqs["STK-1"].asil is ASIL.D         # enum value with only IDENTIFIER "ASIL_D"
     assert reqs["SYS-11"].asil is ASIL.C        # OTHER-CONTENT "C"
-    assert reqs["SYS-12"].asil is ASIL.A
+    assert reqs["SYS-12"].asil is ASIL.A        # from the attribute's DEFAULT-VALUE
     assert reqs["STK-1"].level is RequirementLevel.STAKEHOLDER  # IDENTIFIER "stakeholder"
     assert reqs["SYS-11"].attribute("Verification Method") == "Test, Analysis"
     assert (reqs["STK-1"].attribute("Rationale") or "").startswith("From the hazard analysis")

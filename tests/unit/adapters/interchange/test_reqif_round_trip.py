@@ -92,7 +92,8 @@ def test_the_export_is_reproducible_for_a_fixed_clock(
     assert writer().write(imported) == writer().write(imported)
 
 
-def test_a_plain_document_gets_asil_and_level_enumerations_and_string_attributes() -> None:
+def test_a_document_from_any_source_round_trips_with_every_artifact_kind_and_relation(
+) -> None:
     document = RequirementDocument(
         source="plain", title="Plain",
         requirements=[
@@ -103,10 +104,13 @@ def test_a_plain_document_gets_asil_and_level_enumerations_and_string_attributes
         ],
         artifacts=[Artifact(ItemId("T-1"), ArtifactKind.TEST, "bench",
                             digest="sha256:" + "ab" * 32),
-                   Artifact(ItemId("M-1"), ArtifactKind.MODEL, "cnn v1")],
+                   Artifact(ItemId("M-1"), ArtifactKind.MODEL, "cnn v1"),
+                   Artifact(ItemId("D-1"), ArtifactKind.DEPLOYMENT, "fleet A",
+                            attributes=(("Stage", "canary 5 %"),))],
         links=[TraceLink(ItemId("R-1"), Relation.DERIVES, ItemId("R-2")),
                TraceLink(ItemId("R-2"), Relation.VERIFIED_BY, ItemId("T-1")),
-               TraceLink(ItemId("R-2"), Relation.IMPLEMENTED_BY, ItemId("M-1"))])
+               TraceLink(ItemId("R-2"), Relation.IMPLEMENTED_BY, ItemId("M-1")),
+               TraceLink(ItemId("M-1"), Relation.DEPLOYED_AS, ItemId("D-1"))])
 
     again = ReqIfReader().read("plain.reqif", writer().write(document))
 

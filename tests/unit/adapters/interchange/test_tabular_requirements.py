@@ -77,7 +77,7 @@ def test_a_csv_with_a_byte_order_mark_and_quoted_newlines_is_read() -> None:
     ("R-1,T,x,C,,,,,R-2,\nR-2,T,x,C,,,,,,\n", "line 2, column 'verified_by'", "R-1",
      "is not allowed"),
     (",T,x,C,,,,,,\n", "line 2, column 'id'", None, "has no id"),
-    ("T-1,T,,,,,,,,gizmo\n", "line 2, column 'kind'", "T-1", "not an artifact kind"),
+    ("T-1,T,,,,,,,,gizmo\n", "line 2, column 'kind'", "T-1", "not a row kind"),
 ])
 def test_csv_refusals_name_the_line_column_and_identifier(
         rows: str, location: str, item: str | None, words: str) -> None:

@@ -1,0 +1,22 @@
+"""Optimize and verify (MLE.5): sensitivity-guided mixed precision, QAT, deployment checks."""
+
+from application.optimization.optimize import (
+    OptimizationResult,
+    OptimizeModel,
+    OptimizeRequest,
+    UnsupportedOperator,
+)
+from application.optimization.progress import Progress, silent
+from application.optimization.verify import VerificationResult, VerifyModel, VerifyRequest
+
+__all__ = [
+    "OptimizationResult",
+    "OptimizeModel",
+    "OptimizeRequest",
+    "Progress",
+    "UnsupportedOperator",
+    "VerificationResult",
+    "VerifyModel",
+    "VerifyRequest",
+    "silent",
+]

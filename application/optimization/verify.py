@@ -1,0 +1,129 @@
+"""VerifyModel: the deployed model against its FP32 reference on the held-out split (MLE.5).
+
+Operator coverage is checked first and fails fast, naming the operator. The measurements then go
+through the domain's verification rules; the verdict and every figure are written to
+``verification_report.json``. The use case reports a failed verdict rather than raising, so the
+caller can show every failed check; ``result.verdict.raise_if_failed`` refuses the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from application.optimization.optimize import check_operator_coverage
+from application.optimization.progress import Progress, silent
+from application.optimization.reports import file_digest, write_json
+from application.ports.inference import InferenceBackend
+from application.ports.optimization import DeploymentVerifier, VerificationRun
+from application.ports.system import EvidenceStore
+from domain.verification import (
+    VerificationMeasurements,
+    VerificationThresholds,
+    VerificationVerdict,
+    verify_deployment,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyRequest:
+    """What to verify.
+
+    Attributes:
+        model: a label for the report (e.g. ``name@version``).
+        reference_path: the FP32 reference model.
+        deployed_path: the model as it will be deployed.
+        data_path: ``.npz`` with ``heldout_inputs``/``heldout_labels`` (or ``inputs``/``labels``).
+        output_dir: where ``verification_report.json`` is written.
+        device: the runtime device.
+        thresholds: the limits of the verdict.
+        latency_runs: timed runs per batch size, after warm-up.
+    """
+
+    model: str
+    reference_path: str
+    deployed_path: str
+    data_path: str
+    output_dir: str
+    device: str = "cpu"
+    thresholds: VerificationThresholds = field(default_factory=VerificationThresholds)
+    latency_runs: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationResult:
+    """The verdict, the raw measurements, and the report written."""
+
+    verdict: VerificationVerdict
+    run: VerificationRun
+    report: dict[str, Any]
+    report_path: str
+    report_digest: str
+
+    @property
+    def passed(self) -> bool:
+        """True when every check passed and the smoke test ran."""
+        return self.verdict.passed and self.run.smoke
+
+
+class VerifyModel:
+    """Verify a deployed model against its reference on the deployed runtime."""
+
+    def __init__(self, verifier: DeploymentVerifier, runtime: InferenceBackend,
+                 evidence: EvidenceStore | None = None) -> None:
+        self._verifier, self._runtime, self._evidence = verifier, runtime, evidence
+
+    def __call__(self, request: VerifyRequest,
+                 progress: Progress = silent) -> VerificationResult:
+        """Check coverage, measure, judge and write the report.
+
+        Raises:
+            UnsupportedOperator: the runtime cannot run an operator of the deployed model.
+            InvalidInput: a model or the data cannot be read.
+        """
+        progress("operator coverage", 0.0)
+        check_operator_coverage(self._runtime, request.deployed_path, request.device,
+                                request.model)
+        progress("operator coverage", 1.0)
+        progress("measure", 0.0)
+        run = self._verifier.measure(request.reference_path, request.deployed_path,
+                                     request.data_path, runtime=self._runtime,
+                                     device=request.device, latency_runs=request.latency_runs)
+        progress("measure", 1.0)
+        measurements = VerificationMeasurements(
+            reference_accuracy=run.reference_accuracy, deployed_accuracy=run.deployed_accuracy,
+            top1_agreement=run.top1_agreement, max_abs_logit_diff=run.max_abs_logit_diff,
+            nonfinite_outputs=run.nonfinite_outputs, samples=run.samples,
+            latency_p99_ms=run.latency_ms.get("batch_1", {}).get("p99"))
+        verdict = verify_deployment(measurements, request.thresholds)
+        report = {
+            "schema": "edgedeploy.verification_report/1",
+            "model": request.model,
+            "runtime": self._runtime.capabilities.name,
+            "device": request.device,
+            "passed": verdict.passed and run.smoke,
+            "verdict": verdict.to_dict(),
+            "thresholds": request.thresholds.to_dict(),
+            "deployed_runtime_accuracy": run.deployed_accuracy,
+            "reference_accuracy": run.reference_accuracy,
+            "top1_agreement": run.top1_agreement,
+            "max_abs_logit_diff": run.max_abs_logit_diff,
+            "nonfinite_outputs": run.nonfinite_outputs,
+            "smoke_single_batch": run.smoke,
+            "samples": run.samples,
+            "latency_ms": {k: dict(v) for k, v in run.latency_ms.items()},
+            "peak_memory_bytes": run.peak_memory_bytes,
+            "size_bytes": dict(run.size),
+            "operators": dict(run.operators),
+            "operator_coverage": {"runtime": self._runtime.capabilities.name,
+                                  "unsupported": []},
+            "opset": run.opset,
+            "digests": {"reference": file_digest(request.reference_path),
+                        "deployed": file_digest(request.deployed_path),
+                        "data": file_digest(request.data_path)},
+        }
+        path = Path(request.output_dir) / "verification_report.json"
+        digest = write_json(report, path, self._evidence)
+        progress("report", 1.0)
+        return VerificationResult(verdict, run, report, str(path), digest)

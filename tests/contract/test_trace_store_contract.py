@@ -1,0 +1,325 @@
+"""One contract for every trace store: answers equal the domain's reference ``TraceGraph``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from adapters.rdf import OxigraphTraceStore, RdflibTraceStore
+from application.errors import BackendUnavailable, InvalidInput
+from application.ports.trace_store import TraceChange, TraceStore
+from domain.coverage import GapCode, assess_coverage
+from domain.requirements import (
+    Artifact,
+    ArtifactKind,
+    ItemId,
+    ItemKind,
+    Requirement,
+    TraceItem,
+    item_kind,
+)
+from domain.safety import ASIL
+from domain.trace_graph import TraceGraph
+from domain.traceability import (
+    InvalidLink,
+    ItemNotFound,
+    LinkNotFound,
+    Relation,
+    TraceLink,
+    Verdict,
+    VerificationMethod,
+)
+from tests.fakes.trace_graphs import aeb_graph, result, review, trace_graphs
+
+STORES = {"oxigraph": lambda: OxigraphTraceStore(None), "rdflib": RdflibTraceStore}
+
+
+@pytest.fixture(name="make_store", params=sorted(STORES))
+def fx_make_store(request: pytest.FixtureRequest) -> Iterator[type[TraceStore]]:
+    opened: list[TraceStore] = []
+
+    def make() -> TraceStore:
+        store = STORES[request.param]()
+        opened.append(store)
+        return store
+
+    yield make  # type: ignore[misc]
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture(name="store")
+def fx_store(make_store: type[TraceStore]) -> TraceStore:
+    return make_store()
+
+
+@pytest.fixture(name="aeb")
+def fx_aeb(store: TraceStore) -> tuple[TraceStore, TraceGraph]:
+    items, links = aeb_graph()
+    store.apply(TraceChange(items=items, links=links))
+    return store, TraceGraph(items, links)
+
+
+def assert_same_answers(store: TraceStore, reference: TraceGraph) -> None:
+    ids = sorted(reference.items)
+    assert store.items() == [reference.items[i] for i in ids]
+    assert store.links() == [reference.links[k] for k in sorted(reference.links)]
+    for item_id in ids:
+        assert store.forward(item_id) == reference.forward(item_id), item_id
+        assert store.backward(item_id) == reference.backward(item_id), item_id
+        assert store.impact(item_id) == reference.impact(item_id), item_id
+    assert store.coverage_facts() == reference.coverage_facts()
+    counts = {kind.value: 0 for kind in ItemKind}
+    for item in reference.items.values():
+        counts[item_kind(item).value] += 1
+    assert store.counts() == {**counts, "links": len(reference.links)}
+
+
+def snapshot(store: TraceStore) -> tuple[list[TraceItem], list[TraceLink]]:
+    return store.items(), store.links()
+
+
+class TestTraceStoreContract:
+    def test_every_answer_equals_the_reference_on_the_aeb_example(
+            self, aeb: tuple[TraceStore, TraceGraph]) -> None:
+        assert_same_answers(*aeb)
+
+    @settings(max_examples=30, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                     HealthCheck.too_slow])
+    @given(graph=trace_graphs())
+    def test_every_answer_equals_the_reference_on_random_graphs(
+            self, make_store: type[TraceStore],
+            graph: tuple[list[TraceItem], list[TraceLink]]) -> None:
+        items, links = graph
+        store = make_store()
+        store.apply(TraceChange(items=items, links=links))
+        assert_same_answers(store, TraceGraph(items, links))
+
+    def test_items_round_trip_every_field(self, aeb: tuple[TraceStore, TraceGraph]) -> None:
+        store, reference = aeb
+        for item_id, item in reference.items.items():
+            assert store.get_item(item_id) == item
+        sys1 = store.get_item(ItemId("SYS-1"))
+        assert isinstance(sys1, Requirement)
+        assert sys1.text.startswith("<xhtml:div>Brake when a <b>pedestrian</b> &amp;")
+        assert sys1.attributes[2] == ("Owner", "second value, kept in order")
+        assert store.get_item(ItemId("missing")) is None
+
+    def test_links_round_trip_with_evidence_in_order(
+            self, aeb: tuple[TraceStore, TraceGraph]) -> None:
+        store, reference = aeb
+        for key, link in reference.links.items():
+            assert store.get_link(key) == link
+        link = store.get_link((ItemId("SYS-1"), Relation.VERIFIED_BY, ItemId("TC-1")))
+        assert link is not None
+        assert [e.verdict for e in link.evidence] == [Verdict.FAILED, Verdict.PASSED,
+                                                      Verdict.PASSED]
+        assert link.evidence[2].recorded_at.utcoffset() is not None
+        assert link.evidence[2].note == "checked \"all\" cases\nline 2"
+        assert store.get_link((ItemId("SYS-1"), Relation.VERIFIED_BY, ItemId("TC-3"))) is None
+
+    def test_items_of_one_kind_are_sorted_by_id(self, aeb: tuple[TraceStore, TraceGraph]) -> None:
+        store, _ = aeb
+        assert [i.id for i in store.items(ItemKind.TEST)] == ["TC-1", "TC-2", "TC-3", "TC-4"]
+        assert [i.id for i in store.items(ItemKind.DEPLOYMENT)] == ["ecu-front/slot-0"]
+
+    def test_the_latest_test_result_wins_in_both_directions(
+            self, aeb: tuple[TraceStore, TraceGraph]) -> None:
+        store, _ = aeb
+        facts = {f.requirement: f for f in store.coverage_facts()}
+        # SYS-1 -> TC-1 failed then passed; ML-1 -> TC-1 passed then failed.
+        assert facts[ItemId("SYS-1")].passing_verifications == 2
+        assert facts[ItemId("SYS-1")].methods == (VerificationMethod.FAULT_INJECTION,
+                                                  VerificationMethod.TEST)
+        assert facts[ItemId("ML-1")].failing_tests == ("TC-1",)
+        assert facts[ItemId("ML-1")].passing_verifications == 1  # the analysis on TC-4
+        assert facts[ItemId("ML-1")].methods == ()  # that analysis names no method
+        assert facts[ItemId("ML-3")].passing_verifications == 0
+        assert facts[ItemId("ML-3")].failing_tests == ()  # inconclusive is neither
+
+    def test_reviews_count_only_passed_ones_and_independence_separately(
+            self, aeb: tuple[TraceStore, TraceGraph]) -> None:
+        store, _ = aeb
+        facts = {f.requirement: f for f in store.coverage_facts()}
+        assert (facts[ItemId("SYS-1")].reviews, facts[ItemId("SYS-1")].independent_reviews) == (
+            3, 2)
+        assert facts[ItemId("ML-3")].reviews == 0  # its only review failed
+
+    def test_asil_inheritance_facts_flag_only_undecomposed_drops(
+            self, aeb: tuple[TraceStore, TraceGraph]) -> None:
+        store, _ = aeb
+        facts = {f.requirement: f for f in store.coverage_facts()}
+        assert facts[ItemId("ML-1")].parent_asils == (ASIL.D,)
+        assert facts[ItemId("ML-1")].decomposition is not None
+        assert facts[ItemId("DS-1")].parent_asils == (ASIL.A,)
+        gaps = assess_coverage(store.coverage_facts()).gaps
+        inherited = {g.item for g in gaps if g.code is GapCode.ASIL_NOT_INHERITED}
+        # ML-3 (A) under SYS-1 (D) without decomposition; ML-1 and ML-2 are decomposed.
+        assert "ML-3" in inherited
+        assert not inherited & {"ML-1", "ML-2"}
+
+    def test_scoped_facts_skip_unknown_ids_and_artifacts(
+            self, aeb: tuple[TraceStore, TraceGraph]) -> None:
+        store, reference = aeb
+        scope = [ItemId("ML-2"), ItemId("TC-1"), ItemId("nope"), ItemId("ML-1")]
+        assert store.coverage_facts(scope) == reference.coverage_facts(scope)
+        assert [f.requirement for f in store.coverage_facts(scope)] == ["ML-1", "ML-2"]
+        assert store.coverage_facts([]) == []
+
+    def test_a_large_scope_gives_the_same_facts_as_the_whole_graph(
+            self, aeb: tuple[TraceStore, TraceGraph]) -> None:
+        store, reference = aeb
+        scope = [*reference.items, *(ItemId(f"X-{i}") for i in range(400))]
+        assert store.coverage_facts(scope) == reference.coverage_facts()
+
+    def test_suspect_marks_every_downstream_link_once_and_counts_them(
+            self, aeb: tuple[TraceStore, TraceGraph]) -> None:
+        store, reference = aeb
+        downstream = reference.forward(ItemId("ML-1")).links
+        already = sum(1 for key in downstream if reference.links[key].suspect)
+        assert store.apply(TraceChange(suspect_from=[ItemId("ML-1")])) == len(downstream) - already
+        for key in downstream:
+            link = store.get_link(key)
+            assert link is not None and link.suspect
+        assert store.apply(TraceChange(suspect_from=[ItemId("ML-1")])) == 0
+        untouched = store.get_link((ItemId("SYS-1"), Relation.DERIVES, ItemId("ML-1")))
+        assert untouched is not None and not untouched.suspect
+
+    def test_suspect_follows_links_added_in_the_same_change(self, store: TraceStore) -> None:
+        items, _ = aeb_graph()
+        store.apply(TraceChange(items=items))
+        marked = store.apply(TraceChange(
+            links=[TraceLink(ItemId("ML-1"), Relation.IMPLEMENTED_BY,
+                             ItemId("aeb-detector@1.4.0")),
+                   TraceLink(ItemId("aeb-detector@1.4.0"), Relation.DEPLOYED_AS,
+                             ItemId("ecu-front/slot-0"))],
+            suspect_from=[ItemId("ML-1")]))
+        assert marked == 2
+        assert all(link.suspect for link in store.links())
+
+    def test_a_review_clears_a_suspect_link_when_the_link_is_written_again(
+            self, aeb: tuple[TraceStore, TraceGraph]) -> None:
+        store, _ = aeb
+        key = (ItemId("ML-1"), Relation.VERIFIED_BY, ItemId("TC-4"))
+        link = store.get_link(key)
+        assert link is not None and link.suspect
+        cleared = link.reviewed(review(90))
+        store.apply(TraceChange(links=[cleared]))
+        assert store.get_link(key) == cleared
+        assert {f.requirement: f for f in store.coverage_facts()}[ItemId("ML-1")].suspect_links == 0
+
+    def test_upserts_replace_items_and_links_instead_of_merging(
+            self, aeb: tuple[TraceStore, TraceGraph]) -> None:
+        store, reference = aeb
+        sys1 = reference.items[ItemId("SYS-1")]
+        assert isinstance(sys1, Requirement)
+        new = replace(sys1, title="Brake for pedestrians and cyclists", text="", attributes=(),
+                      version=4)
+        key = (ItemId("SYS-1"), Relation.VERIFIED_BY, ItemId("TC-1"))
+        link = TraceLink(*key, evidence=(result(Verdict.FAILED, 99),))
+        store.apply(TraceChange(items=[new], links=[link]))
+        assert store.get_item(ItemId("SYS-1")) == new
+        assert store.get_link(key) == link
+        links = {**reference.links, key: link}
+        items = {**reference.items, new.id: new}
+        assert_same_answers(store, TraceGraph(items.values(), links.values()))
+
+    def test_removing_a_link_removes_its_evidence_too(
+            self, aeb: tuple[TraceStore, TraceGraph]) -> None:
+        store, reference = aeb
+        key = (ItemId("SYS-1"), Relation.VERIFIED_BY, ItemId("TC-1"))
+        store.apply(TraceChange(remove_links=[key]))
+        assert store.get_link(key) is None
+        links = [link for k, link in reference.links.items() if k != key]
+        assert_same_answers(store, TraceGraph(reference.items.values(), links))
+        assert b"SYS-1/verified_by/TC-1" not in store.export_rdf("n-triples")
+
+    @pytest.mark.parametrize("change, error", [
+        (TraceChange(items=[Artifact(ItemId("TC-9"), ArtifactKind.TEST)],
+                     links=[TraceLink(ItemId("SYS-1"), Relation.VERIFIED_BY, ItemId("TC-404"))]),
+         ItemNotFound),
+        (TraceChange(items=[Artifact(ItemId("TC-9"), ArtifactKind.TEST)],
+                     links=[TraceLink(ItemId("SYS-1"), Relation.DEPLOYED_AS, ItemId("TC-9"))]),
+         InvalidLink),
+        (TraceChange(links=[TraceLink(ItemId("SYS-1"), Relation.VERIFIED_BY, ItemId("TC-2"),
+                                      (result(Verdict.FAILED, 500),))],
+                     remove_links=[(ItemId("ML-2"), Relation.VERIFIED_BY, ItemId("TC-1"))]),
+         LinkNotFound),
+        (TraceChange(items=[Artifact(ItemId("TC-1"), ArtifactKind.MODEL)]), InvalidLink),
+        (TraceChange(items=[Artifact(ItemId("TC-9"), ArtifactKind.TEST)],
+                     suspect_from=[ItemId("nope")]), ItemNotFound),
+    ], ids=["unknown-endpoint", "kinds-not-allowed", "remove-missing-link",
+            "rekinded-item-under-links", "unknown-suspect-root"])
+    def test_an_invalid_change_leaves_the_store_unchanged(
+            self, aeb: tuple[TraceStore, TraceGraph], change: TraceChange,
+            error: type[Exception]) -> None:
+        store, reference = aeb
+        before = snapshot(store)
+        exported = store.export_rdf("n-triples")
+        with pytest.raises(error):
+            store.apply(change)
+        assert snapshot(store) == before
+        assert sorted(store.export_rdf("n-triples").splitlines()) == sorted(
+            exported.splitlines())
+        assert_same_answers(store, reference)
+
+    def test_an_item_may_change_kind_when_its_links_still_fit(self, store: TraceStore) -> None:
+        store.apply(TraceChange(items=[Artifact(ItemId("A-1"), ArtifactKind.DATASET)]))
+        store.apply(TraceChange(items=[Artifact(ItemId("A-1"), ArtifactKind.MODEL)]))
+        assert [i.id for i in store.items(ItemKind.MODEL)] == ["A-1"]
+        assert store.items(ItemKind.DATASET) == []
+
+    @pytest.mark.parametrize("fmt", ["turtle", "json-ld", "n-triples"])
+    def test_an_export_imports_into_any_store_with_the_same_answers(
+            self, aeb: tuple[TraceStore, TraceGraph], fmt: str) -> None:
+        store, reference = aeb
+        data = store.export_rdf(fmt)
+        for other in (OxigraphTraceStore(None), RdflibTraceStore()):
+            other.import_rdf(data, fmt)
+            assert_same_answers(other, reference)
+            other.close()
+
+    def test_an_unknown_format_is_refused(self, aeb: tuple[TraceStore, TraceGraph]) -> None:
+        store, _ = aeb
+        with pytest.raises(InvalidInput, match="rdf/xml"):
+            store.export_rdf("rdf/xml")
+
+    def test_an_unreadable_document_is_refused_and_changes_nothing(
+            self, aeb: tuple[TraceStore, TraceGraph]) -> None:
+        store, reference = aeb
+        with pytest.raises(InvalidInput, match="turtle"):
+            store.import_rdf(b"this is { not turtle", "turtle")  # type: ignore[attr-defined]
+        assert_same_answers(store, reference)
+
+    def test_a_closed_store_says_so(self, store: TraceStore) -> None:
+        store.close()
+        with pytest.raises(BackendUnavailable, match="closed"):
+            store.counts()
+
+    def test_an_empty_store_answers_with_nothing(self, store: TraceStore) -> None:
+        assert store.items() == []
+        assert store.links() == []
+        assert store.coverage_facts() == []
+        assert store.counts() == {**{k.value: 0 for k in ItemKind}, "links": 0}
+        assert store.forward(ItemId("X")).items == ()
+        assert store.apply(TraceChange()) == 0
+
+    def test_both_stores_satisfy_the_port(self, store: TraceStore) -> None:
+        assert isinstance(store, TraceStore)
+
+
+def test_both_stores_hold_the_same_triples() -> None:
+    items, links = aeb_graph()
+    ox, rl = OxigraphTraceStore(None), RdflibTraceStore()
+    for store in (ox, rl):
+        store.apply(TraceChange(items=items, links=links))
+    from rdflib import Graph
+    from rdflib.compare import isomorphic
+
+    graphs = [Graph().parse(data=s.export_rdf("n-triples"), format="nt") for s in (ox, rl)]
+    assert isomorphic(*graphs)
+    assert sum(1 for _ in graphs[0]) > len(links)

@@ -1,0 +1,77 @@
+"""A roll-out controller process for the fault-injection suite.
+
+Usage: ``python tests/faults/controller_process.py JOURNAL_URL FLEET_STATE SCENARIO``.
+Starts roll-out ``fault-<SCENARIO>`` (or resumes it when the journal already has it) and
+runs it to its end. With ``EDGEDEPLOY_FAULT_KILL_AFTER_WRITE=N`` it SIGKILLs itself right
+after its Nth durable journal write: no clean-up, no flush, as a power cut would.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from adapters.rollout_sql import SqlAlchemyRolloutJournal  # noqa: E402
+from application.rollout import (  # noqa: E402
+    ResumeRollout,
+    RolloutEngine,
+    RunOptions,
+    RunRollout,
+    StartRollout,
+    StartRolloutCommand,
+    TickRollout,
+)
+from domain.errors import NotFound  # noqa: E402
+from domain.models import ModelRef  # noqa: E402
+from domain.rollout import RolloutPlan  # noqa: E402
+from domain.safety import ASIL  # noqa: E402
+from tests.fakes.rollout import (  # noqa: E402
+    DIGEST_A,
+    DIGEST_B,
+    InMemoryFleet,
+    ScriptedHealth,
+    ScriptedReadiness,
+)
+
+OLD, NEW = ModelRef("aeb", "1.0"), ModelRef("aeb", "1.1")
+SCENARIOS = {"good": ScriptedHealth(inferences=5_000),
+             "bad": ScriptedHealth(inferences=5_000, errors=200)}
+
+
+class UtcClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def main() -> None:
+    url, state_file, scenario = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+    kill_after = int(os.environ.get("EDGEDEPLOY_FAULT_KILL_AFTER_WRITE", "0"))
+
+    def after_write(count: int) -> None:
+        if count == kill_after:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    journal = SqlAlchemyRolloutJournal(url, after_write=after_write)
+    fleet = InMemoryFleet(12, OLD, {OLD: ScriptedHealth(inferences=5_000),
+                                    NEW: SCENARIOS[scenario]}, state_file=state_file)
+    engine = RolloutEngine(journal, fleet, UtcClock())
+    rollout_id = f"fault-{scenario}"
+    try:
+        journal.get(rollout_id)
+        ResumeRollout(engine)(rollout_id)
+    except NotFound:
+        StartRollout(engine, ScriptedReadiness({NEW}))(StartRolloutCommand(
+            "fault-fleet", NEW, DIGEST_B, RolloutPlan.for_asil(ASIL.QM), "fault-suite", OLD,
+            DIGEST_A, rollout_id=rollout_id))
+    result = RunRollout(TickRollout(engine))(rollout_id, RunOptions(max_ticks=100))
+    print(result.view.phase)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""The Oxigraph trace store on disk: it survives a restart and refuses a second writer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adapters.rdf import PATH_ENV, OxigraphTraceStore, oxigraph_factory, rdflib_memory_factory
+from application.errors import BackendUnavailable
+from application.ports.trace_store import TraceChange
+from domain.requirements import ItemId
+from domain.trace_graph import TraceGraph
+from domain.traceability import Relation
+from tests.fakes.trace_graphs import aeb_graph
+
+
+def answers(store: OxigraphTraceStore) -> tuple[object, ...]:
+    ids = [item.id for item in store.items()]
+    return (store.items(), store.links(), store.coverage_facts(), store.counts(),
+            [store.forward(i) for i in ids], [store.backward(i) for i in ids],
+            [store.impact(i) for i in ids])
+
+
+def test_a_reopened_store_gives_the_same_answers(tmp_path: Path) -> None:
+    items, links = aeb_graph()
+    store = OxigraphTraceStore(tmp_path / "trace")
+    store.apply(TraceChange(items=items, links=links))
+    store.apply(TraceChange(suspect_from=[ItemId("ML-1")]))
+    before = answers(store)
+    store.close()
+
+    reopened = OxigraphTraceStore(tmp_path / "trace")
+    try:
+        assert answers(reopened) == before
+        assert reopened.coverage_facts() != TraceGraph(items, links).coverage_facts()  # suspects
+    finally:
+        reopened.close()
+
+
+def test_a_bulk_import_is_on_disk_after_reopening(tmp_path: Path) -> None:
+    items, links = aeb_graph()
+    store = OxigraphTraceStore(tmp_path / "trace")
+    store.bulk_import(TraceChange(items=items, links=links))
+    store.flush()
+    store.close()
+    reopened = OxigraphTraceStore(tmp_path / "trace")
+    try:
+        reference = TraceGraph(items, links)
+        assert reopened.links() == [reference.links[k] for k in sorted(reference.links)]
+        assert reopened.coverage_facts() == reference.coverage_facts()
+    finally:
+        reopened.close()
+
+
+def test_a_bulk_import_into_a_store_with_data_is_an_atomic_apply(tmp_path: Path) -> None:
+    items, links = aeb_graph()
+    store = OxigraphTraceStore(tmp_path / "trace")
+    try:
+        store.apply(TraceChange(items=items))
+        store.bulk_import(TraceChange(items=items, links=links))
+        assert len(store.links()) == len(links)
+    finally:
+        store.close()
+
+
+def test_a_second_open_of_the_same_directory_is_refused_clearly(tmp_path: Path) -> None:
+    store = OxigraphTraceStore(tmp_path / "trace")
+    try:
+        with pytest.raises(BackendUnavailable, match=r"already open .*LOCK") as caught:
+            OxigraphTraceStore(tmp_path / "trace")
+        assert str(tmp_path / "trace") in caught.value.message
+    finally:
+        store.close()
+    OxigraphTraceStore(tmp_path / "trace").close()  # free again once closed
+
+
+def test_a_path_that_is_a_file_is_reported_as_unavailable(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    with pytest.raises(BackendUnavailable, match="not-a-dir"):
+        OxigraphTraceStore(blocker)
+
+
+def test_the_factory_opens_the_directory_named_by_the_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(PATH_ENV, str(tmp_path / "from-env"))
+    items, links = aeb_graph()
+    store = oxigraph_factory()
+    store.apply(TraceChange(items=items, links=links))
+    store.close()
+    assert (tmp_path / "from-env").is_dir()
+    again = OxigraphTraceStore(tmp_path / "from-env")
+    try:
+        assert again.get_link((ItemId("SYS-1"), Relation.DERIVES, ItemId("ML-1"))) is not None
+    finally:
+        again.close()
+
+
+def test_without_a_path_the_factories_give_empty_memory_stores(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(PATH_ENV, raising=False)
+    for store in (oxigraph_factory(), rdflib_memory_factory()):
+        assert store.counts()["links"] == 0
+        store.close()
