@@ -13,7 +13,6 @@ import enum
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import total_ordering
 
 from domain.errors import Conflict, InvariantViolation, NotFound
 
@@ -54,7 +53,6 @@ class FeedbackAlreadyRecorded(Conflict):
 _SEVERITY_RANK = {"normal": 0, "watch": 1, "warning": 2, "critical": 3}
 
 
-@total_ordering
 class DriftSeverity(enum.StrEnum):
     """How urgently a deployment's field data departs from its reference.
 
@@ -72,10 +70,27 @@ class DriftSeverity(enum.StrEnum):
         """0 for normal up to 3 for critical."""
         return _SEVERITY_RANK[self.value]
 
+    # str already defines every comparison, so all four are given here (total_ordering would
+    # keep str's alphabetical ones, which put "watch" above "warning").
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, DriftSeverity):
             return NotImplemented
         return self.rank < other.rank
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, DriftSeverity):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, DriftSeverity):
+            return NotImplemented
+        return self.rank > other.rank
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, DriftSeverity):
+            return NotImplemented
+        return self.rank >= other.rank
 
 
 class Feedback(enum.StrEnum):

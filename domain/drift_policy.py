@@ -50,34 +50,41 @@ class WindowPolicy:
     5. Fewer NaNs than that are refused: the sender is asked to clean or drop those rows,
        because silently imputing them would bias every detector.
 
+    Stream windows (batches of prediction outcomes) are judged sample by sample, so the use
+    case applies ``stream_min_samples`` to them instead of ``min_samples``.
+
     Attributes:
-        min_samples: fewest rows a window may have.
+        min_samples: fewest rows a window of features or embeddings may have.
+        stream_min_samples: fewest outcomes a batch of a stream may have.
         nan_alarm_share: NaN share (of cells) above which the window is a data-quality alarm.
     """
 
     min_samples: int = 50
     nan_alarm_share: float = 0.2
+    stream_min_samples: int = 1
 
     def __post_init__(self) -> None:
-        if self.min_samples < 2:
-            raise InvalidDriftValue(f"min_samples must be at least 2, got {self.min_samples}")
+        if self.min_samples < 1:
+            raise InvalidDriftValue(f"min_samples must be at least 1, got {self.min_samples}")
         if not 0.0 <= self.nan_alarm_share < 1.0:
             raise InvalidDriftValue(f"nan_alarm_share must lie in [0, 1), "
                                     f"got {self.nan_alarm_share}")
 
-    def check(self, profile: WindowProfile, expected_features: int) -> tuple[DataQualityFlag, ...]:
+    def check(self, profile: WindowProfile, expected_features: int,
+              stream: bool = False) -> tuple[DataQualityFlag, ...]:
         """Refuse an unusable window, or return its data-quality flags (empty when clean).
 
         Raises:
             InvalidWindow: the window breaks rule 1, 2, 3 or 5.
         """
+        least = self.stream_min_samples if stream else self.min_samples
         if profile.n_features != expected_features:
             raise InvalidWindow(f"window has {profile.n_features} features, the reference has "
                                 f"{expected_features}",
                                 code="DRIFT_WINDOW_FEATURE_COUNT")
-        if profile.n_samples < self.min_samples:
+        if profile.n_samples < least:
             raise InvalidWindow(f"window has {profile.n_samples} samples, at least "
-                                f"{self.min_samples} are needed for a calibrated check",
+                                f"{least} are needed for a calibrated check",
                                 code="DRIFT_WINDOW_TOO_SMALL")
         if profile.inf_count:
             raise InvalidWindow(f"window holds {profile.inf_count} infinite values in "

@@ -17,10 +17,18 @@ from adapters.interchange import (
     YamlRequirementsReader,
 )
 from adapters.rdf import OxigraphTraceStore, RdflibTraceStore
+from adapters.reporting import HtmlReleaseReportRenderer
 from adapters.sql import SqlAlchemyUnitOfWork, create_engine_for, create_session_factory
 from adapters.sql.migrate import upgrade_to_head
 from adapters.system import SystemClock
 from application.models import RegisterModel
+from application.optimization import (
+    OptimizeAndRegister,
+    OptimizeModel,
+    VerifyModel,
+    VerifyRegisteredModel,
+)
+from application.ports.inference import InferenceBackend
 from application.traceability import (
     AssessReadiness,
     BuildTraceMatrix,
@@ -32,6 +40,8 @@ from application.traceability import (
     TraceQueries,
 )
 from entrypoints.settings import Settings
+from plugins.registry import BackendRegistry
+from plugins.torch import OnnxDeploymentVerifier, TorchQuantizationToolkit
 
 
 def _migrated_engine(url: str) -> Iterator[Engine]:
@@ -53,6 +63,14 @@ def _rdflib_memory() -> Iterator[RdflibTraceStore]:
     store = RdflibTraceStore()
     yield store
     store.close()
+
+
+def _backend_registry(allow: list[str] | None) -> BackendRegistry:
+    return BackendRegistry(allow=set(allow) if allow is not None else None)
+
+
+def _default_runtime(registry: BackendRegistry) -> InferenceBackend:
+    return registry.get("onnxruntime")
 
 
 def _evidence(path: str) -> FileEvidenceStore:
@@ -95,3 +113,17 @@ class Container(containers.DeclarativeContainer):
     export_requirements = providers.Factory(ExportRequirements, trace_store, reqif_writer)
     register_model = providers.Factory(RegisterModel, uow.provider, evidence, trace_store,
                                        clock)
+
+    backends = providers.Singleton(_backend_registry, config.plugins.allow)
+    runtime = providers.Factory(_default_runtime, backends)
+    quantization_toolkit = providers.Singleton(TorchQuantizationToolkit)
+    deployment_verifier = providers.Singleton(OnnxDeploymentVerifier)
+    optimize_model = providers.Factory(OptimizeModel, toolkit=quantization_toolkit,
+                                       runtime=runtime, evidence=evidence)
+    verify_model = providers.Factory(VerifyModel, verifier=deployment_verifier, runtime=runtime,
+                                     evidence=evidence)
+    optimize_and_register = providers.Factory(OptimizeAndRegister, optimize=optimize_model,
+                                              register=register_model, evidence=evidence)
+    verify_registered = providers.Factory(VerifyRegisteredModel, verify=verify_model,
+                                          store=trace_store, evidence=evidence, clock=clock)
+    release_report = providers.Singleton(HtmlReleaseReportRenderer)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -64,3 +66,27 @@ class NumpyWindowInspector:
         sha = hashlib.sha256(repr(array.shape).encode())
         sha.update(array.tobytes())
         return "sha256:" + sha.hexdigest()
+
+
+def _controller() -> Any:
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # optional: without it BLAS keeps its own thread settings
+        return None
+    return ThreadpoolController()
+
+
+_BLAS = _controller()
+
+
+def single_threaded_blas() -> AbstractContextManager[object]:
+    """Run the enclosed linear algebra on one BLAS thread.
+
+    The detectors' matrices are small (a thousand rows at most), so BLAS threads gain nothing
+    and, on a loaded two-core host, their spin-waiting makes a 0.5 ms product take 10-20 ms.
+    Requests are served in parallel by the web server's workers instead.
+    """
+    if _BLAS is None:
+        return nullcontext()
+    limited: AbstractContextManager[object] = _BLAS.limit(limits=1, user_api="blas")
+    return limited

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import structlog
 
@@ -86,6 +86,24 @@ def discover_detectors(kind: DetectorCapability,
         if isinstance(detector, DriftDetector) and serves(detector, kind):
             detectors.append(detector)
     return detectors
+
+
+def detector_provider(allow: Collection[str] | None = None,
+                      ) -> Callable[[DetectorCapability], list[DriftDetector]]:
+    """The provider the composition root hands to ``DetectorPool``.
+
+    It yields the first-party detectors for a kind of window plus every third-party detector
+    registered under ``edgedeploy.drift_detectors`` (limited to ``allow`` when given) whose
+    name does not clash with a first-party one, so registering the first-party factories as
+    entry points does not count them twice.
+    """
+    def provide(kind: DetectorCapability) -> list[DriftDetector]:
+        detectors = builtin_detectors(kind)
+        taken = {d.name for d in detectors}
+        detectors += [d for d in discover_detectors(kind, allow) if d.name not in taken]
+        return detectors
+
+    return provide
 
 
 class DriftEnsemble:

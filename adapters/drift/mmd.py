@@ -23,7 +23,7 @@ from collections.abc import Collection, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from adapters.drift.arrays import Matrix, as_matrix
+from adapters.drift.arrays import Matrix, as_matrix, single_threaded_blas
 from application.ports.drift import DetectorOutcome, WindowData
 from domain.drift import DetectorCapability
 
@@ -122,7 +122,11 @@ class MmdDetector:
     def fit(self, reference: WindowData, feature_names: Sequence[str],
             categorical: Collection[str] = ()) -> None:
         """Standardise, choose the bandwidth, precompute the reference block and calibrate."""
-        data = as_matrix(reference)
+        with single_threaded_blas():
+            self._fit(as_matrix(reference), feature_names, categorical)
+
+    def _fit(self, data: Matrix, feature_names: Sequence[str],
+             categorical: Collection[str]) -> None:
         rng = np.random.default_rng(self._seed)
         self._columns = [i for i, f in enumerate(feature_names) if f not in categorical]
         if len(data) > self._max_reference:
@@ -166,6 +170,10 @@ class MmdDetector:
 
     def statistic(self, window: WindowData) -> float:
         """The size-scaled biased MMD^2 between the reference and ``window``."""
+        with single_threaded_blas():
+            return self._statistic(window)
+
+    def _statistic(self, window: WindowData) -> float:
         w = self._prepare(as_matrix(window)).astype(np.float32)
         n, m = len(self._reference), len(w)
         w_norms = (w * w).sum(axis=1)

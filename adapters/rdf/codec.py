@@ -10,17 +10,20 @@ What is written, and why it stays small:
   walk the graph without joins;
 * only a link with state (suspect, or evidence) also gets a link node reifying that triple
   (``rdf:subject/predicate/object``), its flags, and one PROV node per evidence record;
-* a ``verified_by`` link node carries the verdict and method of its latest test result or
-  analysis (``trace:latestVerdict``/``trace:latestMethod``), and any link node with a passed
-  review carries ``trace:reviewed`` (and ``trace:independentlyReviewed``). These are derived
-  from the evidence when the link is written, with the domain's own latest-wins rule, so that
-  coverage is a handful of aggregate queries instead of a per-link "latest record" search.
+* the link's source carries coverage facets: ``trace:passedBy<Method>`` (or
+  ``trace:passedVerification``) / ``trace:failedVerification`` pointing at the test when the
+  latest test result or analysis passed / failed, and ``trace:hasSuspectLink``,
+  ``trace:hasReviewedLink``, ``trace:hasIndependentlyReviewedLink`` pointing at the link node.
+  They are derived from the evidence when the link is written, with the domain's own
+  latest-wins rule, so that coverage is one grouped scan over the requirements' own triples
+  instead of a join through link nodes or a per-link "latest record" search.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -95,8 +98,9 @@ _DECOMP, _PARENT, _POSITION, _ATTRS, _DIGEST = map(_iri, (
     v.DECOMPOSITION, v.DOC_PARENT, v.DOC_POSITION, v.ATTRIBUTES, v.DIGEST))
 _SUBJ, _PRED, _OBJ, _SUSPECT, _HAS_EV = map(_iri, (
     v.RDF_SUBJECT, v.RDF_PREDICATE, v.RDF_OBJECT, v.SUSPECT, v.HAS_EVIDENCE))
-_LATEST_V, _LATEST_M, _REVIEWED, _INDEP_REVIEWED = map(_iri, (
-    v.LATEST_VERDICT, v.LATEST_METHOD, v.REVIEWED, v.INDEPENDENTLY_REVIEWED))
+_PASSED, _FAILED, _SUSPECT_LINK, _REVIEWED_LINK, _INDEP_REVIEWED_LINK = map(_iri, (
+    v.PASSED, v.FAILED, v.SUSPECT_LINK, v.REVIEWED_LINK, v.INDEPENDENTLY_REVIEWED_LINK))
+_PASSED_BY = {method: _iri(iri) for method, iri in v.PASSED_BY.items()}
 _VERDICT, _AGENT, _AT, _EV_DIGEST, _METHOD, _INDEP, _NOTE = map(_iri, (
     v.VERDICT, v.ATTRIBUTED_TO, v.GENERATED_AT, v.EVIDENCE_DIGEST, v.METHOD, v.INDEPENDENT,
     v.NOTE))
@@ -148,7 +152,7 @@ def link_has_node(link: TraceLink) -> bool:
 
 
 def link_statements(link: TraceLink) -> list[Statement]:
-    """The direct triple of a link, plus its node and evidence when it has any."""
+    """The direct triple of a link, its coverage facets, and its node and evidence if any."""
     source, target, predicate = _item(link.source), _item(link.target), _REL[link.relation]
     out = [f"{source} {predicate} {target} .\n"]
     if not link_has_node(link):
@@ -161,8 +165,10 @@ def link_statements(link: TraceLink) -> list[Statement]:
         ev = f"<{v.evidence_iri(node, index)}>"
         pairs.append((_HAS_EV, ev))
         out.append(_evidence_statement(ev, record))
-    pairs += _derived(link)
     out.append(_statement(f"<{node}>", pairs))
+    facets = _facets(link, target, f"<{node}>")
+    if facets:
+        out.append(_statement(source, facets))
     return out
 
 
@@ -186,23 +192,39 @@ def _agent(agent: str) -> str:
     return f"<{v.agent_iri(agent)}>"
 
 
-def _derived(link: TraceLink) -> list[tuple[str, str]]:
+def _facets(link: TraceLink, target: str, node: str) -> list[tuple[str, str]]:
+    """Coverage facets of a link, on its source: what the domain's rules conclude from it.
+
+    The latest test result or analysis decides a verification (``max`` keeps the first of
+    equal times, exactly as the domain's rule does); a passed review marks the link reviewed.
+    """
     out: list[tuple[str, str]] = []
+    if link.suspect:
+        out.append((_SUSPECT_LINK, node))
     if link.relation is Relation.VERIFIED_BY:
         records = [e for e in link.evidence if e.kind in _VERIFYING]
         if records:
-            # max() keeps the first of equal times, exactly as the domain's rule does.
             latest = max(records, key=lambda e: e.recorded_at)
-            out.append((_LATEST_V, _lit(latest.verdict.value)))
-            if latest.method is not None:
-                out.append((_LATEST_M, _lit(latest.method.value)))
+            if latest.verdict is Verdict.PASSED:
+                out.append((_PASSED if latest.method is None else _PASSED_BY[latest.method],
+                            target))
+            elif latest.verdict is Verdict.FAILED:
+                out.append((_FAILED, target))
     passed = [e for e in link.evidence
               if e.kind is EvidenceKind.REVIEW and e.verdict is Verdict.PASSED]
     if passed:
-        out.append((_REVIEWED, _TRUE))
+        out.append((_REVIEWED_LINK, node))
         if any(e.independent for e in passed):
-            out.append((_INDEP_REVIEWED, _TRUE))
+            out.append((_INDEP_REVIEWED_LINK, node))
     return out
+
+
+def schema_statements() -> list[Statement]:
+    """The sub-property and sub-class declarations that tie our terms to OSLC and PROV-O.
+
+    Stores hold them so that every export is self-describing for RDFS-aware tools.
+    """
+    return [f"<{s}> <{p}> <{o}> .\n" for s, p, o in v.SCHEMA]
 
 
 def change_statements(items: Iterable[TraceItem], links: Iterable[TraceLink]) -> list[Statement]:
@@ -217,21 +239,17 @@ def change_statements(items: Iterable[TraceItem], links: Iterable[TraceLink]) ->
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b",
             "\f": "\\f"}
+_NEEDS_ESCAPE = re.compile(r'[\\"\x00-\x1f\x7f]')
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    ch = match.group()
+    return _ESCAPES.get(ch) or f"\\u{ord(ch):04X}"
 
 
 def _escape(text: str) -> str:
-    if text.isalnum() or not any(
-            ch in _ESCAPES or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text):
-        return text
-    parts = []
-    for ch in text:
-        if ch in _ESCAPES:
-            parts.append(_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            parts.append(f"\\u{ord(ch):04X}")
-        else:
-            parts.append(ch)
-    return "".join(parts)
+    """``text`` as the inside of a Turtle/SPARQL string literal."""
+    return _NEEDS_ESCAPE.sub(_escape_one, text)
 
 
 # --------------------------------------------------------------------------- reading

@@ -23,7 +23,7 @@ from application.ports.trace_store import TraceChange
 from domain.coverage import CoverageFacts
 from domain.requirements import ItemId, ItemKind, TraceItem
 from domain.trace_graph import ImpactReport, TraceView
-from domain.traceability import LinkKey, TraceLink
+from domain.traceability import LinkKey, Relation, TraceLink
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
@@ -86,6 +86,8 @@ class OxigraphTraceStore:
                     f"EDGEDEPLOY_TRACE_STORE_PATH elsewhere ({text})") from exc
             raise BackendUnavailable(f"cannot open the trace store at {path}: {text}") from exc
         self._default = ox.DefaultGraph()
+        with _driver_errors("write the vocabulary declarations"):
+            self.store.update(f"INSERT DATA {{\n{''.join(codec.schema_statements())}}}")
 
     # ------------------------------------------------------------------ plumbing
 
@@ -210,6 +212,11 @@ class OxigraphTraceStore:
             for quad in node_quads:
                 if quad.predicate.value == v.HAS_EVIDENCE:
                     stale += self._quads(_text(quad.object))
+            source, _, target = codec.key_iris(key)
+            stale += self._quads(source, None, self._named(node))
+            if key[1] is Relation.VERIFIED_BY:
+                stale += [q for q in self._quads(source, None, self._named(target))
+                          if q.predicate.value in v.VERIFICATION_FACETS]
         for key in plan.removed:
             s, p, o = codec.key_iris(key)
             stale += self._quads(s, p, self._named(o))
@@ -224,7 +231,8 @@ class OxigraphTraceStore:
         requirements base or a benchmark; a store that already holds data gets :meth:`apply`.
         """
         with _driver_errors("check whether the store is empty"):
-            empty = next(iter(self.store.quads_for_pattern(None, None, None)), None) is None
+            typed = self.store.quads_for_pattern(None, self._named(v.RDF_TYPE), None)
+            empty = next(iter(typed), None) is None
         if not empty or change.remove_links:
             return self.apply(change)
         plan = plan_change(change, self)

@@ -68,39 +68,36 @@ def _scope(var: str, scope: Iterable[str] | None) -> str:
     return f"VALUES ?{var} {{ {' '.join(f'<{iri}>' for iri in scope)} }} "
 
 
-def coverage_queries(scope: Iterable[str] | None = None) -> dict[str, str]:
-    """The aggregate queries behind :meth:`coverage_facts`, keyed by the facet they answer.
+FACET_PREDICATES: Final = (*OUTGOING_PREDICATES, v.PASSED, *v.PASSED_BY.values(), v.FAILED,
+                           v.SUSPECT_LINK, v.REVIEWED_LINK, v.INDEPENDENTLY_REVIEWED_LINK)
 
-    ``scope`` (requirement IRIs) restricts every query with a ``VALUES`` block; None asks
-    about every requirement.
+
+def coverage_queries(scope: Iterable[str] | None = None) -> dict[str, str]:
+    """The aggregate queries behind ``coverage_facts``, keyed by what they answer.
+
+    Each facet query is one grouped scan of a single predicate of the requirements' own
+    outgoing triples (relations, plus the coverage facets written with each link): no join,
+    and one row per requirement that has the facet. Measured on 10,000 requirements, fifteen
+    such queries together take about half as long as one query grouping by requirement *and*
+    predicate over a ``VALUES`` list of the predicates (Oxigraph joins the ``VALUES`` block
+    row by row, and every extra answer row costs Python-side decoding). ``scope``
+    (requirement IRIs) restricts every query with a ``VALUES`` block; None asks about every
+    requirement.
     """
     iris = None if scope is None else list(scope)
     r = _scope("r", iris)
-    return {
-        "requirements": (
-            f"SELECT ?r ?asil ?dec WHERE {{ {r}?r a <{_REQUIREMENT}> ; <{v.ASIL_P}> ?asil . "
-            f"OPTIONAL {{ ?r <{v.DECOMPOSITION}> ?dec }} }}"),
-        "outgoing": (
-            f"SELECT ?r ?p (COUNT(*) AS ?n) WHERE {{ {r}VALUES ?p {{ {_OUTGOING} }} ?r ?p ?c }} "
-            "GROUP BY ?r ?p"),
-        "passing": (
-            f"SELECT ?r ?m (COUNT(*) AS ?n) WHERE {{ {r}?l <{v.LATEST_VERDICT}> \"passed\" ; "
-            f"<{v.RDF_SUBJECT}> ?r . OPTIONAL {{ ?l <{v.LATEST_METHOD}> ?m }} }} "
-            "GROUP BY ?r ?m"),
-        "failing": (
-            f"SELECT ?r ?t WHERE {{ {r}?l <{v.LATEST_VERDICT}> \"failed\" ; "
-            f"<{v.RDF_SUBJECT}> ?r ; <{v.RDF_OBJECT}> ?t }}"),
-        "reviews": (
-            f"SELECT ?r (COUNT(*) AS ?n) (COUNT(?i) AS ?ni) WHERE {{ {r}?l <{v.REVIEWED}> true ; "
-            f"<{v.RDF_SUBJECT}> ?r . OPTIONAL {{ ?l <{v.INDEPENDENTLY_REVIEWED}> ?i }} }} "
-            "GROUP BY ?r"),
-        "suspect": (
-            f"SELECT ?r (COUNT(*) AS ?n) WHERE {{ {r}?l <{v.SUSPECT}> true ; "
-            f"<{v.RDF_SUBJECT}> ?r }} GROUP BY ?r"),
+    out = {
+        "asil": f"SELECT ?r ?a WHERE {{ {r}?r <{v.ASIL_P}> ?a }}",
+        "decomposition": f"SELECT ?r ?d WHERE {{ {r}?r <{v.DECOMPOSITION}> ?d }}",
+        "failing": f"SELECT ?r ?t WHERE {{ {r}?r <{v.FAILED}> ?t }}",
         "parents": (
             f"SELECT ?r ?a WHERE {{ {r}VALUES ?p {{ {_DECOMPOSING} }} ?q ?p ?r . "
             f"?q <{v.ASIL_P}> ?a }}"),
     }
+    for predicate in FACET_PREDICATES:
+        out[f"facet {predicate}"] = (
+            f"SELECT ?r (COUNT(*) AS ?n) WHERE {{ {r}?r <{predicate}> ?o }} GROUP BY ?r")
+    return out
 
 
 def counts_queries() -> dict[str, str]:
@@ -192,49 +189,57 @@ class _Facts:
 
 
 _DECOMPOSING_P: Final = frozenset(DECOMPOSING_PREDICATES)
+_REALIZING_P: Final = frozenset(OUTGOING_PREDICATES) - _DECOMPOSING_P
+_PASSED_P: Final = frozenset({v.PASSED, *v.PASSED_BY.values()})
+
+
+def _count(facts: _Facts, predicate: str, count: int) -> None:
+    if predicate in _DECOMPOSING_P:
+        facts.children += count
+    elif predicate in _REALIZING_P:
+        facts.realizations += count
+    elif predicate in _PASSED_P:
+        facts.passing += count
+        method = v.METHOD_OF_PASSED.get(predicate)
+        if method is not None:
+            facts.methods.add(method)
+    elif predicate == v.SUSPECT_LINK:
+        facts.suspect += count
+    elif predicate == v.REVIEWED_LINK:
+        facts.reviews += count
+    elif predicate == v.INDEPENDENTLY_REVIEWED_LINK:
+        facts.independent += count
 
 
 def fold_coverage(answers: Mapping[str, Iterable[tuple[str | None, ...]]],
                   wanted: set[ItemId] | None) -> list[CoverageFacts]:
     """Coverage facts from the answers to :func:`coverage_queries` (values as plain text).
 
-    ``wanted`` keeps only those requirements (None keeps all).
+    Only items with an ASIL are requirements; ``wanted`` keeps only those requirements (None
+    keeps all).
     """
     by_iri: dict[str, _Facts] = {}
     ids: dict[str, ItemId] = {}
-    for r, asil, dec in answers["requirements"]:
+    for r, asil in answers["asil"]:
         rid = None if r is None or asil is None else v.item_id_of(r)
         if r is None or asil is None or rid is None or (wanted is not None and rid not in wanted):
             continue
         ids[r] = rid
-        by_iri[r] = _Facts(ASIL(asil), None if dec is None else DecomposedAsil.parse(dec))
-    for r, p, n in answers["outgoing"]:
+        by_iri[r] = _Facts(ASIL(asil), None)
+    for r, dec in answers["decomposition"]:
         facts = by_iri.get(r or "")
-        if facts is not None and n is not None:
-            if p in _DECOMPOSING_P:
-                facts.children += int(n)
-            else:
-                facts.realizations += int(n)
-    for r, m, n in answers["passing"]:
-        facts = by_iri.get(r or "")
-        if facts is not None and n is not None:
-            facts.passing += int(n)
-            if m is not None:
-                facts.methods.add(VerificationMethod(m))
+        if facts is not None and dec is not None:
+            facts.decomposition = DecomposedAsil.parse(dec)
+    for predicate in FACET_PREDICATES:
+        for r, n in answers[f"facet {predicate}"]:
+            facts = by_iri.get(r or "")
+            if facts is not None and n is not None:
+                _count(facts, predicate, int(n))
     for r, t in answers["failing"]:
         facts = by_iri.get(r or "")
         target = v.item_id_of(t or "")
         if facts is not None and target is not None:
             facts.failing.append(target)
-    for r, n, ni in answers["reviews"]:
-        facts = by_iri.get(r or "")
-        if facts is not None:
-            facts.reviews += int(n or 0)
-            facts.independent += int(ni or 0)
-    for r, n in answers["suspect"]:
-        facts = by_iri.get(r or "")
-        if facts is not None:
-            facts.suspect += int(n or 0)
     for r, a in answers["parents"]:
         facts = by_iri.get(r or "")
         if facts is not None and a is not None:

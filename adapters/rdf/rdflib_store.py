@@ -21,7 +21,7 @@ from application.ports.trace_store import TraceChange
 from domain.coverage import CoverageFacts
 from domain.requirements import ItemId, ItemKind, TraceItem
 from domain.trace_graph import ImpactReport, TraceView, impact_from
-from domain.traceability import LinkKey, TraceLink
+from domain.traceability import LinkKey, Relation, TraceLink
 
 _FORMATS = {"turtle": "turtle", "json-ld": "json-ld", "n-triples": "nt", "ntriples": "nt",
             "nt": "nt"}
@@ -36,6 +36,7 @@ class RdflibTraceStore:
         self._graph: Any = Graph()
         for name, iri in v.PREFIXES.items():
             self._graph.bind(name, iri)
+        self._graph.parse(data="".join(codec.schema_statements()), format="nt")
         self._closed = False
 
     # ------------------------------------------------------------------ plumbing
@@ -157,6 +158,15 @@ class RdflibTraceStore:
                 if p == has_evidence:
                     for ep, eo in list(self.graph.predicate_objects(o)):
                         yield o, ep, eo
+            source_iri, _, target_iri = codec.key_iris(key)
+            source = self._native(source_iri)
+            for p in list(self.graph.predicates(source, node)):
+                yield source, p, node
+            if key[1] is Relation.VERIFIED_BY:
+                target = self._native(target_iri)
+                for p in list(self.graph.predicates(source, target)):
+                    if str(p) in v.VERIFICATION_FACETS:
+                        yield source, p, target
         for key in plan.removed:
             s, p, o = codec.key_iris(key)
             yield self._native(s), self._native(p), self._native(o)
@@ -254,40 +264,23 @@ class RdflibTraceStore:
             for s, o in g.subject_objects(n(predicate)):
                 yield str(s), str(o)
 
-        def node_subject(node: str) -> str:
-            return str(g.value(n(node), n(v.RDF_SUBJECT)))
-
-        requirement = n(v.ITEM_CLASSES[ItemKind.REQUIREMENT])
-        rows_req = []
-        for r in g.subjects(n(v.RDF_TYPE), requirement):
-            asil = g.value(r, n(v.ASIL_P))
-            dec = g.value(r, n(v.DECOMPOSITION))
-            rows_req.append((str(r), None if asil is None else str(asil),
-                             None if dec is None else str(dec)))
-        outgoing = [(s, p, "1") for p in queries.OUTGOING_PREDICATES for s, _ in pairs(p)]
-        passing = []
-        failing = []
-        for node, verdict in pairs(v.LATEST_VERDICT):
-            if verdict == "passed":
-                method = g.value(n(node), n(v.LATEST_METHOD))
-                passing.append((node_subject(node), None if method is None else str(method),
-                                "1"))
-            elif verdict == "failed":
-                failing.append((node_subject(node),
-                                str(g.value(n(node), n(v.RDF_OBJECT)))))
-        reviews = [(node_subject(node), "1",
-                    "1" if (n(node), n(v.INDEPENDENTLY_REVIEWED), None) in g else None)
-                   for node, _ in pairs(v.REVIEWED)]
-        suspect = [(node_subject(node), "1") for node, _ in pairs(v.SUSPECT)]
+        answers: dict[str, Iterable[tuple[str | None, ...]]] = {
+            "asil": list(pairs(v.ASIL_P)),
+            "decomposition": list(pairs(v.DECOMPOSITION)),
+            "failing": list(pairs(v.FAILED)),
+        }
+        for predicate in queries.FACET_PREDICATES:
+            per_source: dict[str, int] = defaultdict(int)
+            for source, _ in pairs(predicate):
+                per_source[source] += 1
+            answers[f"facet {predicate}"] = [(s, str(c)) for s, c in per_source.items()]
         parents = []
         for p in queries.DECOMPOSING_PREDICATES:
             for q, r in pairs(p):
                 asil = g.value(n(q), n(v.ASIL_P))
                 if asil is not None:
                     parents.append((r, str(asil)))
-        answers: dict[str, Iterable[tuple[str | None, ...]]] = {
-            "requirements": rows_req, "outgoing": outgoing, "passing": passing,
-            "failing": failing, "reviews": reviews, "suspect": suspect, "parents": parents}
+        answers["parents"] = parents
         return queries.fold_coverage(answers, wanted)
 
     def counts(self) -> dict[str, int]:

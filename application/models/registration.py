@@ -12,7 +12,7 @@ from application.ports.system import Clock, EvidenceStore
 from application.ports.trace_store import TraceChange, TraceStore
 from domain.errors import Conflict
 from domain.models import ModelRef, ModelVersion
-from domain.requirements import Artifact, ArtifactKind
+from domain.requirements import Artifact, ArtifactKind, Attributes
 
 log = structlog.get_logger(__name__)
 
@@ -30,8 +30,11 @@ class RegisterModel:
         self._uow, self._evidence, self._store, self._clock = uow, evidence, store, clock
 
     def __call__(self, ref: ModelRef, data: bytes, actor: str,
-                 source_name: str = "") -> ModelVersion:
+                 source_name: str = "", attributes: Attributes = ()) -> ModelVersion:
         """Register ``data`` as ``ref``; returns the registered version.
+
+        ``attributes`` are kept on the model's trace item (for example the digests of its FP32
+        reference, calibration data and export report).
 
         Raises:
             DigestMismatch: the version exists with other bytes.
@@ -47,7 +50,8 @@ class RegisterModel:
         self._evidence.put(data)
         self._store.apply(TraceChange(items=[Artifact(ref.item_id, ArtifactKind.MODEL,
                                                       title=source_name or str(ref),
-                                                      digest=digest)]))
+                                                      digest=digest,
+                                                      attributes=attributes)]))
         try:
             with self._uow() as uow:
                 uow.models.add(candidate)

@@ -9,7 +9,7 @@ import structlog
 from application.monitoring.ensemble import DetectorPool, judge
 from application.ports.drift import DriftRepository, StatefulDetector, WindowData, WindowInspector
 from application.ports.system import Clock
-from domain.drift import DriftVerdict, ReferenceNotFitted
+from domain.drift import DetectorCapability, DriftVerdict, ReferenceNotFitted
 from domain.drift_policy import SeverityPolicy, WindowPolicy
 
 log = structlog.get_logger(__name__)
@@ -47,7 +47,9 @@ class CheckWindow:
             raise ReferenceNotFitted(f"deployment {deployment!r} has no reference; fit one "
                                      f"before checking windows")
         profile = self._inspector.profile(window, reference.feature_names)
-        flags = self._window_policy.check(profile, len(reference.feature_names))
+        flags = self._window_policy.check(
+            profile, len(reference.feature_names),
+            stream=reference.capability is DetectorCapability.STREAM)
         last = self._repository.last_verdict(deployment)
         index = 0 if last is None else last.window_index + 1
         carried = (last.persistence if last is not None

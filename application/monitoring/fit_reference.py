@@ -61,7 +61,7 @@ class FitReference:
             raise InvalidInput(f"{len(names)} feature names given for a reference with "
                                f"{shape.n_features} columns")
         summary = self._inspector.profile(reference, names)
-        strict = WindowPolicy(min_samples=max(self._policy.min_samples, 2), nan_alarm_share=0.0)
+        strict = WindowPolicy(min_samples=self._policy.min_samples, nan_alarm_share=0.0)
         strict.check(summary, len(names))
         if summary.nan_count:  # the strict policy reports even one NaN as a quality flag
             strict_message = (f"reference holds {summary.nan_count} NaN values in "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import structlog
 
+from application.errors import InvalidInput
 from application.ports.drift import DriftRepository
 from application.ports.system import Clock
 from domain.drift import Feedback, FeedbackAlreadyRecorded, FeedbackRecord, VerdictNotFound
@@ -32,9 +33,13 @@ class RecordFeedback:
         Raises:
             VerdictNotFound: no verdict has this id.
             FeedbackAlreadyRecorded: the verdict was already reviewed.
-            ValueError: ``feedback`` is neither ``confirmed`` nor ``false-alarm``.
+            InvalidInput: ``feedback`` is neither ``confirmed`` nor ``false-alarm``.
         """
-        kind = Feedback(feedback)
+        try:
+            kind = Feedback(feedback)
+        except ValueError:
+            raise InvalidInput(f"feedback must be 'confirmed' or 'false-alarm', "
+                               f"got {feedback!r}", code="DRIFT_FEEDBACK_INVALID") from None
         verdict = self._repository.verdict(verdict_id)
         if verdict is None:
             raise VerdictNotFound(f"no drift verdict has id {verdict_id!r}")

@@ -7,16 +7,24 @@ from application.optimization.optimize import (
     UnsupportedOperator,
 )
 from application.optimization.progress import Progress, silent
+from application.optimization.release import (
+    OptimizeAndRegister,
+    OptimizedRelease,
+    VerifyRegisteredModel,
+)
 from application.optimization.verify import VerificationResult, VerifyModel, VerifyRequest
 
 __all__ = [
     "OptimizationResult",
+    "OptimizeAndRegister",
     "OptimizeModel",
+    "OptimizedRelease",
     "OptimizeRequest",
     "Progress",
     "UnsupportedOperator",
     "VerificationResult",
     "VerifyModel",
+    "VerifyRegisteredModel",
     "VerifyRequest",
     "silent",
 ]

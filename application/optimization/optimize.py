@@ -162,6 +162,10 @@ class OptimizeModel:
             timings["load_and_calibrate"] = time.perf_counter() - started
             progress("load", 1.0)
             check_operator_coverage(self._runtime, ws.fp32_path, request.device, ws.model_name)
+            if self._runtime.capabilities.name != ws.runtime:
+                raise CapabilityNotSupported(
+                    f"candidates are measured on {ws.runtime}; the target runtime "
+                    f"'{self._runtime.capabilities.name}' cannot be optimized for yet")
             sensitivities = self._sensitivities(ws, progress, timings)
             candidates, qat_seconds = self._candidates(ws, request, sensitivities, progress,
                                                        timings)

@@ -8,6 +8,7 @@ caller can show every failed check; ``result.verdict.raise_if_failed`` refuses t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ class VerifyRequest:
         device: the runtime device.
         thresholds: the limits of the verdict.
         latency_runs: timed runs per batch size, after warm-up.
+        deployed_options: runtime options for the deployed model (e.g. ``precision``).
     """
 
     model: str
@@ -49,6 +51,7 @@ class VerifyRequest:
     device: str = "cpu"
     thresholds: VerificationThresholds = field(default_factory=VerificationThresholds)
     latency_runs: int = 50
+    deployed_options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +92,8 @@ class VerifyModel:
         progress("measure", 0.0)
         run = self._verifier.measure(request.reference_path, request.deployed_path,
                                      request.data_path, runtime=self._runtime,
-                                     device=request.device, latency_runs=request.latency_runs)
+                                     device=request.device, latency_runs=request.latency_runs,
+                                     deployed_options=request.deployed_options)
         progress("measure", 1.0)
         measurements = VerificationMeasurements(
             reference_accuracy=run.reference_accuracy, deployed_accuracy=run.deployed_accuracy,
@@ -102,6 +106,7 @@ class VerifyModel:
             "model": request.model,
             "runtime": self._runtime.capabilities.name,
             "device": request.device,
+            "deployed_options": dict(request.deployed_options),
             "passed": verdict.passed and run.smoke,
             "verdict": verdict.to_dict(),
             "thresholds": request.thresholds.to_dict(),

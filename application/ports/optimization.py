@@ -184,9 +184,12 @@ class DeploymentVerifier(Protocol):
     """Runs reference and deployed models on the held-out split and measures them."""
 
     def measure(self, reference_path: str, deployed_path: str, data_path: str, *,
-                runtime: InferenceBackend, device: str = "cpu",
-                latency_runs: int = 50) -> VerificationRun:
+                runtime: InferenceBackend, device: str = "cpu", latency_runs: int = 50,
+                deployed_options: Mapping[str, Any] | None = None) -> VerificationRun:
         """Measure the deployed model against the reference on ``runtime``.
+
+        ``deployed_options`` go to ``runtime.load`` for the deployed model only (for example
+        ``{"precision": "fp16"}``); the reference always loads with the runtime's defaults.
 
         Raises:
             InvalidInput: a model or the data cannot be read.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from application.rollout.engine import RolloutEngine
@@ -22,9 +23,11 @@ class TickRollout:
     when they come back.
     """
 
-    def __init__(self, engine: RolloutEngine, policy: HealthPolicy | None = None) -> None:
+    def __init__(self, engine: RolloutEngine, policy: HealthPolicy | None = None, *,
+                 hold_log_interval_s: float = 60.0) -> None:
         self._engine = engine
         self._policy = policy or HealthPolicy()
+        self._hold_log_interval_s = hold_log_interval_s
 
     def __call__(self, rollout_id: str) -> TickResult:
         """Take one step; returns the action taken (``none`` when nothing changed)."""
@@ -68,13 +71,12 @@ class TickRollout:
         if rollout.stage is RolloutStage.AWAITING_APPROVAL:
             return rollout, "await_approval", judgement
         if judgement.verdict is Verdict.HOLD:
-            return self._commit(rollout, rollout.hold(), "hold", "baking",
-                                "; ".join(judgement.reasons), details), "hold", judgement
+            return self._hold(rollout, "data", "; ".join(judgement.reasons), details,
+                              now), "hold", judgement
         if rollout.bake_elapsed(now) < spec.bake_seconds:
             reason = (f"bake time {rollout.bake_elapsed(now):.0f}s of "
                       f"{spec.bake_seconds:.0f}s")
-            return self._commit(rollout, rollout.hold(), "hold", "baking", reason,
-                                details), "hold", judgement
+            return self._hold(rollout, "bake", reason, details, now), "hold", judgement
         after = rollout.passed(now, baseline if baseline_ids else None)
         if after.stage is RolloutStage.AWAITING_APPROVAL:
             return self._commit(rollout, after, "request_approval", "awaiting_approval",
@@ -82,6 +84,21 @@ class TickRollout:
                                 "required", details), "request_approval", judgement
         return self._commit(rollout, after, "promote", "promoted",
                             f"stage {spec.name} healthy", details), "promote", judgement
+
+    def _hold(self, rollout: Rollout, kind: str, reason: str, details: Mapping[str, Any],
+              now: datetime) -> Rollout:
+        """Record a hold, but not on every tick: only when its kind changes or at an interval.
+
+        A hold changes no state, so a skipped record loses no transition; the log keeps the
+        evidence at a readable density instead of one entry per tick.
+        """
+        entries = self._engine.journal.decisions(rollout.rollout_id)
+        last = entries[-1] if entries else None
+        if (last is not None and last.action == "hold" and last.details.get("hold") == kind
+                and (now - last.recorded_at).total_seconds() < self._hold_log_interval_s):
+            return rollout
+        return self._commit(rollout, rollout.hold(), "hold", "baking", reason,
+                            {**details, "hold": kind})
 
     def _commit(self, before: Rollout, after: Rollout, action: str, outcome: str, reason: str,
                 details: Mapping[str, Any]) -> Rollout:

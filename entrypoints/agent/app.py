@@ -16,15 +16,13 @@ from typing import Any
 
 import msgspec
 import numpy as np
-import structlog
-from litestar import Litestar, MediaType, Request, Response, get, post, put
+from litestar import Litestar, MediaType, get, post, put
+from litestar.params import FromQuery, JSONBody
 
 from application.edge.runtime import EdgeRuntime
 from application.errors import InvalidInput
 from domain.models import ModelRef
-from entrypoints.errors import error_code, mapping_for
-
-log = structlog.get_logger(__name__)
+from entrypoints.http.problems import handle_exception
 
 _DTYPES = {"float32": np.float32, "float64": np.float64, "float16": np.float16,
            "int64": np.int64, "int32": np.int32, "int8": np.int8, "uint8": np.uint8,
@@ -51,7 +49,7 @@ def create_agent_app(runtime: EdgeRuntime) -> Litestar:
     """The Litestar application around one :class:`EdgeRuntime`."""
 
     @post("/v1/infer", sync_to_thread=True, status_code=200)
-    def infer(data: InferCreate) -> dict[str, Any]:
+    def infer(data: JSONBody[InferCreate]) -> dict[str, Any]:
         feeds: dict[str, Any] = {}
         for name, value in data.inputs.items():
             try:
@@ -66,7 +64,7 @@ def create_agent_app(runtime: EdgeRuntime) -> Litestar:
                 "timed_out": result.timed_out, "low_confidence": result.low_confidence}
 
     @put("/v1/desired", sync_to_thread=True)
-    def desired(data: DesiredStateCreate) -> dict[str, Any]:
+    def desired(data: JSONBody[DesiredStateCreate]) -> dict[str, Any]:
         outcome = runtime.request_swap(ModelRef.parse(data.model), data.digest, data.epoch)
         if data.wait and outcome.generation and not outcome.done:
             outcome = runtime.wait(outcome.generation, data.timeout_s) or outcome
@@ -84,7 +82,7 @@ def create_agent_app(runtime: EdgeRuntime) -> Litestar:
         return runtime.status().to_dict()
 
     @get("/v1/health", sync_to_thread=False)
-    def health(model: str, since: float = 0.0) -> dict[str, Any]:
+    def health(model: FromQuery[str], since: FromQuery[float] = 0.0) -> dict[str, Any]:
         return runtime.monitor.health(str(ModelRef.parse(model)), since).to_dict()
 
     @get("/metrics", sync_to_thread=False, media_type=MediaType.TEXT)
@@ -95,15 +93,5 @@ def create_agent_app(runtime: EdgeRuntime) -> Litestar:
     def healthz() -> dict[str, str]:
         return {"status": "ok", "device_id": runtime.device_id}
 
-    def problem(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-        mapping = mapping_for(exc)
-        code = error_code(exc)
-        if mapping.status >= 500 and code == "INTERNAL_ERROR":
-            log.error("agent.unhandled", path=request.url.path, exc_info=exc)
-        detail = str(exc) if code != "INTERNAL_ERROR" else None
-        return Response({"type": f"urn:problem:{code}", "title": mapping.title,
-                         "status": mapping.status, "detail": detail},
-                        status_code=mapping.status, media_type="application/problem+json")
-
     return Litestar([infer, desired, cancel, status, health, metrics, healthz],
-                    exception_handlers={Exception: problem}, openapi_config=None)
+                    exception_handlers={Exception: handle_exception}, openapi_config=None)

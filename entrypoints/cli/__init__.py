@@ -6,6 +6,7 @@ import click
 
 from entrypoints.cli.context import CliState
 from entrypoints.cli.models import models
+from entrypoints.cli.optimize import optimize, verify
 from entrypoints.cli.system import db, doctor, serve
 from entrypoints.cli.trace import trace
 
@@ -19,7 +20,7 @@ def cli(ctx: click.Context) -> None:
     ctx.call_on_close(state.close)
 
 
-for command in (trace, models, db, doctor, serve):
+for command in (trace, models, optimize, verify, db, doctor, serve):
     cli.add_command(command)
 
 

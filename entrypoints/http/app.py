@@ -6,7 +6,9 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 
+from application.jobs import JobRunner
 from entrypoints.container import Container
+from entrypoints.http.jobs import JobsController
 from entrypoints.http.problems import handle_exception
 from entrypoints.http.routes import TraceabilityController
 
@@ -14,9 +16,11 @@ from entrypoints.http.routes import TraceabilityController
 def create_app(container: Container) -> Litestar:
     """An app serving ``container``'s use cases; the caller owns the container's lifetime."""
     settings = container.settings()
+    jobs = JobRunner(container.clock())
     return Litestar(
-        route_handlers=[TraceabilityController],
-        state=State({"container": container}),
+        route_handlers=[TraceabilityController, JobsController],
+        state=State({"container": container, "jobs": jobs}),
+        on_shutdown=[jobs.shutdown],
         exception_handlers={Exception: handle_exception},
         request_max_body_size=settings.http.max_body_bytes,
         openapi_config=OpenAPIConfig(title="edgedeploy", version="1.0.0", path="/schema",

@@ -152,3 +152,38 @@ class ProblemView(msgspec.Struct, kw_only=True):
     instance: str
     detail: str | None = None
     gaps: list[GapView] | None = None
+
+
+class OptimizeCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Start an optimization of a PyTorch model (paths are on the server)."""
+
+    source: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+    calibration: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+    module: str | None = None
+    budget: Annotated[float, msgspec.Meta(ge=0, le=100)] = 0.5
+    backend: str = "onnxruntime"
+    device: str = "cpu"
+    qat_epochs: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 0
+
+
+class JobAcceptedView(msgspec.Struct, kw_only=True):
+    """A job was queued; poll ``status_url``."""
+
+    job_id: str
+    status: str
+    status_url: str
+
+
+class JobView(msgspec.Struct, kw_only=True):
+    """A job's status, progress per stage, and its result or error."""
+
+    id: str
+    kind: str
+    subject: str
+    status: str
+    submitted_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    progress: dict[str, float]
+    result: dict[str, Any] | None
+    error: dict[str, str] | None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -101,8 +102,8 @@ class OnnxDeploymentVerifier:
     """Measures a deployed ONNX model against its reference on a given backend."""
 
     def measure(self, reference_path: str, deployed_path: str, data_path: str, *,
-                runtime: InferenceBackend, device: str = "cpu",
-                latency_runs: int = 50) -> VerificationRun:
+                runtime: InferenceBackend, device: str = "cpu", latency_runs: int = 50,
+                deployed_options: Mapping[str, Any] | None = None) -> VerificationRun:
         """Accuracy, agreement, logit difference, NaN/Inf, smoke, latency, memory, size."""
         import numpy as np
 
@@ -116,7 +117,7 @@ class OnnxDeploymentVerifier:
             reference.close()
         _reset_peak()
         before = _rss_bytes("VmRSS")
-        deployed = runtime.load(deployed_path, device=device)
+        deployed = runtime.load(deployed_path, device=device, options=deployed_options)
         try:
             name = deployed.inputs[0].name
             smoke_out = np.asarray(next(iter(deployed.run({name: x[:1]}).values())))
@@ -140,7 +141,10 @@ class OnnxDeploymentVerifier:
         peak = max(0, _rss_bytes("VmHWM") - before)
         finite = np.isfinite(logits)
         diff = np.abs(np.where(finite, logits, 0.0) - ref_logits)
-        size, operators, opset = size_breakdown(deployed_path)
+        if deployed_path.endswith(".onnx"):
+            size, operators, opset = size_breakdown(deployed_path)
+        else:  # TorchScript and exported programs: only the total is meaningful
+            size, operators, opset = {"total": Path(deployed_path).stat().st_size}, {}, 0
         return VerificationRun(
             reference_accuracy=float((ref_logits.argmax(1) == y).mean() * 100),
             deployed_accuracy=float((logits.argmax(1) == y).mean() * 100),

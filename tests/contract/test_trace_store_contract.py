@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import pytest
@@ -34,11 +34,12 @@ from domain.traceability import (
 )
 from tests.fakes.trace_graphs import aeb_graph, result, review, trace_graphs
 
-STORES = {"oxigraph": lambda: OxigraphTraceStore(None), "rdflib": RdflibTraceStore}
+STORES: dict[str, Callable[[], TraceStore]] = {
+    "oxigraph": lambda: OxigraphTraceStore(None), "rdflib": RdflibTraceStore}
 
 
 @pytest.fixture(name="make_store", params=sorted(STORES))
-def fx_make_store(request: pytest.FixtureRequest) -> Iterator[type[TraceStore]]:
+def fx_make_store(request: pytest.FixtureRequest) -> Iterator[Callable[[], TraceStore]]:
     opened: list[TraceStore] = []
 
     def make() -> TraceStore:
@@ -46,13 +47,13 @@ def fx_make_store(request: pytest.FixtureRequest) -> Iterator[type[TraceStore]]:
         opened.append(store)
         return store
 
-    yield make  # type: ignore[misc]
+    yield make
     for store in opened:
         store.close()
 
 
 @pytest.fixture(name="store")
-def fx_store(make_store: type[TraceStore]) -> TraceStore:
+def fx_store(make_store: Callable[[], TraceStore]) -> TraceStore:
     return make_store()
 
 
@@ -92,7 +93,7 @@ class TestTraceStoreContract:
                                      HealthCheck.too_slow])
     @given(graph=trace_graphs())
     def test_every_answer_equals_the_reference_on_random_graphs(
-            self, make_store: type[TraceStore],
+            self, make_store: Callable[[], TraceStore],
             graph: tuple[list[TraceItem], list[TraceLink]]) -> None:
         items, links = graph
         store = make_store()
@@ -112,8 +113,8 @@ class TestTraceStoreContract:
     def test_links_round_trip_with_evidence_in_order(
             self, aeb: tuple[TraceStore, TraceGraph]) -> None:
         store, reference = aeb
-        for key, link in reference.links.items():
-            assert store.get_link(key) == link
+        for key, expected in reference.links.items():
+            assert store.get_link(key) == expected
         link = store.get_link((ItemId("SYS-1"), Relation.VERIFIED_BY, ItemId("TC-1")))
         assert link is not None
         assert [e.verdict for e in link.evidence] == [Verdict.FAILED, Verdict.PASSED,

@@ -148,6 +148,7 @@ class ScriptedDeploymentVerifier:
         self.calls: list[tuple[str, str]] = []
 
     def measure(self, reference_path: str, deployed_path: str, data_path: str, *,
-                runtime: Any, device: str = "cpu", latency_runs: int = 50) -> VerificationRun:
+                runtime: Any, device: str = "cpu", latency_runs: int = 50,
+                deployed_options: Mapping[str, Any] | None = None) -> VerificationRun:
         self.calls.append((reference_path, deployed_path))
         return self.run

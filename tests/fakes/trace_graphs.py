@@ -103,7 +103,8 @@ def aeb_graph() -> tuple[list[TraceItem], list[TraceLink]]:
             Evidence(EvidenceKind.REPORT, Verdict.INCONCLUSIVE, "release-bot", at(50)),)),
         TraceLink(rid("ML-3"), Relation.VERIFIED_BY, rid("TC-3"), (
             result(Verdict.INCONCLUSIVE, 60),)),
-        TraceLink(rid("ML-3"), Relation.DERIVES, rid("DS-1"), (review(61, verdict=Verdict.FAILED),)),
+        TraceLink(rid("ML-3"), Relation.DERIVES, rid("DS-1"),
+                  (review(61, verdict=Verdict.FAILED),)),
         TraceLink(rid("DS-1"), Relation.SATISFIED_BY, rid("data/night#v2?x=1")),
         TraceLink(rid("aeb-detector@1.4.0"), Relation.DEPLOYED_AS, rid("ecu-front/slot-0")),
     ]
@@ -112,7 +113,7 @@ def aeb_graph() -> tuple[list[TraceItem], list[TraceLink]]:
 
 # --------------------------------------------------------------------------- hypothesis
 
-_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
 _IDS = st.text("ABCxyz09-_./@#:%é", min_size=1, max_size=6).map(lambda s: f"i{s}")
 
 
@@ -134,7 +135,8 @@ def trace_graphs(draw: st.DrawFn, max_items: int = 12, max_links: int = 24,
                 ItemId(item_id), draw(_TEXT), asil, text=draw(_TEXT),
                 level=draw(st.sampled_from(RequirementLevel)),
                 version=draw(st.integers(1, 4)), decomposition=decomposition,
-                parent=draw(st.sampled_from([None, *ids])), position=draw(st.integers(0, 3)),
+                parent=draw(st.sampled_from([None, *map(ItemId, ids)])),
+                position=draw(st.integers(0, 3)),
                 attributes=tuple(draw(st.lists(st.tuples(_TEXT, _TEXT), max_size=2)))))
         else:
             items.append(Artifact(ItemId(item_id), ArtifactKind(kind.value), draw(_TEXT),

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from adapters.edge import NumpyTensorTools
-from application.edge import EdgeConfig, EdgeRuntime, InferenceFailed
+from application.edge import EdgeConfig, EdgeRuntime
 from application.errors import BackendUnavailable
 from domain.models import ModelRef
 from tests.fakes.edge import InMemoryAgentStateStore, InMemoryPackageSource, ScriptedBackend

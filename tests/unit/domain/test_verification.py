@@ -65,7 +65,7 @@ def test_latency_is_judged_against_the_limit_and_unmeasured_latency_fails_a_set_
 
 def test_a_failed_verdict_refuses_the_model_naming_every_failed_check() -> None:
     verdict = verify_deployment(_m(deployed_accuracy=90.0, nonfinite_outputs=1))
-    with pytest.raises(DeploymentVerificationFailed, match="points lost.*NaN/Inf"):
+    with pytest.raises(DeploymentVerificationFailed, match=r"points lost.*NaN/Inf"):
         verdict.raise_if_failed("m@1")
 
 

@@ -1,0 +1,118 @@
+"""Optimize-then-register and verify-a-registered-version: the release steps around MLE.5.
+
+The optimized model is registered only after the whole optimization succeeded, so a corrupt
+checkpoint or mis-shaped calibration data leaves the registry untouched. The digests of the FP32
+reference, the data and the export report are kept on the model's trace item, which is how
+``VerifyRegisteredModel`` later finds what to compare against.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+
+from application.models.registration import RegisterModel
+from application.optimization.optimize import OptimizationResult, OptimizeModel, OptimizeRequest
+from application.optimization.progress import Progress, silent
+from application.optimization.verify import VerificationResult, VerifyModel, VerifyRequest
+from application.ports.system import Clock, EvidenceStore
+from application.ports.trace_store import TraceChange, TraceStore
+from domain.errors import Conflict
+from domain.models import ModelRef, ModelVersion, ModelVersionNotFound
+from domain.requirements import Artifact, ArtifactKind, ItemId
+from domain.traceability import Evidence, EvidenceKind, Relation, Verdict
+
+log = structlog.get_logger(__name__)
+
+REFERENCE, DATA, EXPORT_REPORT, VERIFICATION_REPORT = (
+    "reference_sha256", "data_sha256", "export_report_sha256", "verification_report_sha256")
+
+
+@dataclass(frozen=True, slots=True)
+class OptimizedRelease:
+    """The optimization's outcome and the model version it was registered as."""
+
+    result: OptimizationResult
+    model: ModelVersion
+
+
+class OptimizeAndRegister:
+    """Run the optimizer and register its chosen model as ``ref``."""
+
+    def __init__(self, optimize: OptimizeModel, register: RegisterModel,
+                 evidence: EvidenceStore) -> None:
+        self._optimize, self._register, self._evidence = optimize, register, evidence
+
+    def __call__(self, request: OptimizeRequest, ref: ModelRef, actor: str,
+                 progress: Progress = silent) -> OptimizedRelease:
+        """Optimize, then register; nothing is registered when optimization fails."""
+        result = self._optimize(request, progress)
+        data_digest = self._evidence.put(Path(request.calibration).read_bytes())
+        attributes = (
+            (REFERENCE, result.digests["reference"]),
+            (DATA, data_digest),
+            (EXPORT_REPORT, result.digests["export_report"]),
+            ("plan", result.plan.chosen.name),
+            ("runtime", result.plan.runtime),
+        )
+        model = self._register(ref, Path(result.model_path).read_bytes(), actor,
+                               Path(request.source.path).name, attributes)
+        return OptimizedRelease(result, model)
+
+
+class VerifyRegisteredModel:
+    """Verify a registered version against its FP32 reference and record the evidence.
+
+    The verification report becomes a test artifact ``verification:<model>`` fixed by its digest,
+    and a report evidence record on every link that implements or is satisfied by the model.
+    """
+
+    def __init__(self, verify: VerifyModel, store: TraceStore, evidence: EvidenceStore,
+                 clock: Clock) -> None:
+        self._verify, self._store, self._evidence, self._clock = verify, store, evidence, clock
+
+    def __call__(self, ref: ModelRef, actor: str, *, device: str = "cpu",
+                 progress: Progress = silent) -> VerificationResult:
+        """Run the verification; raises when the version lacks what it needs."""
+        item = self._store.get_item(ref.item_id)
+        if not isinstance(item, Artifact) or item.digest is None:
+            raise ModelVersionNotFound(f"model version {ref} is not in the trace graph")
+        digests = {key: item.attribute(key) for key in (REFERENCE, DATA)}
+        missing = [key for key, value in digests.items() if not value]
+        if missing:
+            raise Conflict(f"{ref} was registered without {', '.join(missing)}: only versions "
+                           "produced by 'edgedeploy optimize' can be verified",
+                           code="VERIFICATION_INPUTS_MISSING")
+        with tempfile.TemporaryDirectory(prefix="edgedeploy-verify-") as out:
+            result = self._verify(VerifyRequest(
+                model=str(ref),
+                reference_path=str(self._evidence.path(str(digests[REFERENCE]))),
+                deployed_path=str(self._evidence.path(item.digest)),
+                data_path=str(self._evidence.path(str(digests[DATA]))),
+                output_dir=out, device=device), progress)
+        self._record(ref, item, result, actor)
+        return result
+
+    def _record(self, ref: ModelRef, item: Artifact, result: VerificationResult,
+                actor: str) -> None:
+        now = self._clock.now()
+        verdict = Verdict.PASSED if result.passed else Verdict.FAILED
+        report = Evidence(EvidenceKind.REPORT, verdict, actor, now,
+                          artifact_digest=result.report_digest,
+                          note=f"deployment verification of {ref} on {result.report['runtime']}")
+        test = Artifact(ItemId(f"verification:{ref}"), ArtifactKind.TEST,
+                        f"Deployment verification of {ref}", digest=result.report_digest)
+        upstream = [self._store.get_link(key) for key in self._store.backward(ref.item_id).links
+                    if key[2] == ref.item_id
+                    and key[1] in (Relation.IMPLEMENTED_BY, Relation.SATISFIED_BY)]
+        links = [link.with_evidence(report) for link in upstream if link is not None]
+        kept = [(k, v) for k, v in item.attributes if k != VERIFICATION_REPORT]
+        updated = Artifact(item.id, item.kind, item.title, item.digest,
+                           (*kept, (VERIFICATION_REPORT, result.report_digest)))
+        self._store.apply(TraceChange(items=[test, updated], links=links))
+        log.info("model.verified", model=str(ref), passed=result.passed,
+                 report=result.report_digest, links=len(links))
+

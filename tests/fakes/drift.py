@@ -1,0 +1,75 @@
+"""In-memory fake of the drift repository port."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from datetime import datetime
+
+from application.ports.drift import WindowData
+from domain.drift import DriftVerdict, FeedbackRecord, ReferenceNotFitted, ReferenceProfile
+from domain.drift_policy import EnsembleWeights
+
+
+class InMemoryDriftRepository:
+    """Keeps references, verdicts, weights, feedback and stream state in dictionaries."""
+
+    def __init__(self) -> None:
+        self.references: dict[str, tuple[ReferenceProfile, WindowData]] = {}
+        self.verdict_log: list[DriftVerdict] = []
+        self.weight_table: dict[str, EnsembleWeights] = {}
+        self.feedback_log: dict[str, FeedbackRecord] = {}
+        self.states: dict[tuple[str, str], dict[str, float]] = {}
+
+    def save_reference(self, profile: ReferenceProfile, rows: WindowData) -> None:
+        self.references[profile.deployment] = (profile, rows)
+
+    def reference(self, deployment: str) -> ReferenceProfile | None:
+        found = self.references.get(deployment)
+        return found[0] if found else None
+
+    def reference_rows(self, deployment: str) -> WindowData:
+        if deployment not in self.references:
+            raise ReferenceNotFitted(f"deployment {deployment!r} has no reference")
+        return self.references[deployment][1]
+
+    def add_verdict(self, verdict: DriftVerdict) -> None:
+        self.verdict_log.append(verdict)
+
+    def verdict(self, verdict_id: str) -> DriftVerdict | None:
+        return next((v for v in self.verdict_log if v.id == verdict_id), None)
+
+    def verdicts(self, deployment: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None) -> list[DriftVerdict]:
+        return [v for v in self.verdict_log
+                if (deployment is None or v.deployment == deployment)
+                and (since is None or v.observed_at >= since)
+                and (until is None or v.observed_at <= until)]
+
+    def last_verdict(self, deployment: str) -> DriftVerdict | None:
+        mine = [v for v in self.verdict_log if v.deployment == deployment]
+        return mine[-1] if mine else None
+
+    def weights(self, deployment: str) -> EnsembleWeights:
+        return self.weight_table.get(deployment, EnsembleWeights())
+
+    def save_weights(self, deployment: str, weights: EnsembleWeights) -> None:
+        self.weight_table[deployment] = weights
+
+    def add_feedback(self, record: FeedbackRecord) -> None:
+        self.feedback_log[record.verdict_id] = record
+
+    def feedback(self, verdict_id: str) -> FeedbackRecord | None:
+        return self.feedback_log.get(verdict_id)
+
+    def detector_state(self, deployment: str, detector: str) -> Mapping[str, float] | None:
+        return self.states.get((deployment, detector))
+
+    def save_detector_state(self, deployment: str, detector: str,
+                            state: Mapping[str, float]) -> None:
+        self.states[(deployment, detector)] = dict(state)
+
+    def snapshot(self) -> tuple[object, ...]:
+        """Everything stored, for tests that check a refusal changed nothing."""
+        return copy.deepcopy((list(self.references), self.verdict_log, self.weight_table,
+                              self.feedback_log, self.states))

@@ -1,0 +1,83 @@
+"""The simulated fleet and fleet files."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from adapters.fleet import HttpFleet, SimulatedBehaviour, SimulatedFleet, load_fleet
+from application.errors import InvalidInput
+from domain.models import ModelRef
+from domain.rollout import DesiredState
+
+OLD, NEW = ModelRef("aeb", "1.0"), ModelRef("aeb", "1.1")
+D = "sha256:" + "d" * 64
+
+
+def fleet(seed: int = 1, new: SimulatedBehaviour | None = None) -> SimulatedFleet:
+    return SimulatedFleet(300, OLD, {OLD: SimulatedBehaviour(),
+                                     NEW: new or SimulatedBehaviour()}, seed=seed)
+
+
+def test_simulated_devices_take_only_newer_epochs():
+    f = fleet()
+    ids = [d.device_id for d in f.devices()[:10]]
+    f.apply([DesiredState(d, NEW, D, 5) for d in ids])
+    f.apply([DesiredState(d, OLD, D, 5) for d in ids])
+    assert f.count_on(NEW) == 10 and f.accepted_commands == 10
+
+
+def test_off_line_simulated_devices_are_unreachable_until_they_return():
+    f = fleet()
+    ids = [d.device_id for d in f.devices()[:4]]
+    f.set_online(ids[:2], False)
+    result = f.apply([DesiredState(d, NEW, D, 1) for d in ids])
+    assert set(result.unreachable) == set(ids[:2]) and f.count_on(NEW) == 2
+    f.set_online(ids[:2], True)
+    f.apply([DesiredState(d, NEW, D, 1) for d in ids[:2]])
+    assert f.count_on(NEW) == 4
+
+
+def test_the_same_seed_gives_the_same_health_and_a_degraded_version_shows_it():
+    runs = []
+    for _ in range(2):
+        f = fleet(seed=9, new=SimulatedBehaviour().degraded(error_factor=3))
+        ids = [d.device_id for d in f.devices()]
+        f.apply([DesiredState(d, NEW, D, 1) for d in ids[:150]])
+        start = f.clock.now()
+        f.advance(3)
+        runs.append((f.health(ids[:150], NEW, start), f.health(ids[150:], OLD, start)))
+    assert runs[0] == runs[1]
+    canary, baseline = runs[0]
+    assert canary.devices == 150 and canary.latency_count == canary.inferences
+    assert canary.errors / canary.inferences > 2 * baseline.errors / baseline.inferences
+
+
+def test_a_fleet_file_describes_http_agents_and_simulated_fleets(tmp_path: Path):
+    http = tmp_path / "cars.yaml"
+    http.write_text("name: cars\nkind: http\nagents:\n"
+                    "  - {id: ecu-1, url: 'http://127.0.0.1:9', labels: {hardware: a}}\n")
+    described = load_fleet(http)
+    assert described.name == "cars" and isinstance(described.target, HttpFleet)
+    assert described.target.devices()[0].labels == {"hardware": "a"}
+    described.target.close()
+    sim = tmp_path / "sim.yaml"
+    sim.write_text("kind: simulated\nsize: 25\nbaseline: aeb@1.0\n")
+    assert len(load_fleet(sim).target.devices()) == 25
+
+
+def test_an_unreachable_http_agent_is_reported_not_raised():
+    f = HttpFleet({"ecu-1": "http://127.0.0.1:9"}, timeout_s=0.5, swap_wait_s=0)
+    result = f.apply([DesiredState("ecu-1", NEW, D, 1)])
+    assert result.unreachable == ("ecu-1",)
+    assert f.health(["ecu-1"], NEW, datetime.now(UTC)).inferences == 0
+    f.close()
+
+
+def test_a_fleet_file_of_unknown_kind_is_invalid_input(tmp_path: Path):
+    bad = tmp_path / "x.yaml"
+    bad.write_text("kind: carrier-pigeon\n")
+    with pytest.raises(InvalidInput, match="unknown kind"):
+        load_fleet(bad)
