@@ -3,19 +3,23 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-tests
 
 .PHONY: setup demo test lint typecheck contracts unit clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt tests/plugins/example_backend/pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	# Type stubs only: the real TensorRT cannot be installed from the public registries.
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps tensorrt-stubs
-	# A third-party backend distribution, installed so the tests prove plugin discovery.
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e tests/plugins/example_backend
 	touch $(STAMP)
+
+# A third-party backend distribution, installed so the tests prove plugin discovery end to end.
+$(TEST_STAMP): $(STAMP) tests/plugins/example_backend/pyproject.toml
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e tests/plugins/example_backend
+	touch $(TEST_STAMP)
 
 demo: setup
 	$(BIN)/edgedeploy demo
@@ -29,7 +33,7 @@ typecheck: setup
 contracts: setup
 	$(BIN)/lint-imports
 
-test: lint typecheck contracts
+test: lint typecheck contracts $(TEST_STAMP)
 	mkdir -p reports
 	$(BIN)/pytest --cucumberjson=reports/acceptance.json
 

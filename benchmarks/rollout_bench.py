@@ -300,7 +300,28 @@ def render(rows: list[Row], args: argparse.Namespace, command: str, elapsed: flo
             ratio = ("n/a" if r.within_2 == 0 else f"{mine.within_2 / r.within_2:.2f}x")
             lines.append(f"- {r.case}: edgedeploy {mine.within_2:.1%} vs {method} "
                          f"{r.within_2:.1%} within 2 windows (ratio {ratio})")
+    lines += ["", *NOTES]
     return "\n".join(lines) + "\n"
+
+
+NOTES = (
+    "How to read it:",
+    "",
+    "- *Windows to rollback* count from the first health window in which the canary reached "
+    "the stage's minimum sample (10,000 inferences) to the window of the rollback decision, "
+    "inclusive; 1 means the first judgement with enough data rolled back.",
+    "- *Devices left on canary* is counted in the simulator after the rollback command, all "
+    "devices on line; devices off line during a rollback converge when they reconnect "
+    "(tests/integration/rollout, tests/unit/application/test_rollout_controller.py).",
+    "- The fixed-threshold rules watch success rate (errors + timeouts) and p99 of the canary "
+    "alone, as Flagger's built-in checks do; a safety-proxy regression is invisible to them, "
+    "and their rollbacks in that case are the same condition-driven threshold crossings as "
+    "in the identical case. A tight threshold buys detection with false rollbacks because "
+    "conditions move both cohorts; comparing with a matched baseline cancels that.",
+    "- Each edgedeploy run is the real controller (`StartRollout`, `TickRollout`, "
+    "`ApproveStage` with an immediate approval) over `SimulatedFleet`; only the journal is "
+    "in memory.",
+)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""NumPy implementations of the tensor helpers the edge runtime needs."""
+"""NumPy implementations of the tensor operations the edge runtime needs."""
 
 from __future__ import annotations
 

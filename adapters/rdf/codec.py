@@ -1,7 +1,8 @@
 """Translation between domain objects and triples, shared by every RDF trace store.
 
-Triples are written with store-neutral terms (:class:`Iri`, :class:`Lit`) so that Oxigraph and
-rdflib hold the very same graph, and read back from a predicate -> values map per node.
+Triples are written as Turtle statements (one per node, also valid in SPARQL ``INSERT DATA``)
+so that Oxigraph and rdflib hold the very same graph, and read back from a predicate -> values
+map per node in store-neutral terms (:class:`Iri`, :class:`Lit`).
 
 What is written, and why it stays small:
 
@@ -15,7 +16,7 @@ What is written, and why it stays small:
   latest test result or analysis passed / failed, and ``trace:hasSuspectLink``,
   ``trace:hasReviewedLink``, ``trace:hasIndependentlyReviewedLink`` pointing at the link node.
   They are derived from the evidence when the link is written, with the domain's own
-  latest-wins rule, so that coverage is one grouped scan over the requirements' own triples
+  latest-wins rule, so that coverage is a few grouped scans over the requirements' own triples
   instead of a join through link nodes or a per-link "latest record" search.
 """
 
@@ -31,7 +32,6 @@ from datetime import datetime
 from adapters.rdf import vocabulary as v
 from domain.requirements import (
     Artifact,
-    ItemId,
     ItemKind,
     Requirement,
     RequirementLevel,
@@ -364,8 +364,3 @@ def link_key(source_iri: str, predicate: str, target_iri: str) -> LinkKey | None
 def key_iris(key: LinkKey) -> tuple[str, str, str]:
     """Source IRI, predicate IRI and target IRI of a link's direct triple."""
     return v.item_iri(key[0]), v.RELATION_PREDICATES[key[1]], v.item_iri(key[2])
-
-
-def sort_ids(ids: Iterable[ItemId]) -> tuple[ItemId, ...]:
-    """Item ids in the order every answer uses."""
-    return tuple(sorted(ids))

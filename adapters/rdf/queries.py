@@ -21,16 +21,11 @@ from domain.safety import ASIL, DecomposedAsil
 from domain.trace_graph import ImpactReport, TraceView
 from domain.traceability import LinkKey, Relation, VerificationMethod
 
-_PREFIXES: Final = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in v.PREFIXES.items())
 _ALL_RELATIONS: Final = " ".join(f"<{p}>" for p in v.RELATION_PREDICATES.values())
 _IN_RELATIONS: Final = ", ".join(f"<{p}>" for p in v.RELATION_PREDICATES.values())
 _PATH: Final = "|".join(f"<{p}>" for p in v.RELATION_PREDICATES.values())
 _DECOMPOSING: Final = " ".join(f"<{v.RELATION_PREDICATES[r]}>"
                                for r in (Relation.DERIVES, Relation.REFINES))
-_OUTGOING: Final = " ".join(f"<{v.RELATION_PREDICATES[r]}>"
-                            for r in (Relation.DERIVES, Relation.REFINES, Relation.SATISFIED_BY,
-                                      Relation.IMPLEMENTED_BY))
-_REQUIREMENT: Final = v.ITEM_CLASSES[ItemKind.REQUIREMENT]
 
 DECOMPOSING_PREDICATES: Final = tuple(v.RELATION_PREDICATES[r]
                                       for r in (Relation.DERIVES, Relation.REFINES))

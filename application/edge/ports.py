@@ -1,4 +1,4 @@
-"""What the edge runtime needs from its host: packages, durable state and tensor helpers."""
+"""What the edge runtime needs from its host: packages, durable state and tensor operations."""
 
 from __future__ import annotations
 

@@ -4,6 +4,9 @@ Operator coverage is checked first and fails fast, naming the operator. The meas
 through the domain's verification rules; the verdict and every figure are written to
 ``verification_report.json``. The use case reports a failed verdict rather than raising, so the
 caller can show every failed check; ``result.verdict.raise_if_failed`` refuses the model.
+
+The report also carries the input contract the deployed component enforced (``input_contract``),
+so an edge agent can enforce the same one (ML-AEB-005).
 """
 
 from __future__ import annotations
@@ -24,7 +27,11 @@ from domain.verification import (
     VerificationThresholds,
     VerificationVerdict,
     verify_deployment,
+    worst_class,
 )
+
+REPORT_SCHEMA = "edgedeploy.verification_report/2"
+"""Version 2 added per-class recall, noise robustness, input validation and dataset checks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,16 +100,20 @@ class VerifyModel:
         run = self._verifier.measure(request.reference_path, request.deployed_path,
                                      request.data_path, runtime=self._runtime,
                                      device=request.device, latency_runs=request.latency_runs,
-                                     deployed_options=request.deployed_options)
+                                     deployed_options=request.deployed_options,
+                                     noise_sigma=request.thresholds.noise_sigma)
         progress("measure", 1.0)
         measurements = VerificationMeasurements(
             reference_accuracy=run.reference_accuracy, deployed_accuracy=run.deployed_accuracy,
             top1_agreement=run.top1_agreement, max_abs_logit_diff=run.max_abs_logit_diff,
             nonfinite_outputs=run.nonfinite_outputs, samples=run.samples,
-            latency_p99_ms=run.latency_ms.get("batch_1", {}).get("p99"))
+            latency_p99_ms=run.latency_ms.get("batch_1", {}).get("p99"),
+            per_class_recall=run.per_class_recall or None, class_support=run.class_support,
+            noise=run.noise, input_validation=run.input_validation or None,
+            dataset=run.dataset, dataset_reason=run.dataset_reason)
         verdict = verify_deployment(measurements, request.thresholds)
         report = {
-            "schema": "edgedeploy.verification_report/1",
+            "schema": REPORT_SCHEMA,
             "model": request.model,
             "runtime": self._runtime.capabilities.name,
             "device": request.device,
@@ -124,6 +135,7 @@ class VerifyModel:
             "operator_coverage": {"runtime": self._runtime.capabilities.name,
                                   "unsupported": []},
             "opset": run.opset,
+            **_requirement_sections(run),
             "digests": {"reference": file_digest(request.reference_path),
                         "deployed": file_digest(request.deployed_path),
                         "data": file_digest(request.data_path)},
@@ -132,3 +144,26 @@ class VerifyModel:
         digest = write_json(report, path, self._evidence)
         progress("report", 1.0)
         return VerificationResult(verdict, run, report, str(path), digest)
+
+
+def _requirement_sections(run: VerificationRun) -> dict[str, Any]:
+    """The report's sections for per-class recall, noise, input validation and the data split."""
+    worst = worst_class(run.per_class_recall)
+    contract = None
+    if run.input_contract is not None:
+        contract = {**run.input_contract.to_dict(), "requirement": "ML-AEB-005",
+                    "observed_range": list(run.input_range) if run.input_range else None}
+    dataset: dict[str, Any] = {"applicable": run.dataset is not None,
+                               "reason": None if run.dataset else run.dataset_reason}
+    if run.dataset is not None:
+        dataset.update(run.dataset.to_dict())
+    return {
+        "per_class_recall": dict(run.per_class_recall),
+        "class_support": dict(run.class_support),
+        "worst_class": None if worst is None else {
+            "label": worst[0], "recall": worst[1], "support": run.class_support.get(worst[0])},
+        "noise_robustness": None if run.noise is None else run.noise.to_dict(),
+        "input_contract": contract,
+        "input_validation": [c.to_dict() for c in run.input_validation],
+        "dataset_checks": dataset,
+    }

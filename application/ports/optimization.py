@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from application.ports.inference import InferenceBackend
+from domain.input_contract import InputContract
 from domain.quantization import LayerSensitivity, ParetoPoint, Precision
+from domain.verification import DatasetFacts, InputValidationCase, NoiseRobustness
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +166,14 @@ class VerificationRun:
         size: ``{"total":.., "weights":.., "scales":.., "biases":.., "graph":..}`` in bytes.
         operators: operator type -> count in the deployed graph.
         opset: the graph's default-domain opset.
+        per_class_recall: class label -> the deployed model's recall (0-1) on the held-out split.
+        class_support: class label -> held-out samples of that class.
+        noise: the deployed model's accuracy under additive Gaussian input noise.
+        input_contract: the contract the input guard enforced (ML-AEB-005).
+        input_range: the smallest and largest value seen in the reference data.
+        input_validation: the guard's probes and how it handled each.
+        dataset: the split's facts, None when the data file does not declare its split.
+        dataset_reason: why ``dataset`` is None.
     """
 
     reference_accuracy: float
@@ -178,6 +188,14 @@ class VerificationRun:
     size: Mapping[str, int]
     operators: Mapping[str, int]
     opset: int
+    per_class_recall: Mapping[str, float] = field(default_factory=dict)
+    class_support: Mapping[str, int] = field(default_factory=dict)
+    noise: NoiseRobustness | None = None
+    input_contract: InputContract | None = None
+    input_range: tuple[float, float] | None = None
+    input_validation: tuple[InputValidationCase, ...] = ()
+    dataset: DatasetFacts | None = None
+    dataset_reason: str = "the data file does not declare how it was split"
 
 
 class DeploymentVerifier(Protocol):
@@ -185,11 +203,14 @@ class DeploymentVerifier(Protocol):
 
     def measure(self, reference_path: str, deployed_path: str, data_path: str, *,
                 runtime: InferenceBackend, device: str = "cpu", latency_runs: int = 50,
-                deployed_options: Mapping[str, Any] | None = None) -> VerificationRun:
+                deployed_options: Mapping[str, Any] | None = None,
+                noise_sigma: float = 0.1) -> VerificationRun:
         """Measure the deployed model against the reference on ``runtime``.
 
         ``deployed_options`` go to ``runtime.load`` for the deployed model only (for example
         ``{"precision": "fp16"}``); the reference always loads with the runtime's defaults.
+        ``noise_sigma`` is the standard deviation of the input noise of the robustness
+        measurement, as a share of the reference data's value range.
 
         Raises:
             InvalidInput: a model or the data cannot be read.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from entrypoints.cli.context import CliState
+from entrypoints.cli.demo import demo
 from entrypoints.cli.models import models
 from entrypoints.cli.optimize import optimize, verify
 from entrypoints.cli.system import db, doctor, serve
@@ -20,7 +21,7 @@ def cli(ctx: click.Context) -> None:
     ctx.call_on_close(state.close)
 
 
-for command in (trace, models, optimize, verify, db, doctor, serve):
+for command in (demo, trace, models, optimize, verify, db, doctor, serve):
     cli.add_command(command)
 
 

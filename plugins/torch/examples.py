@@ -4,6 +4,10 @@ Two sizes: ``small`` (about 0.3M parameters) and ``medium`` (over 1M). Training 
 the result is cached under ``<home>/examples/<name>/`` together with the data split it was trained
 on, so every later run (and every machine with the same library versions) sees the same model.
 The digits images ship inside scikit-learn, so nothing is downloaded.
+
+The data file also records how it was split (format ``DATA_FORMAT``): each sample's index in the
+source data set and the calibration set, so that verification can show the held-out set is
+independent and balanced and the calibration set representative (DS-AEB-001, DS-AEB-002).
 """
 
 from __future__ import annotations
@@ -24,6 +28,19 @@ _log = structlog.get_logger(__name__)
 
 EXAMPLE_ARCH = "edgedeploy.digits-cnn"
 SEED = 20240611
+
+DATA_FORMAT = 2
+"""Version of the data file's layout; part of the cache key, so an older cache is never reused.
+
+1: ``inputs``, ``labels``, ``heldout_inputs``, ``heldout_labels``.
+2: adds ``train_source_index``, ``heldout_source_index`` (index of each sample in scikit-learn's
+   digits) and ``calibration_index`` (positions in ``inputs`` of the calibration set).
+"""
+
+CALIBRATION_SAMPLES, CALIBRATION_SEED = 256, 0
+"""The calibration set the data file declares: the optimizer's default draw (``OptimizeRequest``
+defaults: 256 samples, seed 0, stratified over classes), so the declaration and the default run
+agree."""
 
 # name -> (conv widths, hidden units)
 EXAMPLE_CONFIGS: dict[str, dict[str, Any]] = {
@@ -89,8 +106,9 @@ class ExampleModel:
     Attributes:
         name: ``small`` or ``medium``.
         checkpoint: self-describing checkpoint (architecture, config, state dict).
-        data: ``.npz`` with ``inputs``/``labels`` (training pool, calibration is drawn from it)
-            and ``heldout_inputs``/``heldout_labels`` (never trained on).
+        data: ``.npz`` with ``inputs``/``labels`` (training pool, calibration is drawn from it),
+            ``heldout_inputs``/``heldout_labels`` (never trained on) and the split's indices
+            (see ``DATA_FORMAT``).
         params: parameter count.
         accuracy: FP32 top-1 accuracy (%) on the held-out split.
     """
@@ -109,7 +127,8 @@ def ensure_example_model(name: str, home: Path, *, epochs: int = 12,
     Args:
         name: ``small`` or ``medium``.
         home: the models directory (the caller passes ``$EDGEDEPLOY_HOME/models``).
-        epochs: training epochs; part of the cache key, so a different count trains anew.
+        epochs: training epochs; part of the cache key (with ``DATA_FORMAT``), so a different
+            count trains anew.
         progress: optional callback (stage, fraction).
 
     Raises:
@@ -117,7 +136,7 @@ def ensure_example_model(name: str, home: Path, *, epochs: int = 12,
     """
     if name not in EXAMPLE_CONFIGS:
         raise InvalidInput(f"no example model '{name}'; choose one of {sorted(EXAMPLE_CONFIGS)}")
-    folder = home / "examples" / f"{name}-e{epochs}"
+    folder = home / "examples" / f"{name}-e{epochs}-d{DATA_FORMAT}"
     meta_path = folder / "example.json"
     if meta_path.is_file():
         meta = json.loads(meta_path.read_text())
@@ -161,11 +180,17 @@ def _train(name: str, folder: Path, epochs: int,
     torch.save({"arch": EXAMPLE_ARCH, "config": config, "input_shape": [1, 1, 32, 32],
                 "state_dict": model.state_dict()}, checkpoint)
     data = folder / "digits.npz"
+    from plugins.torch.loading import stratified_sample
+
+    calibration = stratified_sample(y[train_idx], CALIBRATION_SAMPLES, CALIBRATION_SEED)
     np.savez(data, inputs=x[train_idx], labels=y[train_idx], heldout_inputs=x[test_idx],
-             heldout_labels=y[test_idx])
+             heldout_labels=y[test_idx], train_source_index=train_idx.astype(np.int64),
+             heldout_source_index=test_idx.astype(np.int64),
+             calibration_index=np.asarray(calibration, dtype=np.int64))
     digest = hashlib.sha256(checkpoint.read_bytes()).hexdigest()
     (folder / "example.json").write_text(json.dumps(
         {"name": name, "params": params, "accuracy": accuracy, "epochs": epochs, "seed": SEED,
+         "data_format": DATA_FORMAT,
          "sha256": digest, "train_seconds": time.perf_counter() - started}, indent=2))
     _log.info("example.trained", name=name, params=params, accuracy=accuracy,
               seconds=round(time.perf_counter() - started, 1))

@@ -16,7 +16,9 @@ from application.ports.optimization import (
     ModelSource,
     VerificationRun,
 )
+from domain.input_contract import InputContract
 from domain.quantization import LayerSensitivity, ParetoPoint, Precision
+from domain.verification import DatasetFacts, InputValidationCase, NoiseRobustness
 
 Scorer = Callable[[CandidateSpec], float]
 
@@ -131,6 +133,25 @@ class ScriptedInferenceBackend:
         return list(self.unsupported)
 
 
+PROBES = ("valid_batch", "wrong_shape", "nan", "inf", "far_above_range", "far_below_range",
+          "wrong_dtype")
+
+
+def guard_cases(leaks: Sequence[str] = ()) -> tuple[InputValidationCase, ...]:
+    """Probes a guard handled as required, except those in ``leaks``, which it let through."""
+    return tuple(InputValidationCase(name, name != "valid_batch",
+                                     name != "valid_batch" and name not in leaks,
+                                     "scripted") for name in PROBES)
+
+
+def dataset_facts(overlap: int = 0, share: float = 0.3, calibration: int = 256,
+                  calibration_classes: int = 10) -> DatasetFacts:
+    """Facts of a ten-class split, sound unless told otherwise."""
+    classes = tuple(str(c) for c in range(10))
+    return DatasetFacts(overlap, overlap, 0, dict.fromkeys(classes, share), calibration,
+                        classes[:calibration_classes], classes)
+
+
 class ScriptedDeploymentVerifier:
     """Returns the run the test scripted."""
 
@@ -142,13 +163,22 @@ class ScriptedDeploymentVerifier:
                            "batch_64": {"p50": 9.0, "p95": 10.0, "p99": 11.0}},
             "peak_memory_bytes": 1 << 20,
             "size": {"weights": 900, "scales": 40, "biases": 20, "graph": 40, "total": 1000},
-            "operators": {"QuantizeLinear": 3, "DequantizeLinear": 5, "Conv": 2}, "opset": 17}
+            "operators": {"QuantizeLinear": 3, "DequantizeLinear": 5, "Conv": 2}, "opset": 17,
+            "per_class_recall": {str(c): 0.97 + c / 1000 for c in range(10)},
+            "class_support": {str(c): 54 for c in range(10)},
+            "noise": NoiseRobustness(0.1, 0.1, 7, 97.8, 97.0, 97.4),
+            "input_contract": InputContract((None, 1, 32, 32), "float32", -0.5, 1.5),
+            "input_range": (0.0, 1.0), "input_validation": guard_cases(),
+            "dataset": dataset_facts()}
         values.update(overrides)
         self.run = VerificationRun(**values)
         self.calls: list[tuple[str, str]] = []
+        self.noise_sigmas: list[float] = []
 
     def measure(self, reference_path: str, deployed_path: str, data_path: str, *,
                 runtime: Any, device: str = "cpu", latency_runs: int = 50,
-                deployed_options: Mapping[str, Any] | None = None) -> VerificationRun:
+                deployed_options: Mapping[str, Any] | None = None,
+                noise_sigma: float = 0.1) -> VerificationRun:
         self.calls.append((reference_path, deployed_path))
+        self.noise_sigmas.append(noise_sigma)
         return self.run

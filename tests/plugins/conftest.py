@@ -6,12 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.plugins.example_models import TrainedExample, outlier_example, trained_small_example
-
-
-@pytest.fixture(name="small_example", scope="session")
-def fx_small_example(tmp_path_factory: pytest.TempPathFactory) -> TrainedExample:
-    return trained_small_example(tmp_path_factory.getbasetemp())
+from tests.plugins.example_models import TrainedExample, outlier_example
 
 
 @pytest.fixture(name="outlier_model", scope="session")

@@ -15,6 +15,7 @@ from application.optimization import (
     OptimizationResult,
     OptimizeModel,
     OptimizeRequest,
+    VerificationResult,
     VerifyModel,
     VerifyRequest,
 )
@@ -71,17 +72,36 @@ def test_the_export_report_and_pareto_files_describe_the_choice(
     assert Path(optimized.artifacts["pareto_plot"]).read_bytes()[:4] == b"\x89PNG"
 
 
-def test_verification_on_onnxruntime_records_the_deployed_accuracy(
-        optimized: OptimizationResult, small_example: TrainedExample, tmp_path: Path) -> None:
-    result = VerifyModel(OnnxDeploymentVerifier(), onnxruntime_factory())(VerifyRequest(
+@pytest.fixture(name="verified", scope="module")
+def fx_verified(optimized: OptimizationResult, small_example: TrainedExample,
+                tmp_path_factory: pytest.TempPathFactory) -> VerificationResult:
+    return VerifyModel(OnnxDeploymentVerifier(), onnxruntime_factory())(VerifyRequest(
         "outlier@1", optimized.reference_path, optimized.model_path, str(small_example.data),
-        str(tmp_path), latency_runs=5))
-    report = json.loads(Path(result.report_path).read_text())
+        str(tmp_path_factory.mktemp("verified")), latency_runs=5))
+
+
+def test_verification_on_onnxruntime_records_the_deployed_accuracy(
+        optimized: OptimizationResult, verified: VerificationResult) -> None:
+    report = json.loads(Path(verified.report_path).read_text())
     assert report["deployed_runtime_accuracy"] == pytest.approx(optimized.plan.expected_accuracy)
     assert report["smoke_single_batch"] is True
     assert report["size_bytes"]["weights"] > report["size_bytes"]["scales"] > 0
     assert set(report["latency_ms"]) == {"batch_1", "batch_64"}
     assert report["operators"]["DequantizeLinear"] > 0
+
+
+def test_verifying_the_int8_model_measures_recall_noise_and_the_guard_on_onnxruntime(
+        verified: VerificationResult) -> None:
+    report = json.loads(Path(verified.report_path).read_text())
+    assert len(report["per_class_recall"]) == 10
+    assert report["worst_class"]["recall"] == min(report["per_class_recall"].values())
+    noise = report["noise_robustness"]
+    assert noise["clean_accuracy"] == report["deployed_runtime_accuracy"]
+    assert noise["drop_points"] == pytest.approx(noise["clean_accuracy"] - noise["noisy_accuracy"])
+    assert all(c["passed"] for c in report["input_validation"])
+    # The reduced test data keeps no split information, so those checks cannot apply.
+    assert report["dataset_checks"]["applicable"] is False
+    assert "calibration" in report["dataset_checks"]["reason"]
 
 
 def test_quantization_aware_training_runs_one_epoch_and_exports_qdq(

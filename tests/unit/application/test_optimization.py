@@ -17,11 +17,12 @@ from application.optimization import (
 )
 from application.ports.optimization import ModelSource
 from domain.quantization import Precision
-from domain.verification import VerificationThresholds
+from domain.verification import NoiseRobustness, VerificationThresholds
 from tests.fakes.optimization import (
     ScriptedDeploymentVerifier,
     ScriptedInferenceBackend,
     ScriptedQuantizationToolkit,
+    guard_cases,
 )
 from tests.fakes.persistence import InMemoryEvidenceStore
 
@@ -175,3 +176,62 @@ def test_verification_fails_fast_on_an_unsupported_operator(tmp_path: Path) -> N
         VerifyModel(verifier, ScriptedInferenceBackend(unsupported=["NonMaxSuppression"]))(
             _verify_request(tmp_path))
     assert verifier.calls == []
+
+
+def test_the_report_carries_recall_noise_guard_contract_and_dataset_sections(
+        tmp_path: Path) -> None:
+    result = VerifyModel(ScriptedDeploymentVerifier(), ScriptedInferenceBackend())(
+        _verify_request(tmp_path))
+    report = json.loads(Path(result.report_path).read_text())
+    assert report["schema"] == "edgedeploy.verification_report/2"
+    assert report["per_class_recall"]["0"] == pytest.approx(0.97)
+    assert report["worst_class"] == {"label": "0", "recall": 0.97, "support": 54}
+    assert report["noise_robustness"]["drop_points"] == pytest.approx(0.8)
+    assert report["input_contract"] == {"shape": [None, 1, 32, 32], "dtype": "float32",
+                                        "min": -0.5, "max": 1.5, "requirement": "ML-AEB-005",
+                                        "observed_range": [0.0, 1.0]}
+    assert [c["name"] for c in report["input_validation"]][:3] == [
+        "valid_batch", "wrong_shape", "nan"]
+    assert all(c["passed"] for c in report["input_validation"])
+    assert report["dataset_checks"]["applicable"] is True
+    assert report["dataset_checks"]["heldout_overlap"]["count"] == 0
+    assert report["thresholds"]["min_calibration_samples"] == 256
+    names = {c["name"] for c in report["verdict"]["checks"]}
+    assert {"per_class_recall", "noise_robustness", "input_validation", "heldout_independence",
+            "heldout_class_share", "calibration_coverage"} <= names
+
+
+def test_the_noise_level_of_the_thresholds_reaches_the_measurement(tmp_path: Path) -> None:
+    verifier = ScriptedDeploymentVerifier()
+    VerifyModel(verifier, ScriptedInferenceBackend())(_verify_request(
+        tmp_path, thresholds=VerificationThresholds(noise_sigma=0.25)))
+    assert verifier.noise_sigmas == [0.25]
+
+
+def test_a_noise_fragile_model_a_leaky_guard_and_a_confused_class_all_fail(
+        tmp_path: Path) -> None:
+    recall = {**{str(c): 0.98 for c in range(10)}, "3": 0.4}
+    verifier = ScriptedDeploymentVerifier(
+        per_class_recall=recall, noise=NoiseRobustness(0.1, 0.1, 7, 97.8, 80.0),
+        input_validation=guard_cases(leaks=("nan", "inf")))
+    result = VerifyModel(verifier, ScriptedInferenceBackend())(_verify_request(tmp_path))
+    assert not result.passed
+    assert {c.name for c in result.verdict.failures} == {
+        "per_class_recall", "noise_robustness", "input_validation"}
+    report = json.loads(Path(result.report_path).read_text())
+    assert report["worst_class"]["label"] == "3"
+    leaked = [c["name"] for c in report["input_validation"] if not c["passed"]]
+    assert leaked == ["nan", "inf"]
+
+
+def test_a_data_file_without_its_split_reports_the_dataset_checks_as_not_applicable(
+        tmp_path: Path) -> None:
+    verifier = ScriptedDeploymentVerifier(dataset=None,
+                                          dataset_reason="the data file has no held-out split")
+    result = VerifyModel(verifier, ScriptedInferenceBackend())(_verify_request(tmp_path))
+    assert result.passed
+    report = json.loads(Path(result.report_path).read_text())
+    assert report["dataset_checks"] == {"applicable": False,
+                                        "reason": "the data file has no held-out split"}
+    skipped = [c for c in report["verdict"]["checks"] if not c["applicable"]]
+    assert len(skipped) == 3 and all(c["passed"] for c in skipped)
