@@ -12,11 +12,11 @@ import hashlib
 import os
 from logging.config import fileConfig
 
+from alembic import context
 from sqlalchemy import Connection, text
 
 from adapters.sql.engine import create_engine_for
 from adapters.sql.tables import metadata
-from alembic import context
 
 MIGRATION_LOCK_KEY = int.from_bytes(
     hashlib.sha256(b"edgedeploy.migrations").digest()[:8], "big", signed=True)

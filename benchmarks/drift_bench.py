@@ -60,6 +60,17 @@ SCENARIOS10 = [
 ]
 SCENARIOS32 = ["no drift", "latent mean +0.1", "latent mean +0.25", "latent variance x1.5",
                "rotation 30 deg"]
+DATA_NOTE = (
+    'Data: f0..f7 standard normal, f8 bimodal (modes +/-0.95, sd 0.312: mean 0, variance 1), '
+    'f9 categorical (5 codes, shares 40/25/15/12/8 %). Shifts act on one randomly chosen '
+    "Gaussian feature ('one') or on f0..f8 ('all'); the correlation change gives f0..f7 a "
+    'common factor (pairwise correlation 0.4, marginals unchanged); the categorical shift '
+    'moves f9 to shares 25/25/20/15/15 %; bimodal -> unimodal replaces f8 by N(0, 1). '
+    'Embeddings: 8 latent factors (sds 2.0 ... 0.5) through a fixed orthonormal 32x8 map plus'
+    " noise sd 0.5; latent shifts are in units of each factor's sd; the rotation turns the "
+    'plane of factors 0 and 3 by 30 degrees. Streams: outcome 1 = wrong prediction.'
+    "\n"
+)
 SINGLE_FEATURE = {"mean 0.25 sd one", "mean 0.5 sd one", "variance x1.5 one"}
 
 
@@ -343,6 +354,7 @@ def render(args: argparse.Namespace, r10: list[Any], runs: list[Any], grad: list
     add("Reference 1000, window 500. 'ours' is the ensemble's drifting flag (weighted vote at "
         "quorum; MMD, Anderson-Darling/chi-square family and PSI). Baselines at alpha 0.05 as "
         "the tools are commonly run.\n")
+    add(DATA_NOTE)
     first = [r["first"] for r in runs]
     per_window = sum(r["drifting"] for r in runs) / sum(r["windows"] for r in runs)
     add(f"### False alarms (10 features, {len(runs)} references x 20 clean windows)\n")

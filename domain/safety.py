@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from functools import total_ordering
 
 from domain.errors import InvariantViolation
 
@@ -25,7 +24,6 @@ class InvalidDecomposition(InvariantViolation):
 _ORDER = {"QM": 0, "A": 1, "B": 2, "C": 3, "D": 4}
 
 
-@total_ordering
 class ASIL(enum.StrEnum):
     """Automotive Safety Integrity Level, ordered QM < A < B < C < D."""
 
@@ -40,10 +38,30 @@ class ASIL(enum.StrEnum):
         """Numeric rank used by ISO 26262-9 decomposition arithmetic (QM=0 … D=4)."""
         return _ORDER[self.value]
 
+    # str already defines every comparison, so all four are overridden explicitly (letters
+    # would order QM after D).
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, ASIL):
             return NotImplemented
         return self.rank < other.rank
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, ASIL):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, ASIL):
+            return NotImplemented
+        return self.rank > other.rank
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, ASIL):
+            return NotImplemented
+        return self.rank >= other.rank
+
+    def __hash__(self) -> int:
+        return str.__hash__(self)
 
     @property
     def is_safety_relevant(self) -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 from dependency_injector import containers, providers
 from sqlalchemy.engine import Engine
 
+from adapters.drift import NumpyWindowInspector, detector_provider
 from adapters.files import FileEvidenceStore
 from adapters.interchange import (
     CsvHtmlMatrixRenderer,
@@ -19,9 +20,17 @@ from adapters.interchange import (
 from adapters.rdf import OxigraphTraceStore, RdflibTraceStore
 from adapters.reporting import HtmlReleaseReportRenderer
 from adapters.sql import SqlAlchemyUnitOfWork, create_engine_for, create_session_factory
+from adapters.sql.drift_repository import SqlAlchemyDriftRepository
 from adapters.sql.migrate import upgrade_to_head
 from adapters.system import SystemClock
 from application.models import RegisterModel
+from application.monitoring import (
+    CheckWindow,
+    DetectorPool,
+    DriftReport,
+    FitReference,
+    RecordFeedback,
+)
 from application.optimization import (
     OptimizeAndRegister,
     OptimizeModel,
@@ -39,6 +48,7 @@ from application.traceability import (
     RecordArtifact,
     TraceQueries,
 )
+from entrypoints.rollout_container import RolloutContainer
 from entrypoints.settings import Settings
 from plugins.registry import BackendRegistry
 from plugins.torch import OnnxDeploymentVerifier, TorchQuantizationToolkit
@@ -114,6 +124,17 @@ class Container(containers.DeclarativeContainer):
     register_model = providers.Factory(RegisterModel, uow.provider, evidence, trace_store,
                                        clock)
 
+    drift_repository = providers.Singleton(SqlAlchemyDriftRepository, engine)
+    window_inspector = providers.Singleton(NumpyWindowInspector)
+    detector_pool = providers.Singleton(
+        DetectorPool, providers.Callable(detector_provider, config.plugins.allow))
+    fit_reference = providers.Factory(FitReference, drift_repository, window_inspector,
+                                      detector_pool, clock)
+    check_window = providers.Factory(CheckWindow, drift_repository, window_inspector,
+                                     detector_pool, clock)
+    record_feedback = providers.Factory(RecordFeedback, drift_repository, clock)
+    drift_report = providers.Factory(DriftReport, drift_repository)
+
     backends = providers.Singleton(_backend_registry, config.plugins.allow)
     runtime = providers.Factory(_default_runtime, backends)
     quantization_toolkit = providers.Singleton(TorchQuantizationToolkit)
@@ -127,3 +148,8 @@ class Container(containers.DeclarativeContainer):
     verify_registered = providers.Factory(VerifyRegisteredModel, verify=verify_model,
                                           store=trace_store, evidence=evidence, clock=clock)
     release_report = providers.Singleton(HtmlReleaseReportRenderer)
+
+    rollout = providers.Container(
+        RolloutContainer, db_engine=engine, actor=config.actor, clock=clock,
+        trace_store=trace_store, evidence=evidence, evaluate_gate=evaluate_gate,
+        record_artifact=record_artifact, link_items=link_items)

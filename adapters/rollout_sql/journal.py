@@ -18,6 +18,8 @@ from domain.health import HealthWindow
 from domain.models import ModelRef
 from domain.rollout import DeviceInfo, Rollout, RolloutPlan, RolloutStage
 
+_TABLES = [rollouts, rollout_devices, rollout_decisions]
+
 
 class RolloutJournalConflict(Conflict):
     """Another controller changed the roll-out since it was read."""
@@ -38,6 +40,10 @@ class SqlAlchemyRolloutJournal:
     Each ``create``/``record`` is one transaction. ``after_write`` is called with the running
     count of committed writes; the fault-injection suite uses it to kill the controller right
     after the Nth durable write.
+
+    In the product the tables come from the Alembic migrations (``create_tables=False``);
+    a journal on a scratch database (tests, the fault-injection controller) creates its own
+    three tables and nothing else.
     """
 
     def __init__(self, url: str | Engine, *, create_tables: bool = True,
@@ -47,7 +53,7 @@ class SqlAlchemyRolloutJournal:
             if self._engine.dialect.name == "sqlite":
                 event.listen(self._engine, "connect", _sqlite_pragmas)
             if create_tables:
-                metadata.create_all(self._engine)
+                metadata.create_all(self._engine, tables=_TABLES)
         except SQLAlchemyError as exc:
             raise BackendUnavailable(f"roll-out journal database unusable: {exc}") from exc
         self._after_write = after_write

@@ -1,4 +1,9 @@
-"""Tables of the roll-out journal, on their own MetaData until merged into the main schema."""
+"""Tables of the roll-out journal, declared on the main schema's ``MetaData``.
+
+Alembic owns them (``alembic/versions/0002_rollout.py``); ``adapters.sql.tables`` imports this
+module at its end so that the schema check and autogenerate see them whichever module is
+imported first. Constraint names come from the shared naming convention.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,13 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
 
-metadata = MetaData()
+from adapters.sql.tables import metadata
 
 rollouts = Table(
     "rollouts", metadata,
@@ -57,5 +61,7 @@ rollout_decisions = Table(
     Column("details", JSON, nullable=False),
     Column("previous_hash", String(71), nullable=False),
     Column("entry_hash", String(71), nullable=False),
-    UniqueConstraint("entry_hash", name="uq_rollout_decisions_entry_hash"),
+    UniqueConstraint("entry_hash"),
 )
+
+__all__ = ["metadata", "rollout_decisions", "rollout_devices", "rollouts"]

@@ -11,13 +11,13 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from adapters.sql.engine import create_engine_for, parse_database_url
 from adapters.sql.errors import translated
-from alembic import command
 
 SCRIPT_LOCATION = Path(__file__).resolve().parents[2] / "alembic"
 """The migration scripts: ``<repository>/alembic``."""

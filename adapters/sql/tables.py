@@ -141,3 +141,8 @@ __all__ = [
     "metadata",
     "model_versions",
 ]
+
+# The roll-out journal declares its tables next to its adapter; importing them here puts them
+# on ``metadata`` for Alembic and the schema check, whichever module is imported first.
+import adapters.rollout_sql.tables  # noqa: E402
+import adapters.sql.drift_tables  # noqa: E402, F401

@@ -6,8 +6,10 @@ import click
 
 from entrypoints.cli.context import CliState
 from entrypoints.cli.demo import demo
+from entrypoints.cli.drift import drift
 from entrypoints.cli.models import models
 from entrypoints.cli.optimize import optimize, verify
+from entrypoints.cli.rollout import agent, deploy, rollout
 from entrypoints.cli.system import db, doctor, serve
 from entrypoints.cli.trace import trace
 
@@ -21,7 +23,8 @@ def cli(ctx: click.Context) -> None:
     ctx.call_on_close(state.close)
 
 
-for command in (demo, trace, models, optimize, verify, db, doctor, serve):
+for command in (demo, trace, models, optimize, verify, drift, deploy, rollout, agent, db, doctor,
+                serve):
     cli.add_command(command)
 
 

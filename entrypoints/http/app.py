@@ -8,8 +8,10 @@ from litestar.openapi import OpenAPIConfig
 
 from application.jobs import JobRunner
 from entrypoints.container import Container
+from entrypoints.http.drift import DriftController
 from entrypoints.http.jobs import JobsController
 from entrypoints.http.problems import handle_exception
+from entrypoints.http.rollout import RolloutController, RolloutTicker
 from entrypoints.http.routes import TraceabilityController
 
 
@@ -17,10 +19,14 @@ def create_app(container: Container) -> Litestar:
     """An app serving ``container``'s use cases; the caller owns the container's lifetime."""
     settings = container.settings()
     jobs = JobRunner(container.clock())
+    # Drives roll-outs started over HTTP; see entrypoints.http.rollout.
+    ticker = RolloutTicker(container)
     return Litestar(
-        route_handlers=[TraceabilityController, JobsController],
-        state=State({"container": container, "jobs": jobs}),
-        on_shutdown=[jobs.shutdown],
+        route_handlers=[TraceabilityController, JobsController, RolloutController,
+                        DriftController],
+        state=State({"container": container, "jobs": jobs, "rollout_ticker": ticker}),
+        on_startup=[ticker.start],
+        on_shutdown=[jobs.shutdown, ticker.stop],
         exception_handlers={Exception: handle_exception},
         request_max_body_size=settings.http.max_body_bytes,
         openapi_config=OpenAPIConfig(title="edgedeploy", version="1.0.0", path="/schema",

@@ -187,3 +187,25 @@ class JobView(msgspec.Struct, kw_only=True):
     progress: dict[str, float]
     result: dict[str, Any] | None
     error: dict[str, str] | None
+
+
+class DriftWindowCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A window of features, embeddings or prediction outcomes (null reads as missing)."""
+
+    rows: Annotated[list[list[float | None]], msgspec.Meta(min_length=1, max_length=100_000)]
+
+
+class DriftReferenceCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Reference rows to fit the detectors on."""
+
+    rows: Annotated[list[list[float]], msgspec.Meta(min_length=1, max_length=1_000_000)]
+    feature_names: list[str] | None = None
+    categorical: list[str] = []
+    kind: str = "features"
+
+
+class DriftFeedbackCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A reviewer's judgement of a verdict."""
+
+    feedback: str
+    reviewer: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]

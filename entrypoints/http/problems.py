@@ -8,6 +8,7 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from application.rollout import ReleaseNotReady
 from domain.coverage import SafetyTraceGapError
 from entrypoints.errors import error_code, mapping_for
 
@@ -44,5 +45,7 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if isinstance(exc, SafetyTraceGapError):
         extensions["gaps"] = [{"item": g.item, "code": g.code.value, "asil": g.asil.value,
                                "message": g.message} for g in exc.gaps]
+    if isinstance(exc, ReleaseNotReady):
+        extensions["reasons"] = list(exc.reasons)
     detail = getattr(exc, "message", None) or str(exc)
     return problem(mapping.status, error_code(exc), mapping.title, detail, path, **extensions)

@@ -15,6 +15,9 @@ def test_asil_levels_are_ordered_from_qm_to_d():
         ASIL.QM, ASIL.A, ASIL.B, ASIL.C, ASIL.D]
     assert ASIL.C > ASIL.B
     assert max(ASIL.A, ASIL.D) is ASIL.D
+    assert ASIL.C >= ASIL.QM and ASIL.QM <= ASIL.A and ASIL.D > ASIL.QM
+    assert not ASIL.QM > ASIL.A
+    assert max(ASIL.QM, ASIL.B) is ASIL.B
 
 
 @pytest.mark.parametrize("text,expected", [

@@ -1,0 +1,204 @@
+"""The drift monitor's repository on SQLAlchemy Core.
+
+Each method is one transaction. Domain values are stored as JSON documents converted with
+msgspec (this adapter's own wire format) and validated again by the domain classes on the way
+back; reference rows are stored as ``.npy`` bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import numpy as np
+from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from adapters.sql.drift_tables import (
+    drift_detector_state,
+    drift_feedback,
+    drift_references,
+    drift_verdicts,
+    drift_weights,
+)
+from adapters.sql.errors import translated
+from application.ports.drift import WindowData
+from domain.drift import (
+    DriftVerdict,
+    FeedbackAlreadyRecorded,
+    FeedbackRecord,
+    ReferenceNotFitted,
+    ReferenceProfile,
+    WindowProfile,
+)
+from domain.drift_policy import EnsembleWeights
+from domain.errors import Conflict
+
+
+def _plain(value: Any) -> Any:
+    """Builtins for JSON; non-finite floats become None (JSON has no NaN)."""
+    data = msgspec.to_builtins(value)
+    return _finite(data)
+
+
+def _finite(data: Any) -> Any:
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    if isinstance(data, list):
+        return [_finite(v) for v in data]
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    return data
+
+
+def _profile(raw: Any) -> WindowProfile | None:
+    if raw is None:
+        return None
+    for key in ("means", "stds"):
+        raw[key] = [math.nan if v is None else v for v in raw.get(key, [])]
+    return msgspec.convert(raw, WindowProfile, strict=False)
+
+
+def _verdict(raw: dict[str, Any]) -> DriftVerdict:
+    profile = _profile(raw.pop("profile", None))
+    verdict = msgspec.convert(raw, DriftVerdict, strict=False)
+    return DriftVerdict(**{**{f: getattr(verdict, f) for f in verdict.__slots__},
+                           "profile": profile})
+
+
+class SqlAlchemyDriftRepository:
+    """References, verdicts, weights, feedback and detector state in the SQL database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._url = engine.url
+
+    def save_reference(self, profile: ReferenceProfile, rows: WindowData) -> None:
+        """Store (or replace) a deployment's reference; replacing starts its history anew."""
+        buffer = io.BytesIO()
+        np.save(buffer, np.asarray(rows, dtype=np.float64), allow_pickle=False)
+        with translated(self._url), self._engine.begin() as conn:
+            conn.execute(delete(drift_references).where(
+                drift_references.c.deployment == profile.deployment))
+            conn.execute(insert(drift_references).values(
+                deployment=profile.deployment, profile=_plain(profile),
+                rows=buffer.getvalue(), fitted_at=profile.fitted_at))
+
+    def reference(self, deployment: str) -> ReferenceProfile | None:
+        """The deployment's reference profile, or None."""
+        with translated(self._url), self._engine.connect() as conn:
+            raw = conn.execute(select(drift_references.c.profile).where(
+                drift_references.c.deployment == deployment)).scalar_one_or_none()
+        return None if raw is None else msgspec.convert(raw, ReferenceProfile, strict=False)
+
+    def reference_rows(self, deployment: str) -> WindowData:
+        """The reference rows as an array.
+
+        Raises:
+            ReferenceNotFitted: no reference for ``deployment``.
+        """
+        with translated(self._url), self._engine.connect() as conn:
+            data = conn.execute(select(drift_references.c.rows).where(
+                drift_references.c.deployment == deployment)).scalar_one_or_none()
+        if data is None:
+            raise ReferenceNotFitted(f"no drift reference fitted for '{deployment}'")
+        rows: WindowData = np.load(io.BytesIO(data), allow_pickle=False)
+        return rows
+
+    def add_verdict(self, verdict: DriftVerdict) -> None:
+        """Append a verdict; a second verdict for the same window is refused."""
+        try:
+            with translated(self._url), self._engine.begin() as conn:
+                conn.execute(insert(drift_verdicts).values(
+                    id=verdict.id, deployment=verdict.deployment,
+                    window_index=verdict.window_index, observed_at=verdict.observed_at,
+                    severity=verdict.severity.value, verdict=_plain(verdict)))
+        except IntegrityError as exc:
+            raise Conflict(f"window {verdict.window_index} of {verdict.deployment} already "
+                           "has a verdict", code="DRIFT_WINDOW_DUPLICATE") from exc
+
+    def verdict(self, verdict_id: str) -> DriftVerdict | None:
+        """One verdict, or None."""
+        with translated(self._url), self._engine.connect() as conn:
+            raw = conn.execute(select(drift_verdicts.c.verdict).where(
+                drift_verdicts.c.id == verdict_id)).scalar_one_or_none()
+        return None if raw is None else _verdict(dict(raw))
+
+    def verdicts(self, deployment: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None) -> list[DriftVerdict]:
+        """Verdicts in window order (per deployment)."""
+        query = select(drift_verdicts.c.verdict).order_by(drift_verdicts.c.deployment,
+                                                          drift_verdicts.c.window_index)
+        if deployment is not None:
+            query = query.where(drift_verdicts.c.deployment == deployment)
+        if since is not None:
+            query = query.where(drift_verdicts.c.observed_at >= since)
+        if until is not None:
+            query = query.where(drift_verdicts.c.observed_at <= until)
+        with translated(self._url), self._engine.connect() as conn:
+            return [_verdict(dict(raw)) for raw in conn.execute(query).scalars()]
+
+    def last_verdict(self, deployment: str) -> DriftVerdict | None:
+        """The newest verdict of a deployment, or None."""
+        query = (select(drift_verdicts.c.verdict)
+                 .where(drift_verdicts.c.deployment == deployment)
+                 .order_by(drift_verdicts.c.window_index.desc()).limit(1))
+        with translated(self._url), self._engine.connect() as conn:
+            raw = conn.execute(query).scalar_one_or_none()
+        return None if raw is None else _verdict(dict(raw))
+
+    def weights(self, deployment: str) -> EnsembleWeights:
+        """The deployment's weights (empty when never adapted)."""
+        with translated(self._url), self._engine.connect() as conn:
+            raw = conn.execute(select(drift_weights.c.weights).where(
+                drift_weights.c.deployment == deployment)).scalar_one_or_none()
+        return EnsembleWeights() if raw is None else EnsembleWeights(
+            dict(raw["values"]), float(raw["default"]))
+
+    def save_weights(self, deployment: str, weights: EnsembleWeights) -> None:
+        """Store the deployment's weights."""
+        with translated(self._url), self._engine.begin() as conn:
+            conn.execute(delete(drift_weights).where(drift_weights.c.deployment == deployment))
+            conn.execute(insert(drift_weights).values(
+                deployment=deployment,
+                weights={"values": dict(weights.values), "default": weights.default}))
+
+    def add_feedback(self, record: FeedbackRecord) -> None:
+        """Store feedback; a verdict takes feedback once."""
+        try:
+            with translated(self._url), self._engine.begin() as conn:
+                conn.execute(insert(drift_feedback).values(
+                    verdict_id=record.verdict_id, record=_plain(record),
+                    recorded_at=record.recorded_at))
+        except IntegrityError as exc:
+            raise FeedbackAlreadyRecorded(
+                f"verdict {record.verdict_id} already has feedback") from exc
+
+    def feedback(self, verdict_id: str) -> FeedbackRecord | None:
+        """The feedback on a verdict, or None."""
+        with translated(self._url), self._engine.connect() as conn:
+            raw = conn.execute(select(drift_feedback.c.record).where(
+                drift_feedback.c.verdict_id == verdict_id)).scalar_one_or_none()
+        return None if raw is None else msgspec.convert(raw, FeedbackRecord, strict=False)
+
+    def detector_state(self, deployment: str, detector: str) -> Mapping[str, float] | None:
+        """A stream detector's carried state, or None."""
+        with translated(self._url), self._engine.connect() as conn:
+            raw = conn.execute(select(drift_detector_state.c.state).where(
+                (drift_detector_state.c.deployment == deployment)
+                & (drift_detector_state.c.detector == detector))).scalar_one_or_none()
+        return None if raw is None else {k: float(v) for k, v in raw.items()}
+
+    def save_detector_state(self, deployment: str, detector: str,
+                            state: Mapping[str, float]) -> None:
+        """Store a stream detector's carried state."""
+        with translated(self._url), self._engine.begin() as conn:
+            conn.execute(delete(drift_detector_state).where(
+                (drift_detector_state.c.deployment == deployment)
+                & (drift_detector_state.c.detector == detector)))
+            conn.execute(insert(drift_detector_state).values(
+                deployment=deployment, detector=detector, state=dict(state)))

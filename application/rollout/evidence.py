@@ -1,0 +1,82 @@
+"""A finished roll-out's decision log as release evidence, linked into the trace graph.
+
+When a roll-out completes, is rolled back or aborted, its verified decision log is stored in
+the evidence store and recorded as a deployment artifact (``deployment:<fleet>:<rollout>``)
+with a ``deployed_as`` link from the model version. The link carries a report evidence record
+whose verdict is the roll-out's outcome, so the trace shows where a version went and how that
+ended (SR_ROLL_040).
+"""
+
+from __future__ import annotations
+
+import json
+
+import structlog
+
+from application.ports.system import Clock
+from application.rollout.commands import ExportDecisionLog
+from application.rollout.views import DecisionLogExport
+from application.traceability.artifacts import RecordArtifact
+from application.traceability.linking import LinkItems
+from domain.errors import Conflict
+from domain.models import ModelRef
+from domain.requirements import Artifact, ArtifactKind, ItemId
+from domain.rollout import RolloutPhase
+from domain.traceability import Evidence, EvidenceKind, Relation, Verdict
+
+log = structlog.get_logger(__name__)
+
+_VERDICTS = {RolloutPhase.COMPLETED: Verdict.PASSED, RolloutPhase.ROLLED_BACK: Verdict.FAILED,
+             RolloutPhase.ABORTED: Verdict.FAILED}
+
+
+def deployment_id(fleet: str, rollout_id: str) -> ItemId:
+    """The trace id of a roll-out's deployment artifact."""
+    return ItemId(f"deployment:{fleet}:{rollout_id}")
+
+
+class RecordRolloutEvidence:
+    """Export a final roll-out's decision log and link it to the model version."""
+
+    def __init__(self, export: ExportDecisionLog, record_artifact: RecordArtifact,
+                 link_items: LinkItems, clock: Clock) -> None:
+        self._export, self._record, self._link = export, record_artifact, link_items
+        self._clock = clock
+
+    def __call__(self, rollout_id: str, phase: str, actor: str) -> DecisionLogExport:
+        """Store and link the evidence of a roll-out that ended in ``phase``.
+
+        Recording the same final roll-out twice adds the same evidence again to the same
+        link, so a caller that is unsure whether it already recorded may simply call again.
+
+        Raises:
+            Conflict: the roll-out is still running (its log is not final yet).
+            AuditChainBroken: the decision log was altered.
+        """
+        outcome = RolloutPhase(phase)
+        if not outcome.is_final:
+            raise Conflict(f"roll-out {rollout_id} is {phase}; its decision log becomes "
+                           "evidence once it completed, rolled back or aborted",
+                           code="ROLLOUT_NOT_FINAL")
+        export = self._export(rollout_id)
+        fleet = _fleet_of(export)
+        target = deployment_id(fleet, rollout_id)
+        self._record(Artifact(target, ArtifactKind.DEPLOYMENT,
+                              f"Roll-out {rollout_id} of {export.model} on fleet {fleet}: "
+                              f"{outcome.value}", digest=export.digest,
+                              attributes=(("rollout_phase", outcome.value),
+                                          ("fleet", fleet))))
+        evidence = Evidence(EvidenceKind.REPORT, _VERDICTS[outcome], actor, self._clock.now(),
+                            artifact_digest=export.digest,
+                            note=f"roll-out decision log ({len(export.entries)} decisions): "
+                                 f"{outcome.value}")
+        self._link(ModelRef.parse(export.model).item_id, Relation.DEPLOYED_AS, target,
+                   evidence)
+        log.info("rollout.evidence", rollout=rollout_id, deployment=target,
+                 digest=export.digest, verdict=evidence.verdict.value)
+        return export
+
+
+def _fleet_of(export: DecisionLogExport) -> str:
+    # The export carries the fleet in its content only; reading it back keeps one source.
+    return str(json.loads(export.content)["fleet"])
