@@ -1,28 +1,31 @@
-"""Translation between domain objects and triples, shared by every RDF trace store.
+"""The compact internal form of the trace graph, shared by every RDF trace store.
 
-Triples are written as Turtle statements (one per node, also valid in SPARQL ``INSERT DATA``)
-so that Oxigraph and rdflib hold the very same graph, and read back from a predicate -> values
-map per node in store-neutral terms (:class:`Iri`, :class:`Lit`).
+Oxigraph keeps every triple in three indexes (about 85 bytes per triple of two IRIs after
+compaction, about 180 bytes plus the text for a triple with a long literal), so the number of
+triples decides load time, gap-report time and size on disk. The stores therefore hold:
 
-What is written, and why it stays small:
+* per item, one record triple ``item trace:<kind>Record "json"``: the predicate names the kind,
+  the JSON object holds every field no query needs (title, text, level, status, version,
+  document parent and position, digest, attributes), defaults left out; a requirement also
+  has ``trace:asil`` and, when decomposed, ``trace:decomposition``, which the gap report reads;
+* per link, its direct triple ``source relation target`` and nothing else, so that property
+  paths walk the graph without joins;
+* per source item with suspect links or links carrying evidence, one ``trace:linkState``
+  literal holding, for each such link, its suspect flag and its evidence records
+  (:func:`encode_link_state`);
+* per requirement with anything to count, one ``trace:coverage`` literal: the coverage facts
+  its outgoing links give (children, realizations, passing verifications and their methods,
+  failing tests, reviews, independent reviews, suspect links), recomputed with the domain's
+  rules whenever one of its outgoing links is written or removed (:func:`coverage_of`).
 
-* an item is one node with one ``rdf:type`` and its non-default fields;
-* a link is first of all its direct triple ``source relation target``, so that property paths
-  walk the graph without joins;
-* only a link with state (suspect, or evidence) also gets a link node reifying that triple
-  (``rdf:subject/predicate/object``), its flags, and one PROV node per evidence record;
-* the link's source carries coverage facets: ``trace:passedBy<Method>`` (or
-  ``trace:passedVerification``) / ``trace:failedVerification`` pointing at the test when the
-  latest test result or analysis passed / failed, and ``trace:hasSuspectLink``,
-  ``trace:hasReviewedLink``, ``trace:hasIndependentlyReviewedLink`` pointing at the link node.
-  They are derived from the evidence when the link is written, with the domain's own
-  latest-wins rule, so that coverage is a few grouped scans over the requirements' own triples
-  instead of a join through link nodes or a per-link "latest record" search.
+``export_rdf`` expands this into the published OSLC/PROV-O form (:mod:`adapters.rdf.expanded`).
+Literals are plain strings (``xsd:string``): a custom datatype would add a second hash to every
+index key.
 """
 
 from __future__ import annotations
 
-import functools
+import base64
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,8 +33,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from adapters.rdf import vocabulary as v
+from domain.coverage import CoverageFacts
 from domain.requirements import (
     Artifact,
+    ArtifactKind,
+    ItemId,
     ItemKind,
     Requirement,
     RequirementLevel,
@@ -40,6 +46,8 @@ from domain.requirements import (
 )
 from domain.safety import ASIL, DecomposedAsil
 from domain.traceability import (
+    DECOMPOSING,
+    REALIZING,
     Evidence,
     EvidenceKind,
     LinkKey,
@@ -47,6 +55,8 @@ from domain.traceability import (
     TraceLink,
     Verdict,
     VerificationMethod,
+    failing_verification,
+    passing_verification,
 )
 
 
@@ -67,175 +77,15 @@ class Lit:
 
 Term = Iri | Lit
 Props = Mapping[str, Sequence[Term]]
-Statement = str
-"""One node's triples as ``<s> <p> o ; <p> o .``: valid Turtle and SPARQL ``INSERT DATA``."""
-
-_VERIFYING = (EvidenceKind.TEST_RESULT, EvidenceKind.ANALYSIS)
+Triple = tuple[str, str, Term]
+"""Subject IRI, predicate IRI, object: the store-neutral form of one triple."""
 
 
 class UnreadableGraph(ValueError):
     """Triples that do not describe a trace item or link as this vocabulary writes them."""
 
 
-# --------------------------------------------------------------------------- writing
-#
-# Writing goes straight to text: a bulk import writes millions of triples, and building term
-# objects for each one costs more than the database's own work.
-
-
-def _iri(iri: str) -> str:
-    return f"<{iri}>"
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _item(item_id: str) -> str:
-    return f"<{v.item_iri(item_id)}>"
-
-
-_TYPE, _TITLE, _TEXT, _ASIL, _LEVEL, _STATUS, _VERSION = map(_iri, (
-    v.RDF_TYPE, v.TITLE, v.TEXT, v.ASIL_P, v.LEVEL, v.STATUS, v.VERSION))
-_DECOMP, _PARENT, _POSITION, _ATTRS, _DIGEST = map(_iri, (
-    v.DECOMPOSITION, v.DOC_PARENT, v.DOC_POSITION, v.ATTRIBUTES, v.DIGEST))
-_SUBJ, _PRED, _OBJ, _SUSPECT, _HAS_EV = map(_iri, (
-    v.RDF_SUBJECT, v.RDF_PREDICATE, v.RDF_OBJECT, v.SUSPECT, v.HAS_EVIDENCE))
-_PASSED, _FAILED, _SUSPECT_LINK, _REVIEWED_LINK, _INDEP_REVIEWED_LINK = map(_iri, (
-    v.PASSED, v.FAILED, v.SUSPECT_LINK, v.REVIEWED_LINK, v.INDEPENDENTLY_REVIEWED_LINK))
-_PASSED_BY = {method: _iri(iri) for method, iri in v.PASSED_BY.items()}
-_VERDICT, _AGENT, _AT, _EV_DIGEST, _METHOD, _INDEP, _NOTE = map(_iri, (
-    v.VERDICT, v.ATTRIBUTED_TO, v.GENERATED_AT, v.EVIDENCE_DIGEST, v.METHOD, v.INDEPENDENT,
-    v.NOTE))
-_ITEM_CLASS = {kind: _iri(iri) for kind, iri in v.ITEM_CLASSES.items()}
-_EV_CLASS = {kind: _iri(iri) for kind, iri in v.EVIDENCE_CLASSES.items()}
-_REL = {rel: _iri(iri) for rel, iri in v.RELATION_PREDICATES.items()}
-_INT = f"^^<{v.XSD_INTEGER}>"
-_DT = f"^^<{v.XSD_DATETIME}>"
-_JSON = f"^^<{v.RDF_JSON}>"
-_TRUE = "true"
-
-
-def _lit(text: str) -> str:
-    return f'"{_escape(text)}"'
-
-
-def _statement(subject: str, pairs: list[tuple[str, str]]) -> Statement:
-    return f"{subject} " + " ;\n    ".join(f"{p} {o}" for p, o in pairs) + " .\n"
-
-
-def item_statements(item: TraceItem) -> list[Statement]:
-    """The triples describing one item (never its links)."""
-    pairs = [(_TYPE, _ITEM_CLASS[item_kind(item)])]
-    if item.title:
-        pairs.append((_TITLE, _lit(item.title)))
-    if isinstance(item, Requirement):
-        pairs.append((_ASIL, _lit(item.asil.value)))
-        if item.text:
-            pairs.append((_TEXT, _lit(item.text)))
-        pairs += [(_LEVEL, _lit(item.level.value)), (_STATUS, _lit(item.status)),
-                  (_VERSION, f'"{item.version}"{_INT}')]
-        if item.decomposition is not None:
-            pairs.append((_DECOMP, _lit(str(item.decomposition))))
-        if item.parent is not None:
-            pairs.append((_PARENT, _item(item.parent)))
-        if item.position:
-            pairs.append((_POSITION, f'"{item.position}"{_INT}'))
-    elif item.digest is not None:
-        pairs.append((_DIGEST, _lit(item.digest)))
-    if item.attributes:
-        data = json.dumps([list(pair) for pair in item.attributes], ensure_ascii=False)
-        pairs.append((_ATTRS, _lit(data) + _JSON))
-    return [_statement(_item(item.id), pairs)]
-
-
-def link_has_node(link: TraceLink) -> bool:
-    """True when a link needs a node of its own (it is suspect or carries evidence)."""
-    return link.suspect or bool(link.evidence)
-
-
-def link_statements(link: TraceLink) -> list[Statement]:
-    """The direct triple of a link, its coverage facets, and its node and evidence if any."""
-    source, target, predicate = _item(link.source), _item(link.target), _REL[link.relation]
-    out = [f"{source} {predicate} {target} .\n"]
-    if not link_has_node(link):
-        return out
-    node = v.link_iri(link.key)
-    pairs = [(_SUBJ, source), (_PRED, predicate), (_OBJ, target)]
-    if link.suspect:
-        pairs.append((_SUSPECT, _TRUE))
-    for index, record in enumerate(link.evidence):
-        ev = f"<{v.evidence_iri(node, index)}>"
-        pairs.append((_HAS_EV, ev))
-        out.append(_evidence_statement(ev, record))
-    out.append(_statement(f"<{node}>", pairs))
-    facets = _facets(link, target, f"<{node}>")
-    if facets:
-        out.append(_statement(source, facets))
-    return out
-
-
-def _evidence_statement(ev: str, record: Evidence) -> Statement:
-    pairs = [(_TYPE, _EV_CLASS[record.kind]), (_VERDICT, _lit(record.verdict.value)),
-             (_AGENT, _agent(record.agent)),
-             (_AT, f'"{record.recorded_at.isoformat()}"{_DT}')]
-    if record.artifact_digest is not None:
-        pairs.append((_EV_DIGEST, _lit(record.artifact_digest)))
-    if record.method is not None:
-        pairs.append((_METHOD, _lit(record.method.value)))
-    if record.independent:
-        pairs.append((_INDEP, _TRUE))
-    if record.note:
-        pairs.append((_NOTE, _lit(record.note)))
-    return _statement(ev, pairs)
-
-
-@functools.lru_cache(maxsize=1024)
-def _agent(agent: str) -> str:
-    return f"<{v.agent_iri(agent)}>"
-
-
-def _facets(link: TraceLink, target: str, node: str) -> list[tuple[str, str]]:
-    """Coverage facets of a link, on its source: what the domain's rules conclude from it.
-
-    The latest test result or analysis decides a verification (``max`` keeps the first of
-    equal times, exactly as the domain's rule does); a passed review marks the link reviewed.
-    """
-    out: list[tuple[str, str]] = []
-    if link.suspect:
-        out.append((_SUSPECT_LINK, node))
-    if link.relation is Relation.VERIFIED_BY:
-        records = [e for e in link.evidence if e.kind in _VERIFYING]
-        if records:
-            latest = max(records, key=lambda e: e.recorded_at)
-            if latest.verdict is Verdict.PASSED:
-                out.append((_PASSED if latest.method is None else _PASSED_BY[latest.method],
-                            target))
-            elif latest.verdict is Verdict.FAILED:
-                out.append((_FAILED, target))
-    passed = [e for e in link.evidence
-              if e.kind is EvidenceKind.REVIEW and e.verdict is Verdict.PASSED]
-    if passed:
-        out.append((_REVIEWED_LINK, node))
-        if any(e.independent for e in passed):
-            out.append((_INDEP_REVIEWED_LINK, node))
-    return out
-
-
-def schema_statements() -> list[Statement]:
-    """The sub-property and sub-class declarations that tie our terms to OSLC and PROV-O.
-
-    Stores hold them so that every export is self-describing for RDFS-aware tools.
-    """
-    return [f"<{s}> <{p}> <{o}> .\n" for s, p, o in v.SCHEMA]
-
-
-def change_statements(items: Iterable[TraceItem], links: Iterable[TraceLink]) -> list[Statement]:
-    """Everything a set of items and links writes."""
-    out: list[Statement] = []
-    for item in items:
-        out += item_statements(item)
-    for link in links:
-        out += link_statements(link)
-    return out
-
+# --------------------------------------------------------------------------- N-Triples text
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b",
             "\f": "\\f"}
@@ -247,107 +97,297 @@ def _escape_one(match: re.Match[str]) -> str:
     return _ESCAPES.get(ch) or f"\\u{ord(ch):04X}"
 
 
-def _escape(text: str) -> str:
-    """``text`` as the inside of a Turtle/SPARQL string literal."""
+def escape(text: str) -> str:
+    """``text`` as the inside of an N-Triples/Turtle/SPARQL string literal."""
     return _NEEDS_ESCAPE.sub(_escape_one, text)
 
 
-# --------------------------------------------------------------------------- reading
+def term_text(term: Term) -> str:
+    """One object term in N-Triples syntax."""
+    if isinstance(term, Iri):
+        return f"<{term.value}>"
+    if term.datatype == v.XSD_STRING:
+        return f'"{escape(term.value)}"'
+    return f'"{escape(term.value)}"^^<{term.datatype}>'
 
 
-def _one(props: Props, predicate: str, subject: str) -> Term:
-    values = props.get(predicate, ())
-    if len(values) != 1:
-        raise UnreadableGraph(f"{subject} has {len(values)} values for {predicate}, expected 1")
-    return values[0]
+def ntriples(triples: Iterable[Triple]) -> str:
+    """Triples as N-Triples text (also valid inside SPARQL ``INSERT DATA``/``DELETE DATA``)."""
+    return "".join(f"<{s}> <{p}> {term_text(o)} .\n" for s, p, o in triples)
 
 
-def _opt(props: Props, predicate: str) -> Term | None:
-    values = props.get(predicate, ())
-    return values[0] if values else None
+# --------------------------------------------------------------------------- compact values
+
+_SHA256 = "sha256:"
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
-def _text(term: Term | None, default: str = "") -> str:
-    return default if term is None else term.value
+def pack_digest(digest: str) -> str | None:
+    """``sha256:<64 hex>`` as 43 base64url characters, or None for any other text."""
+    hexpart = digest[len(_SHA256):]
+    if not digest.startswith(_SHA256) or not _HEX64.fullmatch(hexpart):
+        return None
+    return base64.urlsafe_b64encode(bytes.fromhex(hexpart)).decode().rstrip("=")
 
 
-def _attributes(term: Term | None) -> tuple[tuple[str, str], ...]:
-    if term is None:
-        return ()
-    return tuple((str(key), str(value)) for key, value in json.loads(term.value))
+def unpack_digest(packed: str) -> str:
+    """The ``sha256:<hex>`` text :func:`pack_digest` packed."""
+    return _SHA256 + base64.urlsafe_b64decode(packed + "=").hex()
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# --------------------------------------------------------------------------- items
+
+
+def item_triples(item: TraceItem) -> list[Triple]:
+    """The record triple of one item, plus the ASIL facts of a requirement."""
+    iri = v.item_iri(item.id)
+    kind = item_kind(item)
+    record: dict[str, object] = {}
+    if item.title:
+        record["title"] = item.title
+    out: list[Triple] = []
+    if isinstance(item, Requirement):
+        if item.text:
+            record["text"] = item.text
+        if item.level is not RequirementLevel.SYSTEM:
+            record["level"] = item.level.value
+        if item.status != "approved":
+            record["status"] = item.status
+        if item.version != 1:
+            record["version"] = item.version
+        if item.parent is not None:
+            record["parent"] = item.parent
+        if item.position:
+            record["position"] = item.position
+        out.append((iri, v.ASIL_P, Lit(item.asil.value)))
+        if item.decomposition is not None:
+            out.append((iri, v.DECOMPOSITION, Lit(str(item.decomposition))))
+    elif item.digest is not None:
+        packed = pack_digest(item.digest)
+        if packed is None:
+            record["digest"] = item.digest
+        else:
+            record["sha256"] = packed
+    if item.attributes:
+        record["attributes"] = [list(pair) for pair in item.attributes]
+    out.append((iri, v.RECORD[kind], Lit(_json(record))))
+    return out
+
+
+def kind_of(props: Props) -> ItemKind | None:
+    """The kind a node's record triple names, or None when the node is no item."""
+    for predicate in props:
+        kind = v.KIND_OF_RECORD.get(predicate)
+        if kind is not None:
+            return kind
+    return None
 
 
 def decode_item(iri: str, props: Props) -> TraceItem:
-    """The item a node describes.
+    """The item a node's internal triples describe.
 
     Raises:
-        UnreadableGraph: the node is not an item as :func:`item_triples` writes one.
+        UnreadableGraph: the node is no item as :func:`item_triples` writes one.
     """
     item_id = v.item_id_of(iri)
-    if item_id is None:
-        raise UnreadableGraph(f"{iri} does not name a trace item")
-    cls = _one(props, v.RDF_TYPE, iri).value
-    title = _text(_opt(props, v.TITLE))
-    attributes = _attributes(_opt(props, v.ATTRIBUTES))
-    if cls == v.ITEM_CLASSES[ItemKind.REQUIREMENT]:
-        decomposition = _opt(props, v.DECOMPOSITION)
-        parent = _opt(props, v.DOC_PARENT)
-        position = _opt(props, v.DOC_POSITION)
-        return Requirement(
-            id=item_id,
-            title=title,
-            asil=ASIL(_one(props, v.ASIL_P, iri).value),
-            text=_text(_opt(props, v.TEXT)),
-            level=RequirementLevel(_one(props, v.LEVEL, iri).value),
-            status=_one(props, v.STATUS, iri).value,
-            version=int(_one(props, v.VERSION, iri).value),
-            decomposition=None if decomposition is None else DecomposedAsil.parse(
-                decomposition.value),
-            parent=None if parent is None else v.item_id_of(parent.value),
-            position=0 if position is None else int(position.value),
-            attributes=attributes,
-        )
-    kind = v.ARTIFACT_KIND_OF_CLASS.get(cls)
-    if kind is None:
-        raise UnreadableGraph(f"{iri} has type {cls}, which is no trace item class")
-    digest = _opt(props, v.DIGEST)
-    return Artifact(id=item_id, kind=kind, title=title,
-                    digest=None if digest is None else digest.value, attributes=attributes)
+    kind = kind_of(props)
+    if item_id is None or kind is None:
+        raise UnreadableGraph(f"{iri} is not a trace item")
+    try:
+        record = json.loads(props[v.RECORD[kind]][0].value)
+        title = str(record.get("title", ""))
+        attributes = tuple((str(k), str(val)) for k, val in record.get("attributes", ()))
+        if kind is ItemKind.REQUIREMENT:
+            decomposition = props.get(v.DECOMPOSITION)
+            parent = record.get("parent")
+            return Requirement(
+                id=item_id, title=title, asil=ASIL(props[v.ASIL_P][0].value),
+                text=str(record.get("text", "")),
+                level=RequirementLevel(record.get("level", RequirementLevel.SYSTEM.value)),
+                status=str(record.get("status", "approved")),
+                version=int(record.get("version", 1)),
+                decomposition=None if not decomposition else DecomposedAsil.parse(
+                    decomposition[0].value),
+                parent=None if parent is None else ItemId(str(parent)),
+                position=int(record.get("position", 0)),
+                attributes=attributes)
+        packed = record.get("sha256")
+        digest = unpack_digest(packed) if packed is not None else record.get("digest")
+        return Artifact(id=item_id, kind=ArtifactKind(kind.value), title=title,
+                        digest=None if digest is None else str(digest), attributes=attributes)
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise UnreadableGraph(f"{iri} has an unreadable item record: {exc}") from exc
 
 
-def decode_evidence(iri: str, props: Props) -> Evidence:
-    """The evidence record an evidence node describes."""
-    cls = _one(props, v.RDF_TYPE, iri).value
-    kind = v.EVIDENCE_KIND_OF_CLASS.get(cls)
-    if kind is None:
-        raise UnreadableGraph(f"{iri} has type {cls}, which is no evidence class")
-    digest = _opt(props, v.EVIDENCE_DIGEST)
-    method = _opt(props, v.METHOD)
-    independent = _opt(props, v.INDEPENDENT)
-    return Evidence(
-        kind=kind,
-        verdict=Verdict(_one(props, v.VERDICT, iri).value),
-        agent=v.agent_of(_one(props, v.ATTRIBUTED_TO, iri).value),
-        recorded_at=datetime.fromisoformat(_one(props, v.GENERATED_AT, iri).value),
-        artifact_digest=None if digest is None else digest.value,
-        method=None if method is None else VerificationMethod(method.value),
-        independent=independent is not None and independent.value in ("true", "1"),
-        note=_text(_opt(props, v.NOTE)),
-    )
+# --------------------------------------------------------------------------- evidence records
+#
+# One record is a JSON array [flags, agent, time, digest, note], trailing empties left out.
+# ``flags`` spells kind, verdict and method with one letter each (``-`` for no method), then
+# ``#`` when the digest slot holds a packed sha256 and ``!`` for an independent reviewer.
+
+_KIND_CODE = {EvidenceKind.TEST_RESULT: "t", EvidenceKind.REVIEW: "r",
+              EvidenceKind.ANALYSIS: "a", EvidenceKind.REPORT: "p"}
+_VERDICT_CODE = {Verdict.PASSED: "P", Verdict.FAILED: "F", Verdict.INCONCLUSIVE: "I"}
+_METHOD_CODE = {VerificationMethod.TEST: "t", VerificationMethod.SIMULATION: "s",
+                VerificationMethod.ANALYSIS: "a", VerificationMethod.INSPECTION: "i",
+                VerificationMethod.FAULT_INJECTION: "f", VerificationMethod.FIELD_TEST: "e",
+                VerificationMethod.BACK_TO_BACK: "b"}
+_KIND_OF_CODE = {c: k for k, c in _KIND_CODE.items()}
+_VERDICT_OF_CODE = {c: k for k, c in _VERDICT_CODE.items()}
+_METHOD_OF_CODE = {c: k for k, c in _METHOD_CODE.items()}
+_RELATION_CODE = {Relation.DERIVES: "d", Relation.REFINES: "r", Relation.SATISFIED_BY: "s",
+                  Relation.VERIFIED_BY: "v", Relation.IMPLEMENTED_BY: "i",
+                  Relation.DEPLOYED_AS: "a"}
+_RELATION_OF_CODE = {c: r for r, c in _RELATION_CODE.items()}
 
 
-def decode_link(key: LinkKey, node: Props | None,
-                evidence: Mapping[str, Props]) -> TraceLink:
-    """A link from its key, its node's properties (None when it has no node) and its records.
+def _time(at: datetime) -> str:
+    text = at.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
-    ``evidence`` maps each evidence IRI of the node to that record's properties.
+
+def pack_evidence(record: Evidence) -> list[str]:
+    """One evidence record as the compact JSON array described above."""
+    flags = (_KIND_CODE[record.kind] + _VERDICT_CODE[record.verdict]
+             + ("-" if record.method is None else _METHOD_CODE[record.method]))
+    digest = ""
+    if record.artifact_digest is not None:
+        packed = pack_digest(record.artifact_digest)
+        if packed is None:
+            digest = record.artifact_digest
+        else:
+            flags, digest = flags + "#", packed
+    if record.independent:
+        flags += "!"
+    out = [flags, record.agent, _time(record.recorded_at), digest, record.note]
+    while len(out) > 3 and not out[-1]:
+        out.pop()
+    return out
+
+
+def unpack_evidence(packed: Sequence[str]) -> Evidence:
+    """The evidence record :func:`pack_evidence` packed."""
+    flags, agent, at = packed[0], packed[1], packed[2]
+    digest = packed[3] if len(packed) > 3 else ""
+    note = packed[4] if len(packed) > 4 else ""
+    method = _METHOD_OF_CODE.get(flags[2])
+    if "#" in flags[3:]:
+        artifact_digest: str | None = unpack_digest(digest)
+    else:
+        artifact_digest = digest if len(packed) > 3 and (digest or "@" in flags[3:]) else None
+    return Evidence(kind=_KIND_OF_CODE[flags[0]], verdict=_VERDICT_OF_CODE[flags[1]],
+                    agent=agent, recorded_at=datetime.fromisoformat(at),
+                    artifact_digest=artifact_digest, method=method,
+                    independent="!" in flags[3:], note=note)
+
+
+# --------------------------------------------------------------------------- link state
+#
+# The links of one source that are suspect or carry evidence, as a JSON array of
+# [relation code (+ "!" when suspect), target id, record, record, ...], sorted by key.
+
+
+def has_state(link: TraceLink) -> bool:
+    """True when a link is suspect or carries evidence (it then appears in a link state)."""
+    return link.suspect or bool(link.evidence)
+
+
+def encode_link_state(links: Iterable[TraceLink]) -> str | None:
+    """The link-state literal of one source's links, or None when none has state."""
+    entries = []
+    for link in sorted((link for link in links if has_state(link)), key=lambda x: x.key):
+        entries.append([_RELATION_CODE[link.relation] + ("!" if link.suspect else ""),
+                        link.target, *(pack_evidence(e) for e in link.evidence)])
+    return _json(entries) if entries else None
+
+
+def decode_link_state(source: ItemId, text: str) -> dict[LinkKey, TraceLink]:
+    """The links with state a link-state literal of ``source`` holds, by key.
+
+    Raises:
+        UnreadableGraph: the literal is not a link state.
     """
-    if node is None:
-        return TraceLink(*key)
-    suspect = _opt(node, v.SUSPECT)
-    ordered = sorted(evidence.items(), key=lambda pair: v.evidence_index(pair[0]))
-    return TraceLink(*key, evidence=tuple(decode_evidence(iri, props) for iri, props in ordered),
-                     suspect=suspect is not None and suspect.value in ("true", "1"))
+    out: dict[LinkKey, TraceLink] = {}
+    try:
+        for entry in json.loads(text):
+            code, target, *records = entry
+            relation = _RELATION_OF_CODE[code[0]]
+            key = (source, relation, ItemId(target))
+            out[key] = TraceLink(source, relation, ItemId(target),
+                                 tuple(unpack_evidence(r) for r in records),
+                                 suspect=code.endswith("!"))
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise UnreadableGraph(f"the link state of {source} is unreadable: {exc}") from exc
+    return out
+
+
+# --------------------------------------------------------------------------- coverage
+#
+# [children, realizations, passing, reviews, independent reviews, suspect links,
+#  method letters, [failing test ids]] of one requirement's outgoing links.
+
+
+def coverage_of(links: Iterable[TraceLink]) -> str | None:
+    """The coverage literal of a requirement with these outgoing links (None when all zero).
+
+    The rules are the domain's (:class:`domain.trace_graph.TraceGraph` computes the same
+    facts): the latest test result or analysis decides a verification, a passed review counts.
+    """
+    children = realizations = passing = reviews = independent = suspect = 0
+    methods: set[VerificationMethod] = set()
+    failing: list[str] = []
+    for link in links:
+        if link.relation in DECOMPOSING:
+            children += 1
+        elif link.relation in REALIZING:
+            realizations += 1
+        if link.suspect:
+            suspect += 1
+        if link.relation is Relation.VERIFIED_BY:
+            if passing_verification(link):
+                passing += 1
+                latest = max((e for e in link.evidence
+                              if e.kind in (EvidenceKind.TEST_RESULT, EvidenceKind.ANALYSIS)),
+                             key=lambda e: e.recorded_at)
+                if latest.method is not None:
+                    methods.add(latest.method)
+            elif failing_verification(link):
+                failing.append(link.target)
+        passed = [e for e in link.evidence
+                  if e.kind is EvidenceKind.REVIEW and e.verdict is Verdict.PASSED]
+        if passed:
+            reviews += 1
+            if any(e.independent for e in passed):
+                independent += 1
+    if not (children or realizations or passing or reviews or suspect or failing):
+        return None
+    letters = "".join(sorted(_METHOD_CODE[m] for m in methods))
+    return _json([children, realizations, passing, reviews, independent, suspect, letters,
+                  sorted(failing)])
+
+
+def coverage_facts(requirement: ItemId, asil: str, decomposition: str | None,
+                   coverage: str | None, parent_asils: Iterable[str]) -> CoverageFacts:
+    """One requirement's :class:`CoverageFacts` from its stored values (text as stored)."""
+    parents = tuple(sorted(ASIL(a) for a in parent_asils))
+    dec = None if decomposition is None else DecomposedAsil.parse(decomposition)
+    if coverage is None:
+        return CoverageFacts(requirement=requirement, asil=ASIL(asil), decomposition=dec,
+                             parent_asils=parents)
+    c, z, p, r, i, s, letters, failing = json.loads(coverage)
+    return CoverageFacts(
+        requirement=requirement, asil=ASIL(asil), decomposition=dec, children=c,
+        realizations=z, passing_verifications=p,
+        methods=tuple(sorted(_METHOD_OF_CODE[ch] for ch in letters)),
+        failing_tests=tuple(ItemId(t) for t in failing), reviews=r, independent_reviews=i,
+        suspect_links=s, parent_asils=parents)
+
+
+# --------------------------------------------------------------------------- links
 
 
 def link_key(source_iri: str, predicate: str, target_iri: str) -> LinkKey | None:
@@ -364,3 +404,25 @@ def link_key(source_iri: str, predicate: str, target_iri: str) -> LinkKey | None
 def key_iris(key: LinkKey) -> tuple[str, str, str]:
     """Source IRI, predicate IRI and target IRI of a link's direct triple."""
     return v.item_iri(key[0]), v.RELATION_PREDICATES[key[1]], v.item_iri(key[2])
+
+
+def direct_triple(key: LinkKey) -> Triple:
+    """The direct triple ``source relation target`` of a link."""
+    s, p, o = key_iris(key)
+    return (s, p, Iri(o))
+
+
+def source_triples(source: ItemId, kind: ItemKind | None,
+                   links: Iterable[TraceLink]) -> list[Triple]:
+    """The link-state and coverage triples of a source with these outgoing links."""
+    links = list(links)
+    iri = v.item_iri(source)
+    out: list[Triple] = []
+    state = encode_link_state(links)
+    if state is not None:
+        out.append((iri, v.LINK_STATE, Lit(state)))
+    if kind is ItemKind.REQUIREMENT:
+        coverage = coverage_of(links)
+        if coverage is not None:
+            out.append((iri, v.COVERAGE, Lit(coverage)))
+    return out

@@ -17,7 +17,7 @@ from typing import Final
 from urllib.parse import quote, unquote
 
 from domain.requirements import ArtifactKind, ItemId, ItemKind
-from domain.traceability import EvidenceKind, LinkKey, Relation, VerificationMethod
+from domain.traceability import EvidenceKind, LinkKey, Relation
 
 RDF: Final = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS: Final = "http://www.w3.org/2000/01/rdf-schema#"
@@ -77,22 +77,16 @@ ITEM_PROPERTIES: Final = (TITLE, TEXT, ASIL_P, LEVEL, STATUS, VERSION, DECOMPOSI
 SUSPECT: Final = f"{TRACE}suspect"
 HAS_EVIDENCE: Final = f"{TRACE}evidence"
 
-# Coverage facets: triples on a link's source, derived from the link's evidence when the link
-# is written, so that coverage needs no join (see adapters.rdf.codec). Each is unique per link:
-# verification facets point at the test (one verified_by link per requirement and test), the
-# others at the link node.
-PASSED: Final = f"{TRACE}passedVerification"
-PASSED_BY: Final[dict[VerificationMethod, str]] = {
-    method: f"{TRACE}passedBy" + "".join(part.title() for part in method.value.split("-"))
-    for method in VerificationMethod}
-METHOD_OF_PASSED: Final[dict[str, VerificationMethod]] = {
-    iri: method for method, iri in PASSED_BY.items()}
-FAILED: Final = f"{TRACE}failedVerification"
-SUSPECT_LINK: Final = f"{TRACE}hasSuspectLink"
-REVIEWED_LINK: Final = f"{TRACE}hasReviewedLink"
-INDEPENDENTLY_REVIEWED_LINK: Final = f"{TRACE}hasIndependentlyReviewedLink"
-VERIFICATION_FACETS: Final = frozenset({PASSED, FAILED, *PASSED_BY.values()})
-NODE_FACETS: Final = frozenset({SUSPECT_LINK, REVIEWED_LINK, INDEPENDENTLY_REVIEWED_LINK})
+# The internal, compact form (what the stores hold; ``export_rdf`` expands it, see
+# adapters.rdf.expanded). One record literal per item, whose predicate also names the item's
+# kind; one link-state literal per source holding the suspect flags and evidence records of its
+# links; one coverage literal per requirement with what the gap report needs from them.
+RECORD: Final[dict[ItemKind, str]] = {
+    kind: f"{TRACE}{kind.value}Record" for kind in ItemKind}
+KIND_OF_RECORD: Final[dict[str, ItemKind]] = {iri: kind for kind, iri in RECORD.items()}
+LINK_STATE: Final = f"{TRACE}linkState"
+COVERAGE: Final = f"{TRACE}coverage"
+INTERNAL_ITEM_PREDICATES: Final = frozenset({*RECORD.values(), ASIL_P, DECOMPOSITION})
 
 # Evidence properties.
 VERDICT: Final = f"{TRACE}verdict"
@@ -141,9 +135,6 @@ SCHEMA: Final[tuple[tuple[str, str, str], ...]] = (
     (f"{TRACE}refines", RDFS_SUBPROPERTY, f"{OSLC_RM}elaboratedBy"),
     (f"{TRACE}deployedAs", RDFS_SUBPROPERTY, f"{DCTERMS}relation"),
     (HAS_EVIDENCE, RDFS_SUBPROPERTY, f"{PROV}wasDerivedFrom"),
-    (PASSED, RDFS_SUBPROPERTY, f"{OSLC_RM}validatedBy"),
-    (FAILED, RDFS_SUBPROPERTY, f"{OSLC_RM}validatedBy"),
-    *((iri, RDFS_SUBPROPERTY, PASSED) for iri in PASSED_BY.values()),
     (f"{TRACE}Dataset", RDFS_SUBCLASS, f"{PROV}Entity"),
     (f"{TRACE}ModelVersion", RDFS_SUBCLASS, f"{PROV}Entity"),
     (f"{TRACE}Deployment", RDFS_SUBCLASS, f"{PROV}Entity"),

@@ -7,8 +7,6 @@ report. Reviews are human acts: the demo records them on behalf of named roles a
 
 from __future__ import annotations
 
-import json
-import shutil
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +14,6 @@ from typing import Any
 
 from rich.console import Console
 from rich.rule import Rule
-from rich.table import Table
 from rich.text import Text
 
 from application.optimization import OptimizeRequest
@@ -24,7 +21,6 @@ from application.ports.interchange import RequirementDocument
 from application.ports.optimization import ModelSource
 from application.ports.reporting import (
     Chart,
-    ReleaseReport,
     ReportSection,
     ReportTable,
     Series,
@@ -41,11 +37,9 @@ from domain.traceability import (
     Verdict,
     VerificationMethod,
 )
-from entrypoints.bootstrap import build_container, close_container
 from entrypoints.cli.progress import stage_progress
 from entrypoints.container import Container
 from entrypoints.demo.verification_spec import CRITERIA
-from entrypoints.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_REQUIREMENTS = ROOT / "examples" / "aeb" / "requirements.reqif"
@@ -343,44 +337,3 @@ def step_trace_matrix(run: DemoRun) -> Path:
     html_path.write_bytes(renderer.html(matrix))
     (run.output / "trace-matrix.csv").write_bytes(renderer.csv(matrix))
     return html_path
-
-
-STEPS = (step_example_model, step_optimize, step_verify, step_requirements, step_trace,
-         step_gate, step_change_impact)
-
-
-def run_demo(output: Path, console: Console, models_home: Path) -> dict[str, Any]:
-    """Run every step into ``output`` (emptied first); return a summary."""
-    if output.exists():
-        shutil.rmtree(output)
-    output.mkdir(parents=True)
-    container = build_container(Settings(home=str(output / "home"), actor=CI,
-                                         log_level="error"))
-    run = DemoRun(container, console, output, models_home)
-    try:
-        for step in STEPS:
-            step(run)
-        matrix_path = step_trace_matrix(run)
-        gate: GateReport = run.facts["gate"]
-        verdict = "passed" if gate.passed and run.facts["verification"].passed else "blocked"
-        report = ReleaseReport("edgedeploy release report", str(MODEL), run.now(), verdict,
-                               tuple(run.sections))
-        report_path = output / "release-report.html"
-        report_path.write_bytes(container.release_report().render(report))
-        summary = {"model": str(MODEL), "verdict": verdict,
-                   "release_report": str(report_path), "trace_matrix": str(matrix_path),
-                   "sections": [{"title": s.title, "status": s.status} for s in run.sections]}
-        (output / "summary.json").write_text(json.dumps(summary, indent=2))
-        return summary
-    finally:
-        close_container(container)
-
-
-def summary_table(summary: dict[str, Any]) -> Table:
-    """The demo's outcome as a table for the terminal."""
-    table = Table(title=f"Release of {summary['model']}: {summary['verdict']}")
-    table.add_column("Step")
-    table.add_column("Outcome")
-    for section in summary["sections"]:
-        table.add_row(section["title"], section["status"])
-    return table

@@ -23,7 +23,7 @@ import structlog
 import yaml
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 
 from adapters.fleet import FleetDescription, SimulatedFleet
 from application.errors import InvalidInput
@@ -133,6 +133,11 @@ class RolloutTicker:
         with self.lock:
             self._driven[rollout_id] = _Driven(controls, fleet)
 
+    def driving(self, rollout_id: str) -> bool:
+        """True while the ticker still drives ``rollout_id``."""
+        with self.lock:
+            return rollout_id in self._driven
+
     def controls_for(self, rollout_id: str) -> RolloutControls:
         """The driving engine's use cases, or journal-only ones for another roll-out."""
         with self.lock:
@@ -179,7 +184,7 @@ def _ticker(state: State) -> RolloutTicker:
 
 def _load_fleet(container: Container, data: DeployCreate) -> FleetDescription:
     if (data.fleet_file is None) == (data.fleet is None):
-        raise InvalidInput("give exactly one of fleetFile (a path on the server) and fleet "
+        raise InvalidInput("give exactly one of fleet_file (a path on the server) and fleet "
                            "(an inline fleet description)", code="FLEET_INVALID")
     if data.fleet_file is not None:
         if not Path(data.fleet_file).is_file():
@@ -247,7 +252,7 @@ class RolloutController(Controller):
 
     @post("/rollouts/{rollout_id:str}/abort", sync_to_thread=True, status_code=200)
     def abort(self, state: State, rollout_id: FromPath[str],
-              data: RolloutActionCreate | None = None) -> dict[str, Any]:
+              data: JSONBody[RolloutActionCreate | None] = None) -> dict[str, Any]:
         """Stop a running roll-out; devices return to the baseline (409 when final)."""
         ticker, action = _ticker(state), data or RolloutActionCreate()
         actor = action.actor or _container(state).config.actor()
@@ -257,7 +262,7 @@ class RolloutController(Controller):
 
     @post("/rollouts/{rollout_id:str}/rollback", sync_to_thread=True, status_code=200)
     def rollback(self, state: State, rollout_id: FromPath[str],
-                 data: RolloutActionCreate | None = None) -> dict[str, Any]:
+                 data: JSONBody[RolloutActionCreate | None] = None) -> dict[str, Any]:
         """Send every device back to the baseline, also after completion."""
         ticker, action = _ticker(state), data or RolloutActionCreate()
         actor = action.actor or _container(state).config.actor()

@@ -46,7 +46,7 @@ def seed(container: Container) -> None:
 
 
 def fleet_description(name: str) -> dict[str, object]:
-    return {"name": name, "kind": "simulated", "size": 40, "seed": 7,
+    return {"name": name, "kind": "simulated", "size": 1000, "seed": 7,
             "baseline": str(BASELINE)}
 
 
@@ -72,11 +72,11 @@ def test_deploy_drives_a_ready_version_to_the_whole_fleet_and_links_the_decision
               "--interval", "0", "--json")
 
     assert out.exit_code == 0, out.output
-    view = json.loads(out.output)
+    view = json.loads(out.stdout)
     assert view["phase"] == "completed"
     assert [s["state"] for s in view["stages"]] == ["promoted"] * 4
     status = cli("rollout", "status", view["rollout_id"], "--json")
-    assert json.loads(status.output)["phase"] == "completed"
+    assert json.loads(status.stdout)["phase"] == "completed"
     container = build_container(Settings(home=str(seeded_home)))
     try:
         deployment = f"deployment:bench:{view['rollout_id']}"
@@ -98,7 +98,7 @@ def test_deploy_refuses_an_unverified_version_with_exit_3_and_the_reasons(
               str(BASELINE), "--json")
 
     assert out.exit_code == 3
-    problem = json.loads(out.output)
+    problem = json.loads(out.stdout)
     assert problem["type"] == "urn:problem:RELEASE_NOT_READY"
     assert "aeb@2.0.0 has no verification report" in problem["detail"]
 
@@ -106,16 +106,24 @@ def test_deploy_refuses_an_unverified_version_with_exit_3_and_the_reasons(
 def test_a_rollout_can_be_aborted_from_the_cli_and_a_second_abort_is_refused(
         cli, seeded_home, fleet_file) -> None:
     started = json.loads(cli("deploy", str(READY), "--fleet", str(fleet_file), "--baseline",
-                             str(BASELINE), "--no-wait", "--json").output)
+                             str(BASELINE), "--no-wait", "--json").stdout)
     assert started["phase"] == "running"
 
     aborted = cli("rollout", "abort", started["rollout_id"], "--reason", "field report",
                   "--json")
     again = cli("rollout", "abort", started["rollout_id"], "--json")
 
-    assert json.loads(aborted.output)["phase"] == "aborted"
+    assert json.loads(aborted.stdout)["phase"] == "aborted"
     assert again.exit_code == 3
     assert cli("rollout", "status", "ro-unknown").exit_code == 4
+    container = build_container(Settings(home=str(seeded_home)))
+    try:
+        trace_link = container.trace_store().get_link(
+            (READY.item_id, R.DEPLOYED_AS, f"deployment:bench:{started['rollout_id']}"))
+    finally:
+        close_container(container)
+    assert trace_link is not None
+    assert [e.verdict.value for e in trace_link.evidence] == ["failed"]
 
 
 def test_the_api_starts_follows_and_aborts_a_rollout_and_refuses_unready_versions(
@@ -143,7 +151,7 @@ def test_the_api_starts_follows_and_aborts_a_rollout_and_refuses_unready_version
     assert refused.json()["reasons"] == [
         "verification: aeb@2.0.0 has no verification report (run edgedeploy verify)"]
     assert accepted.status_code == 202
-    assert location == f"/api/v1/rollouts/{accepted.json()['rolloutId']}"
+    assert location == f"/api/v1/rollouts/{accepted.json()['rollout_id']}"
     assert status.status_code == 200 and status.json()["model"] == str(READY)
     assert approve.status_code == 409
     assert aborted.status_code == 200 and aborted.json()["phase"] == "aborted"
@@ -151,19 +159,31 @@ def test_the_api_starts_follows_and_aborts_a_rollout_and_refuses_unready_version
     assert missing.status_code == 404
 
 
-def test_the_api_ticker_drives_a_rollout_to_completion(server) -> None:
-    import httpx
+def test_the_background_ticker_drives_a_rollout_to_completion_and_releases_the_fleet(
+        seeded_home) -> None:
+    from adapters.fleet import load_fleet
+    from entrypoints.http.rollout import RolloutTicker
+    from entrypoints.rollout_container import start_command
 
-    base, container = server
-    seed(container)
-    with httpx.Client(base_url=base, timeout=30) as client:
-        location = client.post(f"/api/v1/deploy/{READY}",
-                               json={"fleet": fleet_description("api"),
-                                     "baseline": str(BASELINE)}).headers["location"]
-        deadline = time.monotonic() + 40
-        while client.get(location).json()["phase"] == "running":
+    container = build_container(Settings(home=str(seeded_home), actor="api.test"))
+    path = seeded_home / "ticker.yaml"
+    path.write_text(json.dumps(fleet_description("ticker")), encoding="utf-8")
+    ticker = RolloutTicker(container, interval_s=0.01)
+    try:
+        fleet = load_fleet(path)
+        controls = ticker.open(fleet)
+        view = controls.start(start_command(container.uow, container.evaluate_gate(),
+                                            container.trace_store(), fleet.name, READY,
+                                            BASELINE, "api.test"))
+        ticker.drive(view.rollout_id, controls, fleet)
+        ticker.start()
+        deadline = time.monotonic() + 30
+        while ticker.driving(view.rollout_id):
             assert time.monotonic() < deadline, "the ticker did not finish the roll-out"
-            time.sleep(0.5)
-        final = client.get(location).json()
+            time.sleep(0.05)
+        final = container.rollout.rollout_status()(view.rollout_id)
+    finally:
+        ticker.stop()
+        close_container(container)
 
-    assert final["phase"] == "completed"
+    assert final.phase == "completed"

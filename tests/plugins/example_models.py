@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-TEST_EPOCHS = 3
+TEST_EPOCHS = 6
 POOL, HELDOUT = 400, 300
 
 
