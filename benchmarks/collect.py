@@ -23,8 +23,7 @@ def main() -> None:
         text = page.read_text(encoding="utf-8").strip()
         lines = text.splitlines()
         # Demote every heading one level so each page becomes a section of the index.
-        parts.append("\n".join("#" + line if line.startswith("#") and not line.startswith("##")
-                               or line.startswith("##") else line for line in lines))
+        parts.append("\n".join("#" + line if line.startswith("#") else line for line in lines))
         parts.append("")
     (ROOT / "docs" / "benchmarks.md").write_text("\n".join(parts) + "\n", encoding="utf-8")
     print(f"wrote docs/benchmarks.md from {len(pages)} page(s)")

@@ -365,7 +365,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("rdflib plain Graph: parse N-Triples", flush=True)
         from rdflib import Graph
 
-        data = ox.export_rdf("n-triples")
+        # The baseline holds the store's own (compact) triples, so it runs the same SPARQL.
+        data = ox.store.dump(format=ox._ox.RdfFormat.N_TRIPLES, from_graph=ox._default)
         start = time.perf_counter()
         plain = Graph()
         plain.parse(data=data, format="nt")
@@ -528,7 +529,8 @@ def _markdown(command: str, machine: str, summary: list[str], table: list[str],
         "bulk loader; not atomic) followed by `flush()` (flush + compaction). \"Load as one",
         "atomic apply\" writes the same change through `apply`, as one SPARQL update in one",
         "transaction. Size on disk is measured after compaction. The baseline's load is",
-        "rdflib parsing the store's N-Triples export.",
+        "rdflib parsing an N-Triples dump of the store's own (compact internal) triples, so that",
+        "it runs exactly the store's SPARQL.",
         "",
     ])
 

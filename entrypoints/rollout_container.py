@@ -25,13 +25,19 @@ from sqlalchemy.engine import Engine
 from adapters.fleet import FleetDescription, load_fleet
 from adapters.rollout_sql import SqlAlchemyRolloutJournal
 from application.ports.persistence import UnitOfWork
-from application.ports.rollout import ApplyResult, RolloutJournal, RolloutTarget
+from application.ports.rollout import (
+    ApplyResult,
+    ReleaseReadiness,
+    RolloutJournal,
+    RolloutTarget,
+)
 from application.ports.system import Clock, EvidenceStore
 from application.ports.trace_store import TraceStore
 from application.rollout import (
     AbortRollout,
     ApproveStage,
     ExportDecisionLog,
+    ReleaseNotReady,
     ResumeRollout,
     RollbackRollout,
     RolloutEngine,
@@ -127,7 +133,7 @@ class RolloutControls:
     export: ExportDecisionLog
 
     @classmethod
-    def build(cls, engine: RolloutEngine, readiness: TraceAndVerificationReadiness,
+    def build(cls, engine: RolloutEngine, readiness: ReleaseReadiness,
               evidence: EvidenceStore) -> RolloutControls:
         """The use cases over ``engine``."""
         tick = TickRollout(engine)
@@ -221,3 +227,16 @@ def start_command(uow: Callable[[], UnitOfWork], gate: EvaluateGate, store: Trac
     base_digest = registered_digest(uow, baseline) if baseline is not None else None
     plan = RolloutPlan.for_asil(release_asil(gate, store, model))
     return StartRolloutCommand(fleet, model, digest, plan, actor, baseline, base_digest)
+
+
+def require_ready(readiness: ReleaseReadiness, model: ModelRef) -> None:
+    """Refuse an unready version before a fleet is even opened (no agent is started for it).
+
+    ``StartRollout`` checks again when it starts; this only spares the fleet the work.
+
+    Raises:
+        ReleaseNotReady: with every reason.
+    """
+    result = readiness.check(model)
+    if not result.ready:
+        raise ReleaseNotReady(str(model), result.reasons or ("not ready",))

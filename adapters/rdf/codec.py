@@ -13,10 +13,13 @@ triples decides load time, gap-report time and size on disk. The stores therefor
 * per source item with suspect links or links carrying evidence, one ``trace:linkState``
   literal holding, for each such link, its suspect flag and its evidence records
   (:func:`encode_link_state`);
-* per requirement with anything to count, one ``trace:coverage`` literal: the coverage facts
-  its outgoing links give (children, realizations, passing verifications and their methods,
-  failing tests, reviews, independent reviews, suspect links), recomputed with the domain's
-  rules whenever one of its outgoing links is written or removed (:func:`coverage_of`).
+* per requirement, one ``trace:coverage`` literal: its id, ASIL and decomposition and the
+  coverage facts its outgoing links give (children, realizations, passing verifications and
+  their methods, failing tests, reviews, independent reviews, suspect links), recomputed with
+  the domain's rules whenever the requirement or one of its outgoing links is written or
+  removed (:func:`coverage_of`). Oxigraph decodes every IRI and long literal of an answer
+  with a lookup of its own, so one self-contained literal per requirement is what keeps the
+  gap report fast.
 
 ``export_rdf`` expands this into the published OSLC/PROV-O form (:mod:`adapters.rdf.expanded`).
 Literals are plain strings (``xsd:string``): a custom datatype would add a second hash to every
@@ -31,6 +34,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from adapters.rdf import vocabulary as v
 from domain.coverage import CoverageFacts
@@ -227,7 +231,8 @@ def decode_item(iri: str, props: Props) -> TraceItem:
 #
 # One record is a JSON array [flags, agent, time, digest, note], trailing empties left out.
 # ``flags`` spells kind, verdict and method with one letter each (``-`` for no method), then
-# ``#`` when the digest slot holds a packed sha256 and ``!`` for an independent reviewer.
+# ``#`` when the digest slot holds a packed sha256, ``@`` when it holds any other digest text,
+# and ``!`` for an independent reviewer.
 
 _KIND_CODE = {EvidenceKind.TEST_RESULT: "t", EvidenceKind.REVIEW: "r",
               EvidenceKind.ANALYSIS: "a", EvidenceKind.REPORT: "p"}
@@ -258,7 +263,7 @@ def pack_evidence(record: Evidence) -> list[str]:
     if record.artifact_digest is not None:
         packed = pack_digest(record.artifact_digest)
         if packed is None:
-            digest = record.artifact_digest
+            flags, digest = flags + "@", record.artifact_digest
         else:
             flags, digest = flags + "#", packed
     if record.independent:
@@ -278,7 +283,7 @@ def unpack_evidence(packed: Sequence[str]) -> Evidence:
     if "#" in flags[3:]:
         artifact_digest: str | None = unpack_digest(digest)
     else:
-        artifact_digest = digest if len(packed) > 3 and (digest or "@" in flags[3:]) else None
+        artifact_digest = digest if "@" in flags[3:] else None
     return Evidence(kind=_KIND_OF_CODE[flags[0]], verdict=_VERDICT_OF_CODE[flags[1]],
                     agent=agent, recorded_at=datetime.fromisoformat(at),
                     artifact_digest=artifact_digest, method=method,
@@ -327,12 +332,16 @@ def decode_link_state(source: ItemId, text: str) -> dict[LinkKey, TraceLink]:
 
 # --------------------------------------------------------------------------- coverage
 #
-# [children, realizations, passing, reviews, independent reviews, suspect links,
-#  method letters, [failing test ids]] of one requirement's outgoing links.
+# Every requirement has one coverage literal, a JSON array of what the gap report needs of it:
+# [id, ASIL, decomposition or null, children, realizations, passing verifications, reviews,
+#  independent reviews, suspect links, method letters, [failing test ids]]. It is rewritten
+# whenever the requirement or one of its outgoing links is written or removed, so that the gap
+# report reads one literal per requirement (plus the parents' ASILs) and no link at all.
 
 
-def coverage_of(links: Iterable[TraceLink]) -> str | None:
-    """The coverage literal of a requirement with these outgoing links (None when all zero).
+def coverage_of(requirement: ItemId, asil: str, decomposition: str | None,
+                links: Iterable[TraceLink]) -> str:
+    """The coverage literal of a requirement with these outgoing links.
 
     The rules are the domain's (:class:`domain.trace_graph.TraceGraph` computes the same
     facts): the latest test result or analysis decides a verification, a passed review counts.
@@ -363,28 +372,29 @@ def coverage_of(links: Iterable[TraceLink]) -> str | None:
             reviews += 1
             if any(e.independent for e in passed):
                 independent += 1
-    if not (children or realizations or passing or reviews or suspect or failing):
-        return None
     letters = "".join(sorted(_METHOD_CODE[m] for m in methods))
-    return _json([children, realizations, passing, reviews, independent, suspect, letters,
-                  sorted(failing)])
+    return _json([requirement, asil, decomposition, children, realizations, passing, reviews,
+                  independent, suspect, letters, sorted(failing)])
 
 
-def coverage_facts(requirement: ItemId, asil: str, decomposition: str | None,
-                   coverage: str | None, parent_asils: Iterable[str]) -> CoverageFacts:
-    """One requirement's :class:`CoverageFacts` from its stored values (text as stored)."""
-    parents = tuple(sorted(ASIL(a) for a in parent_asils))
-    dec = None if decomposition is None else DecomposedAsil.parse(decomposition)
-    if coverage is None:
-        return CoverageFacts(requirement=requirement, asil=ASIL(asil), decomposition=dec,
-                             parent_asils=parents)
-    c, z, p, r, i, s, letters, failing = json.loads(coverage)
-    return CoverageFacts(
-        requirement=requirement, asil=ASIL(asil), decomposition=dec, children=c,
-        realizations=z, passing_verifications=p,
-        methods=tuple(sorted(_METHOD_OF_CODE[ch] for ch in letters)),
-        failing_tests=tuple(ItemId(t) for t in failing), reviews=r, independent_reviews=i,
-        suspect_links=s, parent_asils=parents)
+def coverage_facts(row: Sequence[Any], parent_asils: Iterable[str]) -> CoverageFacts:
+    """One requirement's :class:`CoverageFacts` from its decoded coverage literal.
+
+    Raises:
+        UnreadableGraph: the row is not a coverage literal as :func:`coverage_of` writes it.
+    """
+    try:
+        rid, asil, dec, c, z, p, r, i, s, letters, failing = row
+        return CoverageFacts(
+            requirement=ItemId(str(rid)), asil=ASIL(asil),
+            decomposition=None if dec is None else DecomposedAsil.parse(str(dec)),
+            children=int(c), realizations=int(z), passing_verifications=int(p),
+            methods=tuple(sorted(_METHOD_OF_CODE[ch] for ch in str(letters))),
+            failing_tests=tuple(ItemId(str(t)) for t in failing),
+            reviews=int(r), independent_reviews=int(i), suspect_links=int(s),
+            parent_asils=tuple(sorted(ASIL(a) for a in parent_asils)))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UnreadableGraph(f"unreadable coverage literal {row!r}: {exc}") from exc
 
 
 # --------------------------------------------------------------------------- links
@@ -412,17 +422,18 @@ def direct_triple(key: LinkKey) -> Triple:
     return (s, p, Iri(o))
 
 
-def source_triples(source: ItemId, kind: ItemKind | None,
+def source_triples(source: ItemId, requirement: tuple[str, str | None] | None,
                    links: Iterable[TraceLink]) -> list[Triple]:
-    """The link-state and coverage triples of a source with these outgoing links."""
+    """The link-state and coverage triples of an item with these outgoing links.
+
+    ``requirement`` is the item's (ASIL, decomposition) when it is a requirement, else None.
+    """
     links = list(links)
     iri = v.item_iri(source)
     out: list[Triple] = []
     state = encode_link_state(links)
     if state is not None:
         out.append((iri, v.LINK_STATE, Lit(state)))
-    if kind is ItemKind.REQUIREMENT:
-        coverage = coverage_of(links)
-        if coverage is not None:
-            out.append((iri, v.COVERAGE, Lit(coverage)))
+    if requirement is not None:
+        out.append((iri, v.COVERAGE, Lit(coverage_of(source, *requirement, links))))
     return out

@@ -1,29 +1,34 @@
 """The default trace store: an embedded Oxigraph database, persistent on disk.
 
 Oxigraph evaluates SPARQL in Rust over RocksDB indexes, so walks are property paths and
-coverage is a few aggregate queries (see :mod:`adapters.rdf.queries`). Every change is planned
-in Python first (:mod:`adapters.rdf.planning`) and then written as one SPARQL update, which
-Oxigraph applies in a single transaction: a change is stored whole or not at all.
+coverage is two queries (see :mod:`adapters.rdf.queries`). The graph is held in the compact
+internal form of :mod:`adapters.rdf.codec` (about five triples per requirement, one per
+artifact and link, one literal per source of links with evidence) and expanded to OSLC/PROV-O
+only by ``export_rdf``. Every change is planned in Python first (:mod:`adapters.rdf.planning`,
+:mod:`adapters.rdf.writes`) and then written as one SPARQL update, which Oxigraph applies in a
+single transaction: a change is stored whole or not at all.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adapters.rdf import codec, queries
+from adapters.rdf import codec, expanded, queries
 from adapters.rdf import vocabulary as v
 from adapters.rdf.codec import Iri, Lit, Term
-from adapters.rdf.planning import WritePlan, plan_change
+from adapters.rdf.planning import plan_change
+from adapters.rdf.writes import nothing_stored, write_set
 from application.errors import BackendUnavailable, InvalidInput
 from application.ports.trace_store import TraceChange
 from domain.coverage import CoverageFacts
 from domain.requirements import ItemId, ItemKind, TraceItem
 from domain.trace_graph import ImpactReport, TraceView
-from domain.traceability import LinkKey, Relation, TraceLink
+from domain.traceability import LinkKey, TraceLink
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
@@ -86,8 +91,6 @@ class OxigraphTraceStore:
                     f"EDGEDEPLOY_TRACE_STORE_PATH elsewhere ({text})") from exc
             raise BackendUnavailable(f"cannot open the trace store at {path}: {text}") from exc
         self._default = ox.DefaultGraph()
-        with _driver_errors("write the vocabulary declarations"):
-            self.store.update(f"INSERT DATA {{\n{''.join(codec.schema_statements())}}}")
 
     # ------------------------------------------------------------------ plumbing
 
@@ -126,22 +129,27 @@ class OxigraphTraceStore:
 
     # ------------------------------------------------------------------ StoreState for planning
 
+    def read_subject(self, iri: str) -> dict[str, list[Term]]:
+        """All triples of one subject, as predicate -> objects."""
+        with _driver_errors("read the trace graph"):
+            return self._props(iri)
+
     def kinds(self, ids: Iterable[ItemId]) -> dict[ItemId, ItemKind]:
         """The kinds of those of ``ids`` that exist."""
         wanted = set(ids)
         found: dict[ItemId, ItemKind] = {}
         with _driver_errors("read item kinds"):
             if len(wanted) > _SCAN_THRESHOLD:
-                for quad in self.store.quads_for_pattern(None, self._named(v.RDF_TYPE), None,
-                                                         self._default):
-                    item = v.item_id_of(_text(quad.subject))
-                    kind = v.KIND_OF_CLASS.get(_text(quad.object))
-                    if item in wanted and kind is not None:
-                        found[item] = kind
+                for predicate, of_kind in v.KIND_OF_RECORD.items():
+                    for quad in self.store.quads_for_pattern(None, self._named(predicate), None,
+                                                             self._default):
+                        item = v.item_id_of(_text(quad.subject))
+                        if item in wanted:
+                            found[item] = of_kind
                 return found
             for item in wanted:
-                for quad in self._quads(v.item_iri(item), v.RDF_TYPE):
-                    kind = v.KIND_OF_CLASS.get(_text(quad.object))
+                for quad in self._quads(v.item_iri(item)):
+                    kind = v.KIND_OF_RECORD.get(quad.predicate.value)
                     if kind is not None:
                         found[item] = kind
         return found
@@ -184,62 +192,39 @@ class OxigraphTraceStore:
             BackendUnavailable: the database failed; nothing was written.
         """
         plan = plan_change(change, self)
-        with _driver_errors("read the state a change replaces"):
-            deletes = self._stale_quads(plan)
-        inserts = codec.change_statements(plan.items.values(), plan.links.values())
+        try:
+            deletes, inserts = write_set(plan, self.read_subject)
+        except codec.UnreadableGraph as exc:
+            raise BackendUnavailable(f"trace store (Oxigraph) holds unreadable data: {exc}") \
+                from exc
         parts = []
         if deletes:
-            body = "".join(f"{q.subject} {q.predicate} {q.object} .\n" for q in deletes)
-            parts.append(f"DELETE DATA {{\n{body}}}")
+            parts.append(f"DELETE DATA {{\n{codec.ntriples(deletes)}}}")
         if inserts:
-            parts.append(f"INSERT DATA {{\n{''.join(inserts)}}}")
+            parts.append(f"INSERT DATA {{\n{codec.ntriples(inserts)}}}")
         if parts:
             with _driver_errors("write a change"):
                 self.store.update(" ;\n".join(parts))
         return plan.newly_suspect
 
-    def _stale_quads(self, plan: WritePlan) -> list[ox.Quad]:
-        """Everything the plan's items and links replace, and the links it removes."""
-        stale: list[ox.Quad] = []
-        item_props = set(v.ITEM_PROPERTIES)
-        for item_id in plan.items:
-            stale += [q for q in self._quads(v.item_iri(item_id))
-                      if q.predicate.value in item_props]
-        for key in (*plan.links, *plan.removed):
-            node = v.link_iri(key)
-            node_quads = self._quads(node)
-            stale += node_quads
-            for quad in node_quads:
-                if quad.predicate.value == v.HAS_EVIDENCE:
-                    stale += self._quads(_text(quad.object))
-            source, _, target = codec.key_iris(key)
-            stale += self._quads(source, None, self._named(node))
-            if key[1] is Relation.VERIFIED_BY:
-                stale += [q for q in self._quads(source, None, self._named(target))
-                          if q.predicate.value in v.VERIFICATION_FACETS]
-        for key in plan.removed:
-            s, p, o = codec.key_iris(key)
-            stale += self._quads(s, p, self._named(o))
-        return stale
-
     def bulk_import(self, change: TraceChange) -> int:
         """Load a large change into an empty store fast, without the atomicity of :meth:`apply`.
 
-        The change is validated exactly as :meth:`apply` validates it, then streamed through
-        Oxigraph's bulk loader, which writes index files directly and so is not transactional:
-        a crash part-way leaves part of the change. Meant for the first import of a whole
-        requirements base or a benchmark; a store that already holds data gets :meth:`apply`.
+        The change is validated exactly as :meth:`apply` validates it, then its N-Triples are
+        streamed through Oxigraph's bulk loader, which writes index files directly and so is
+        not transactional: a crash part-way leaves part of the change. Meant for the first
+        import of a whole requirements base or a benchmark; a store that already holds data
+        gets :meth:`apply`.
         """
         with _driver_errors("check whether the store is empty"):
-            typed = self.store.quads_for_pattern(None, self._named(v.RDF_TYPE), None)
-            empty = next(iter(typed), None) is None
+            empty = next(iter(self.store.quads_for_pattern(None, None, None)), None) is None
         if not empty or change.remove_links:
             return self.apply(change)
         plan = plan_change(change, self)
-        text = "".join(codec.change_statements(plan.items.values(), plan.links.values()))
+        _, inserts = write_set(plan, nothing_stored)
         with _driver_errors("bulk-load a change"):
-            self.store.bulk_load(text.encode(), format=self._ox.RdfFormat.TURTLE,
-                                 to_graph=self._default)
+            self.store.bulk_load(codec.ntriples(inserts).encode(),
+                                 format=self._ox.RdfFormat.N_TRIPLES, to_graph=self._default)
         return plan.newly_suspect
 
     # ------------------------------------------------------------------ TraceStore: reading
@@ -247,19 +232,38 @@ class OxigraphTraceStore:
     def get_item(self, item_id: ItemId) -> TraceItem | None:
         """One item, or None."""
         iri = v.item_iri(item_id)
-        with _driver_errors("read an item"):
-            props = self._props(iri)
-        if v.RDF_TYPE not in props:
+        props = self.read_subject(iri)
+        if codec.kind_of(props) is None:
             return None
-        return codec.decode_item(iri, props)
+        return self._decode_item(iri, props)
+
+    @staticmethod
+    def _decode_item(iri: str, props: Mapping[str, Sequence[Term]]) -> TraceItem:
+        try:
+            return codec.decode_item(iri, props)
+        except codec.UnreadableGraph as exc:
+            raise BackendUnavailable(f"trace store (Oxigraph) holds unreadable data: {exc}") \
+                from exc
+
+    def _by_predicate(self, predicate: str) -> Iterator[tuple[str, Term]]:
+        for quad in self.store.quads_for_pattern(None, self._named(predicate), None,
+                                                 self._default):
+            yield _text(quad.subject), _term(quad.object)
 
     def items(self, kind: ItemKind | None = None) -> list[TraceItem]:
         """All items (of one kind), sorted by id."""
-        props: dict[str, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
+        kinds = list(ItemKind) if kind is None else [kind]
+        props: dict[str, dict[str, list[Term]]] = defaultdict(dict)
         with _driver_errors("read items"):
-            for row in self.store.query(queries.item_rows_query(kind)):  # type: ignore[union-attr]
-                props[row[0].value][row[1].value].append(_term(row[2]))
-        items = [codec.decode_item(iri, p) for iri, p in props.items()]
+            for k in kinds:
+                for s, o in self._by_predicate(v.RECORD[k]):
+                    props[s][v.RECORD[k]] = [o]
+            if ItemKind.REQUIREMENT in kinds:
+                for predicate in (v.ASIL_P, v.DECOMPOSITION):
+                    for s, o in self._by_predicate(predicate):
+                        if s in props:
+                            props[s][predicate] = [o]
+        items = [self._decode_item(iri, p) for iri, p in props.items()]
         items.sort(key=lambda item: item.id)
         return items
 
@@ -267,36 +271,37 @@ class OxigraphTraceStore:
         """One link with its evidence, or None."""
         if not self.has_link(key):
             return None
-        node = v.link_iri(key)
         with _driver_errors("read a link"):
-            props = self._props(node)
-            if not props:
-                return codec.decode_link(key, None, {})
-            evidence = {term.value: self._props(term.value)
-                        for term in props.get(v.HAS_EVIDENCE, ())}
-        return codec.decode_link(key, props, evidence)
+            states = self._quads(v.item_iri(key[0]), v.LINK_STATE)
+        for quad in states:
+            found = self._decode_state(key[0], _text(quad.object)).get(key)
+            if found is not None:
+                return found
+        return TraceLink(*key)
+
+    @staticmethod
+    def _decode_state(source: ItemId, text: str) -> dict[LinkKey, TraceLink]:
+        try:
+            return codec.decode_link_state(source, text)
+        except codec.UnreadableGraph as exc:
+            raise BackendUnavailable(f"trace store (Oxigraph) holds unreadable data: {exc}") \
+                from exc
 
     def links(self) -> list[TraceLink]:
         """All links with their evidence, sorted by key."""
-        nodes: dict[str, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
-        records: dict[str, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
-        keys: list[LinkKey] = []
+        found: dict[LinkKey, TraceLink] = {}
         with _driver_errors("read links"):
-            for s, p, o in self._select(queries.all_links_query()):
-                key = codec.link_key(s or "", p or "", o or "")
-                if key is not None:
-                    keys.append(key)
-            for row in self.store.query(queries.link_node_rows_query()):  # type: ignore[union-attr]
-                nodes[row[0].value][row[1].value].append(_term(row[2]))
-            for row in self.store.query(queries.evidence_rows_query()):  # type: ignore[union-attr]
-                records[row[0].value][row[1].value].append(_term(row[2]))
-        links = []
-        for key in sorted(keys):
-            node = nodes.get(v.link_iri(key))
-            evidence = {} if node is None else {
-                term.value: records[term.value] for term in node.get(v.HAS_EVIDENCE, ())}
-            links.append(codec.decode_link(key, node, evidence))
-        return links
+            for predicate in v.RELATION_PREDICATES.values():
+                for s, o in self._by_predicate(predicate):
+                    key = codec.link_key(s, predicate, o.value)
+                    if key is not None:
+                        found[key] = TraceLink(*key)
+            for s, o in self._by_predicate(v.LINK_STATE):
+                source = v.item_id_of(s)
+                if source is not None:
+                    found.update((k, link) for k, link in self._decode_state(source, o.value)
+                                 .items() if k in found)
+        return [found[key] for key in sorted(found)]
 
     def forward(self, root: ItemId) -> TraceView:
         """Everything downstream of ``root``."""
@@ -315,30 +320,52 @@ class OxigraphTraceStore:
                                             for s, p, o, k in rows))
 
     def coverage_facts(self, scope: Iterable[ItemId] | None = None) -> list[CoverageFacts]:
-        """Coverage facts per requirement in ``scope`` (all when None), sorted by id."""
+        """Coverage facts per requirement in ``scope`` (all when None), sorted by id.
+
+        Two aggregate queries (:func:`adapters.rdf.queries.coverage_queries`), each answering
+        with one JSON string: the requirements' coverage literals, and their parents' ASILs.
+        """
         wanted = None if scope is None else set(scope)
+        if wanted is not None and not wanted:
+            return []
         inline = None
         if wanted is not None and len(wanted) <= queries.SCOPE_INLINE_LIMIT:
             inline = sorted(v.item_iri(item) for item in wanted)
-        if wanted is not None and not wanted:
-            return []
-        answers = {facet: self._select(query)
-                   for facet, query in queries.coverage_queries(inline).items()}
-        return queries.fold_coverage(answers, wanted)
+        q = queries.coverage_queries(inline)
+        try:
+            return queries.fold_coverage(self._json_answer(q["requirements"]),
+                                         self._json_answer(q["parents"]), wanted)
+        except codec.UnreadableGraph as exc:
+            raise BackendUnavailable(f"trace store (Oxigraph) holds unreadable data: {exc}") \
+                from exc
+
+    def _json_answer(self, query: str) -> list[Any]:
+        """The JSON array the single value of a one-row aggregate query spells."""
+        rows = self._select(query)
+        text = rows[0][0] if rows else None
+        try:
+            return [] if not text else list(json.loads(text))
+        except ValueError as exc:
+            raise BackendUnavailable(f"trace store (Oxigraph) gave an unreadable aggregate: "
+                                     f"{exc}") from exc
 
     def counts(self) -> dict[str, int]:
         """Number of items per kind and of links (key ``links``)."""
         counted = {kind.value: 0 for kind in ItemKind}
         q = queries.counts_queries()
-        for cls, n in self._select(q["items"]):
-            kind = v.KIND_OF_CLASS.get(cls or "")
+        for record, n in self._select(q["items"]):
+            kind = v.KIND_OF_RECORD.get(record or "")
             if kind is not None:
                 counted[kind.value] = int(n or 0)
         counted["links"] = int(self._select(q["links"])[0][0] or 0)
         return counted
 
     def export_rdf(self, fmt: str) -> bytes:
-        """The whole graph as ``turtle``, ``json-ld`` or ``n-triples``.
+        """The whole graph in the published vocabulary as ``turtle``, ``json-ld`` or ``n-triples``.
+
+        The compact internal form is expanded first (:mod:`adapters.rdf.expanded`): one
+        ``rdf:type`` and one triple per field for every item, and a reified link node with PROV
+        records for every link that is suspect or carries evidence.
 
         Raises:
             InvalidInput: the format is none of those.
@@ -347,14 +374,17 @@ class OxigraphTraceStore:
         if name is None:
             raise InvalidInput(f"cannot export the trace graph as '{fmt}'; choose turtle, "
                                "json-ld or n-triples")
-        rdf_format = getattr(self._ox.RdfFormat, name)
+        text = codec.ntriples(expanded.document(self.items(), self.links()))
+        if name == "N_TRIPLES":
+            return text.encode()
         with _driver_errors(f"export {fmt}"):
-            data = self.store.dump(format=rdf_format, from_graph=self._default,
-                                   prefixes=v.PREFIXES if name == "TURTLE" else None)
+            triples = self._ox.parse(text, format=self._ox.RdfFormat.N_TRIPLES)
+            data = self._ox.serialize(triples, format=getattr(self._ox.RdfFormat, name),
+                                      prefixes=v.PREFIXES)
         return data or b""
 
     def import_rdf(self, data: bytes, fmt: str) -> int:
-        """Apply the items and links of an RDF document this vocabulary wrote, as one change.
+        """Apply the items and links of a document in the published vocabulary, as one change.
 
         Returns:
             The number of links newly marked suspect (always 0: suspect flags come as data).
@@ -365,17 +395,14 @@ class OxigraphTraceStore:
         name = _FORMATS.get(fmt.lower())
         if name is None:
             raise InvalidInput(f"cannot import '{fmt}'; choose turtle, json-ld or n-triples")
-        staging = OxigraphTraceStore(None)
         try:
-            staging.store.load(data, format=getattr(self._ox.RdfFormat, name),
-                               to_graph=self._default)
-            change = TraceChange(items=staging.items(), links=staging.links())
-        except (SyntaxError, ValueError, codec.UnreadableGraph) as exc:
+            parsed = self._ox.parse(data, format=getattr(self._ox.RdfFormat, name))
+            items, links = expanded.read_document(
+                (_text(q.subject), q.predicate.value, _term(q.object)) for q in parsed)
+        except (SyntaxError, ValueError, TypeError, KeyError, codec.UnreadableGraph) as exc:
             raise InvalidInput(f"the {fmt} document is not a readable trace graph: {exc}") \
                 from exc
-        finally:
-            staging.close()
-        return self.apply(change)
+        return self.apply(TraceChange(items=items, links=links))
 
     def flush(self) -> None:
         """Write buffered data to disk and compact it (before measuring size or copying)."""

@@ -1,6 +1,7 @@
 """The second trace store: an rdflib ``Graph`` held in memory.
 
-It holds exactly the triples the Oxigraph store holds (same vocabulary, same codec), but answers
+It holds exactly the triples the Oxigraph store holds (the same compact internal form, written
+by the same code in :mod:`adapters.rdf.codec` and :mod:`adapters.rdf.writes`), but answers
 through rdflib's triple-pattern API rather than its SPARQL engine, which is far too slow for
 aggregate queries over a large graph. Useful for tests, tools that already speak rdflib, and as
 a cross-check of the Oxigraph store.
@@ -8,14 +9,16 @@ a cross-check of the Oxigraph store.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from adapters.rdf import codec, queries
+from adapters.rdf import codec, expanded, queries
 from adapters.rdf import vocabulary as v
 from adapters.rdf.codec import Iri, Lit, Term
-from adapters.rdf.planning import WritePlan, plan_change
+from adapters.rdf.planning import plan_change
+from adapters.rdf.writes import write_set
 from application.errors import BackendUnavailable, InvalidInput
 from application.ports.trace_store import TraceChange
 from domain.coverage import CoverageFacts
@@ -36,7 +39,6 @@ class RdflibTraceStore:
         self._graph: Any = Graph()
         for name, iri in v.PREFIXES.items():
             self._graph.bind(name, iri)
-        self._graph.parse(data="".join(codec.schema_statements()), format="nt")
         self._closed = False
 
     # ------------------------------------------------------------------ plumbing
@@ -97,10 +99,9 @@ class RdflibTraceStore:
     def kinds(self, ids: Iterable[ItemId]) -> dict[ItemId, ItemKind]:
         """The kinds of those of ``ids`` that exist."""
         found: dict[ItemId, ItemKind] = {}
-        rdf_type = self._native(v.RDF_TYPE)
         for item in set(ids):
-            for cls in self.graph.objects(self._native(v.item_iri(item)), rdf_type):
-                kind = v.KIND_OF_CLASS.get(str(cls))
+            for p in self.graph.predicates(self._native(v.item_iri(item)), None, unique=True):
+                kind = v.KIND_OF_RECORD.get(str(p))
                 if kind is not None:
                     found[item] = kind
         return found
@@ -118,6 +119,10 @@ class RdflibTraceStore:
         s, p, o = codec.key_iris(key)
         return (self._native(s), self._native(p), self._native(o)) in self.graph
 
+    def read_subject(self, iri: str) -> dict[str, list[Term]]:
+        """All triples of one subject, as predicate -> objects."""
+        return self._props(iri)
+
     # ------------------------------------------------------------------ TraceStore: writing
 
     def apply(self, change: TraceChange) -> int:
@@ -130,46 +135,19 @@ class RdflibTraceStore:
             ItemNotFound, LinkNotFound, InvalidLink: the change is refused; nothing changed.
         """
         plan = plan_change(change, self)
-        stale = list(self._stale(plan))
-        from rdflib import Graph
-
-        staged = Graph()
-        staged.parse(data="".join(codec.change_statements(plan.items.values(),
-                                                          plan.links.values())),
-                     format="turtle")
+        try:
+            deletes, inserts = write_set(plan, self.read_subject)
+        except codec.UnreadableGraph as exc:
+            raise BackendUnavailable(f"trace store (rdflib) holds unreadable data: {exc}") \
+                from exc
         graph = self.graph
+        native = self._native
+        stale = [(native(s), native(p), native(o)) for s, p, o in deletes]
+        fresh = [(native(s), native(p), native(o), graph) for s, p, o in inserts]
         for triple in stale:
             graph.remove(triple)
-        graph.addN((s, p, o, graph) for s, p, o in staged)
+        graph.addN(fresh)
         return plan.newly_suspect
-
-    def _stale(self, plan: WritePlan) -> Iterator[tuple[Any, Any, Any]]:
-        item_props = {self._native(p) for p in v.ITEM_PROPERTIES}
-        has_evidence = self._native(v.HAS_EVIDENCE)
-        for item_id in plan.items:
-            subject = self._native(v.item_iri(item_id))
-            for p, o in self.graph.predicate_objects(subject):
-                if p in item_props:
-                    yield subject, p, o
-        for key in (*plan.links, *plan.removed):
-            node = self._native(v.link_iri(key))
-            for p, o in list(self.graph.predicate_objects(node)):
-                yield node, p, o
-                if p == has_evidence:
-                    for ep, eo in list(self.graph.predicate_objects(o)):
-                        yield o, ep, eo
-            source_iri, _, target_iri = codec.key_iris(key)
-            source = self._native(source_iri)
-            for p in list(self.graph.predicates(source, node)):
-                yield source, p, node
-            if key[1] is Relation.VERIFIED_BY:
-                target = self._native(target_iri)
-                for p in list(self.graph.predicates(source, target)):
-                    if str(p) in v.VERIFICATION_FACETS:
-                        yield source, p, target
-        for key in plan.removed:
-            s, p, o = codec.key_iris(key)
-            yield self._native(s), self._native(p), self._native(o)
 
     # ------------------------------------------------------------------ TraceStore: reading
 
@@ -177,21 +155,18 @@ class RdflibTraceStore:
         """One item, or None."""
         iri = v.item_iri(item_id)
         props = self._props(iri)
-        if v.RDF_TYPE not in props:
+        if codec.kind_of(props) is None:
             return None
-        item_props = set(v.ITEM_PROPERTIES)
-        return codec.decode_item(iri, {p: vals for p, vals in props.items() if p in item_props})
+        return codec.decode_item(iri, props)
 
     def items(self, kind: ItemKind | None = None) -> list[TraceItem]:
         """All items (of one kind), sorted by id."""
-        classes = v.ITEM_CLASSES.values() if kind is None else [v.ITEM_CLASSES[kind]]
-        rdf_type = self._native(v.RDF_TYPE)
+        kinds = list(ItemKind) if kind is None else [kind]
         found = []
-        for cls in classes:
-            for subject in self.graph.subjects(rdf_type, self._native(cls)):
-                item = self.get_item(ItemId(v.item_id_of(str(subject)) or ""))
-                if item is not None:
-                    found.append(item)
+        for k in kinds:
+            for subject in self.graph.subjects(self._native(v.RECORD[k]), None, unique=True):
+                iri = str(subject)
+                found.append(codec.decode_item(iri, self._props(iri)))
         found.sort(key=lambda item: item.id)
         return found
 
@@ -199,11 +174,12 @@ class RdflibTraceStore:
         """One link with its evidence, or None."""
         if not self.has_link(key):
             return None
-        props = self._props(v.link_iri(key))
-        if not props:
-            return codec.decode_link(key, None, {})
-        evidence = {term.value: self._props(term.value) for term in props.get(v.HAS_EVIDENCE, ())}
-        return codec.decode_link(key, props, evidence)
+        source = self._native(v.item_iri(key[0]))
+        for state in self.graph.objects(source, self._native(v.LINK_STATE)):
+            found = codec.decode_link_state(key[0], str(state)).get(key)
+            if found is not None:
+                return found
+        return TraceLink(*key)
 
     def _all_keys(self) -> Iterator[LinkKey]:
         for predicate in v.RELATION_PREDICATES.values():
@@ -214,12 +190,13 @@ class RdflibTraceStore:
 
     def links(self) -> list[TraceLink]:
         """All links with their evidence, sorted by key."""
-        found = []
-        for key in sorted(self._all_keys()):
-            link = self.get_link(key)
-            if link is not None:
-                found.append(link)
-        return found
+        found = {key: TraceLink(*key) for key in self._all_keys()}
+        for s, o in self.graph.subject_objects(self._native(v.LINK_STATE)):
+            source = v.item_id_of(str(s))
+            if source is not None:
+                found.update((k, link) for k, link in codec.decode_link_state(source, str(o))
+                             .items() if k in found)
+        return [found[key] for key in sorted(found)]
 
     def _walk(self, root: ItemId, edges: Callable[[ItemId], Iterator[LinkKey]],
               forward: bool) -> TraceView:
@@ -253,46 +230,35 @@ class RdflibTraceStore:
     def coverage_facts(self, scope: Iterable[ItemId] | None = None) -> list[CoverageFacts]:
         """Coverage facts per requirement in ``scope`` (all when None), sorted by id.
 
-        Each facet is one pass over the triples of one predicate, the same aggregation the
-        SPARQL store runs (:func:`adapters.rdf.queries.fold_coverage` folds both).
+        The same values the Oxigraph store's two queries return, read with one pass over the
+        coverage predicate and one over each decomposing relation, folded by
+        :func:`adapters.rdf.queries.fold_coverage`.
         """
         wanted = None if scope is None else set(scope)
         g = self.graph
         n = self._native
-
-        def pairs(predicate: str) -> Iterator[tuple[str, str]]:
-            for s, o in g.subject_objects(n(predicate)):
-                yield str(s), str(o)
-
-        answers: dict[str, Iterable[tuple[str | None, ...]]] = {
-            "asil": list(pairs(v.ASIL_P)),
-            "decomposition": list(pairs(v.DECOMPOSITION)),
-            "failing": list(pairs(v.FAILED)),
-        }
-        for predicate in queries.FACET_PREDICATES:
-            per_source: dict[str, int] = defaultdict(int)
-            for source, _ in pairs(predicate):
-                per_source[source] += 1
-            answers[f"facet {predicate}"] = [(s, str(c)) for s, c in per_source.items()]
+        rows = [json.loads(str(o)) for o in g.objects(None, n(v.COVERAGE))]
+        asils = {str(s): str(o) for s, o in g.subject_objects(n(v.ASIL_P))}
         parents = []
-        for p in queries.DECOMPOSING_PREDICATES:
-            for q, r in pairs(p):
-                asil = g.value(n(q), n(v.ASIL_P))
+        for predicate in (v.RELATION_PREDICATES[r] for r in (Relation.DERIVES, Relation.REFINES)):
+            for q, r in g.subject_objects(n(predicate)):
+                asil = asils.get(str(q))
                 if asil is not None:
-                    parents.append((r, str(asil)))
-        answers["parents"] = parents
-        return queries.fold_coverage(answers, wanted)
+                    parents.append((str(r), asil))
+        return queries.fold_coverage(rows, parents, wanted)
 
     def counts(self) -> dict[str, int]:
         """Number of items per kind and of links (key ``links``)."""
-        rdf_type = self._native(v.RDF_TYPE)
-        counted = {kind.value: sum(1 for _ in self.graph.subjects(rdf_type, self._native(cls)))
-                   for kind, cls in v.ITEM_CLASSES.items()}
+        counted = {kind.value: sum(1 for _ in self.graph.subjects(self._native(p), None))
+                   for kind, p in v.RECORD.items()}
         counted["links"] = sum(1 for _ in self._all_keys())
         return counted
 
     def export_rdf(self, fmt: str) -> bytes:
-        """The whole graph as ``turtle``, ``json-ld`` or ``n-triples``.
+        """The whole graph in the published vocabulary as ``turtle``, ``json-ld`` or ``n-triples``.
+
+        The compact internal form is expanded first (:mod:`adapters.rdf.expanded`), exactly
+        as the Oxigraph store expands it.
 
         Raises:
             InvalidInput: the format is none of those.
@@ -301,15 +267,24 @@ class RdflibTraceStore:
         if name is None:
             raise InvalidInput(f"cannot export the trace graph as '{fmt}'; choose turtle, "
                                "json-ld or n-triples")
+        text = codec.ntriples(expanded.document(self.items(), self.links()))
+        if name == "nt":
+            return text.encode()
+        from rdflib import Graph
+
+        out = Graph()
+        for prefix, iri in v.PREFIXES.items():
+            out.bind(prefix, iri)
         try:
-            data: bytes = self.graph.serialize(format=name, encoding="utf-8")
+            out.parse(data=text, format="nt")
+            data: bytes = out.serialize(format=name, encoding="utf-8")
         except Exception as exc:  # rdflib plugins raise many unrelated types
             raise BackendUnavailable(f"trace store (rdflib) failed to export {fmt}: {exc}") \
                 from exc
         return data
 
     def import_rdf(self, data: bytes, fmt: str) -> int:
-        """Apply the items and links of an RDF document this vocabulary wrote, as one change.
+        """Apply the items and links of a document in the published vocabulary, as one change.
 
         Raises:
             InvalidInput: the format is unknown or the document is not a trace graph.
@@ -317,14 +292,17 @@ class RdflibTraceStore:
         name = _FORMATS.get(fmt.lower())
         if name is None:
             raise InvalidInput(f"cannot import '{fmt}'; choose turtle, json-ld or n-triples")
-        staging = RdflibTraceStore()
+        from rdflib import Graph
+
         try:
-            staging.graph.parse(data=data, format=name)
-            change = TraceChange(items=staging.items(), links=staging.links())
+            parsed = Graph()
+            parsed.parse(data=data, format=name)
+            items, links = expanded.read_document(
+                (str(s), str(p), self._neutral(o)) for s, p, o in parsed)
         except Exception as exc:  # rdflib parsers raise many unrelated types
             raise InvalidInput(f"the {fmt} document is not a readable trace graph: {exc}") \
                 from exc
-        return self.apply(change)
+        return self.apply(TraceChange(items=items, links=links))
 
     def close(self) -> None:
         """Drop the graph; later calls raise BackendUnavailable."""

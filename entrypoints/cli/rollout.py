@@ -18,7 +18,12 @@ from domain.models import ModelRef
 from domain.rollout import RolloutDecision
 from entrypoints.cli.context import CliState, command_errors, json_option, pass_state, to_json
 from entrypoints.container import Container
-from entrypoints.rollout_container import RolloutControls, chain_hooks, start_command
+from entrypoints.rollout_container import (
+    RolloutControls,
+    chain_hooks,
+    require_ready,
+    start_command,
+)
 
 
 @contextmanager
@@ -119,6 +124,7 @@ def deploy(state: CliState, model_version: str, fleet_file: str, baseline: str |
     container = state.container
     ref = ModelRef.parse(model_version)
     base = ModelRef.parse(baseline) if baseline else None
+    require_ready(container.rollout.readiness(), ref)
     with fleet_controls(container, fleet_file,
                         None if as_json else decision_printer(state)) as (controls, fleet):
         name = fleet.name if fleet is not None else Path(fleet_file).stem

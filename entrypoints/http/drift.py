@@ -50,13 +50,14 @@ class DriftController(Controller):
             raise InvalidInput(f"kind '{data.kind}' is not one of features, embeddings, "
                                "stream") from None
         profile = _container(state).fit_reference()(
-            deployment, _matrix([list(row) for row in data.rows]), data.feature_names, data.categorical, kind)
+            deployment, _matrix([list(row) for row in data.rows]), data.feature_names,
+            data.categorical, kind)
         return _plain(profile)  # type: ignore[no-any-return]
 
     @post("/{deployment:str}/windows", sync_to_thread=True, status_code=201)
     def check(self, state: State, deployment: FromPath[str],
               data: DriftWindowCreate) -> dict[str, Any]:
-        """Judge one window; returns the stored verdict (422 for a window that cannot be judged)."""
+        """Judge one window; returns the stored verdict (422: the window cannot be judged)."""
         verdict = _container(state).check_window()(deployment, _matrix(data.rows))
         return _plain(verdict)  # type: ignore[no-any-return]
 

@@ -31,7 +31,7 @@ from application.ports.system import Clock
 from application.rollout import RolloutView
 from domain.models import ModelRef
 from entrypoints.container import Container
-from entrypoints.rollout_container import RolloutControls, start_command
+from entrypoints.rollout_container import RolloutControls, require_ready, start_command
 
 log = structlog.get_logger(__name__)
 
@@ -217,6 +217,7 @@ class RolloutController(Controller):
         container, ticker = _container(state), _ticker(state)
         ref = ModelRef.parse(ver)
         baseline = ModelRef.parse(data.baseline) if data.baseline else None
+        require_ready(container.rollout.readiness(), ref)
         fleet = _load_fleet(container, data)
         try:
             controls = ticker.open(fleet)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -35,6 +36,15 @@ class Traffic:
         for t in self._threads:
             t.start()
         return self
+
+    def wait_for_answers(self, count: int, timeout: float = 30.0) -> None:
+        """Block until at least ``count`` answers arrived (a loaded machine starts slowly)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self.log.answers >= count:
+                    return
+            time.sleep(0.02)
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()

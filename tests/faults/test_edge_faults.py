@@ -65,7 +65,9 @@ def test_a_corrupt_or_wrong_digest_model_never_serves_a_request(agent, model, wh
     fleet, digests = agent
     epoch = int(httpx.get(fleet.url("ecu-f") + "/v1/status").json()["epoch"]) + 1
     with Traffic([fleet.url("ecu-f")], threads_per_agent=2, tags=TAGS) as traffic:
+        traffic.wait_for_answers(5)
         outcome = swap(fleet, model, digests[model], epoch)
+        traffic.wait_for_answers(traffic.log.answers + 5)
     assert outcome["status"] == "failed" and why in str(outcome["reason"])
     assert traffic.log.failures == [] and traffic.log.answers > 0
     assert str(model) not in traffic.log.by_model

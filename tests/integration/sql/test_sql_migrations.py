@@ -8,6 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
@@ -19,7 +20,6 @@ from adapters.sql import (
     upgrade_to_head,
 )
 from adapters.sql.migrate import alembic_config
-from alembic import command
 
 
 def test_an_empty_database_has_no_revision(database_url: str) -> None:
