@@ -333,10 +333,11 @@ def decode_link_state(source: ItemId, text: str) -> dict[LinkKey, TraceLink]:
 # --------------------------------------------------------------------------- coverage
 #
 # Every requirement has one coverage literal, a JSON array of what the gap report needs of it:
-# [id, ASIL, decomposition or null, children, realizations, passing verifications, reviews,
-#  independent reviews, suspect links, method letters, [failing test ids]]. It is rewritten
-# whenever the requirement or one of its outgoing links is written or removed, so that the gap
-# report reads one literal per requirement (plus the parents' ASILs) and no link at all.
+# [id, ASIL, decomposition or null, [targets of its derives/refines links], realizations,
+#  passing verifications, reviews, independent reviews, suspect links, method letters,
+#  [failing test ids]]. It is rewritten whenever the requirement or one of its outgoing links
+# is written or removed, so that the gap report reads one literal per requirement and no link
+# at all: a requirement's parent ASILs are the ASILs of the literals listing it as a target.
 
 
 def coverage_of(requirement: ItemId, asil: str, decomposition: str | None,
@@ -346,12 +347,13 @@ def coverage_of(requirement: ItemId, asil: str, decomposition: str | None,
     The rules are the domain's (:class:`domain.trace_graph.TraceGraph` computes the same
     facts): the latest test result or analysis decides a verification, a passed review counts.
     """
-    children = realizations = passing = reviews = independent = suspect = 0
+    realizations = passing = reviews = independent = suspect = 0
     methods: set[VerificationMethod] = set()
     failing: list[str] = []
+    children: list[str] = []
     for link in links:
         if link.relation in DECOMPOSING:
-            children += 1
+            children.append(link.target)
         elif link.relation in REALIZING:
             realizations += 1
         if link.suspect:
@@ -373,8 +375,8 @@ def coverage_of(requirement: ItemId, asil: str, decomposition: str | None,
             if any(e.independent for e in passed):
                 independent += 1
     letters = "".join(sorted(_METHOD_CODE[m] for m in methods))
-    return _json([requirement, asil, decomposition, children, realizations, passing, reviews,
-                  independent, suspect, letters, sorted(failing)])
+    return _json([requirement, asil, decomposition, sorted(children), realizations, passing,
+                  reviews, independent, suspect, letters, sorted(failing)])
 
 
 def coverage_facts(row: Sequence[Any], parent_asils: Iterable[str]) -> CoverageFacts:
@@ -388,7 +390,7 @@ def coverage_facts(row: Sequence[Any], parent_asils: Iterable[str]) -> CoverageF
         return CoverageFacts(
             requirement=ItemId(str(rid)), asil=ASIL(asil),
             decomposition=None if dec is None else DecomposedAsil.parse(str(dec)),
-            children=int(c), realizations=int(z), passing_verifications=int(p),
+            children=len(c), realizations=int(z), passing_verifications=int(p),
             methods=tuple(sorted(_METHOD_OF_CODE[ch] for ch in str(letters))),
             failing_tests=tuple(ItemId(str(t)) for t in failing),
             reviews=int(r), independent_reviews=int(i), suspect_links=int(s),

@@ -322,8 +322,9 @@ class OxigraphTraceStore:
     def coverage_facts(self, scope: Iterable[ItemId] | None = None) -> list[CoverageFacts]:
         """Coverage facts per requirement in ``scope`` (all when None), sorted by id.
 
-        Two aggregate queries (:func:`adapters.rdf.queries.coverage_queries`), each answering
-        with one JSON string: the requirements' coverage literals, and their parents' ASILs.
+        One aggregate query (:func:`adapters.rdf.queries.coverage_queries`) answering with one
+        JSON string of the requirements' coverage literals; a small scope adds a second one
+        for the parents' ASILs.
         """
         wanted = None if scope is None else set(scope)
         if wanted is not None and not wanted:
@@ -332,9 +333,10 @@ class OxigraphTraceStore:
         if wanted is not None and len(wanted) <= queries.SCOPE_INLINE_LIMIT:
             inline = sorted(v.item_iri(item) for item in wanted)
         q = queries.coverage_queries(inline)
+        parents = None if "parents" not in q else [
+            (str(iri), str(asil)) for iri, asil in self._json_answer(q["parents"])]
         try:
-            return queries.fold_coverage(self._json_answer(q["requirements"]),
-                                         self._json_answer(q["parents"]), wanted)
+            return queries.fold_coverage(self._json_answer(q["requirements"]), parents, wanted)
         except codec.UnreadableGraph as exc:
             raise BackendUnavailable(f"trace store (Oxigraph) holds unreadable data: {exc}") \
                 from exc

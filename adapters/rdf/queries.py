@@ -62,26 +62,27 @@ def _scope(var: str, scope: Iterable[str] | None) -> str:
 
 
 def coverage_queries(scope: Iterable[str] | None = None) -> dict[str, str]:
-    """The two aggregate queries behind ``coverage_facts``, each answering with one string.
+    """The aggregate queries behind ``coverage_facts``, each answering with one JSON string.
 
-    ``requirements`` concatenates the coverage literal of every requirement (id, ASIL,
-    decomposition and the facts its outgoing links give, kept current by every write) into
-    one JSON array; ``parents`` concatenates the pairs (requirement IRI, ASIL of a requirement
-    deriving or refining it). Neither joins through links or evidence, uses negation or runs
-    per requirement, and Python decodes two strings instead of twenty thousand rows (Oxigraph
-    looks up every IRI and long literal of an answer separately). ``scope`` (requirement
-    IRIs) restricts both with a ``VALUES`` block; None asks about every requirement.
+    ``requirements`` concatenates the coverage literals of the requirements (id, ASIL,
+    decomposition, targets of their derives/refines links and the facts their outgoing links
+    give, kept current by every write) into one JSON array. Over every requirement that is all
+    the gap report needs: a requirement's parent ASILs are those of the literals that list it
+    as a target. A ``scope`` (requirement IRIs, pushed in as a ``VALUES`` block) leaves the
+    parents out, so ``parents`` concatenates (requirement IRI, parent ASIL) pairs for it.
+    No query joins through links or evidence, uses negation or runs per requirement, and Python
+    decodes one or two strings instead of tens of thousands of rows (Oxigraph looks up every
+    IRI and long literal of an answer separately).
     """
     r = _scope("r", None if scope is None else list(scope))
-    return {
-        "requirements": (
-            'SELECT (CONCAT("[", GROUP_CONCAT(?c; separator=","), "]") AS ?all) '
-            f"WHERE {{ {r}?r <{v.COVERAGE}> ?c }}"),
-        "parents": (
+    out = {"requirements": ('SELECT (CONCAT("[", GROUP_CONCAT(?c; separator=","), "]") AS ?all) '
+                            f"WHERE {{ {r}?r <{v.COVERAGE}> ?c }}")}
+    if scope is not None:
+        out["parents"] = (
             'SELECT (CONCAT("[", GROUP_CONCAT(CONCAT("[\\"", STR(?r), "\\",\\"", ?a, '
             '"\\"]"); separator=","), "]") AS ?all) '
-            f"WHERE {{ {r}VALUES ?p {{ {_DECOMPOSING} }} ?q ?p ?r . ?q <{v.ASIL_P}> ?a }}"),
-    }
+            f"WHERE {{ {r}VALUES ?p {{ {_DECOMPOSING} }} ?q ?p ?r . ?q <{v.ASIL_P}> ?a }}")
+    return out
 
 
 def counts_queries() -> dict[str, str]:
@@ -135,22 +136,33 @@ def impact_report(root: ItemId, rows: Iterable[tuple[str, str, str, str]]) -> Im
 
 
 def fold_coverage(requirements: Iterable[Sequence[Any]],
-                  parents: Iterable[tuple[str, str]],
+                  parents: Iterable[tuple[str, str]] | None,
                   wanted: set[ItemId] | None) -> list[CoverageFacts]:
-    """Coverage facts from decoded coverage literals and (requirement IRI, parent ASIL) pairs.
+    """Coverage facts from decoded coverage literals.
 
-    ``wanted`` keeps only those requirements (None keeps all).
+    ``parents`` holds (requirement IRI, parent ASIL) pairs when ``requirements`` is a scoped
+    subset; None means ``requirements`` holds every requirement, and the parents' ASILs are
+    read from the targets each literal lists. ``wanted`` keeps only those requirements (None
+    keeps all).
 
     Raises:
         UnreadableGraph: a coverage literal is unreadable.
     """
+    rows = list(requirements)
     parent_asils: dict[ItemId, list[str]] = defaultdict(list)
-    for iri, asil in parents:
-        rid = v.item_id_of(iri)
-        if rid is not None:
-            parent_asils[rid].append(asil)
-    out = [codec.coverage_facts(row, parent_asils.get(ItemId(str(row[0])), ()))
-           for row in requirements
-           if wanted is None or (row and ItemId(str(row[0])) in wanted)]
+    try:
+        if parents is None:
+            for row in rows:
+                for child in row[3]:
+                    parent_asils[ItemId(str(child))].append(str(row[1]))
+        else:
+            for iri, asil in parents:
+                rid = v.item_id_of(iri)
+                if rid is not None:
+                    parent_asils[rid].append(asil)
+        out = [codec.coverage_facts(row, parent_asils.get(ItemId(str(row[0])), ()))
+               for row in rows if wanted is None or ItemId(str(row[0])) in wanted]
+    except (IndexError, TypeError) as exc:
+        raise codec.UnreadableGraph(f"unreadable coverage literal: {exc}") from exc
     out.sort(key=lambda facts: facts.requirement)
     return out

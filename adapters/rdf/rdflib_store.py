@@ -24,7 +24,7 @@ from application.ports.trace_store import TraceChange
 from domain.coverage import CoverageFacts
 from domain.requirements import ItemId, ItemKind, TraceItem
 from domain.trace_graph import ImpactReport, TraceView, impact_from
-from domain.traceability import LinkKey, Relation, TraceLink
+from domain.traceability import LinkKey, TraceLink
 
 _FORMATS = {"turtle": "turtle", "json-ld": "json-ld", "n-triples": "nt", "ntriples": "nt",
             "nt": "nt"}
@@ -230,22 +230,14 @@ class RdflibTraceStore:
     def coverage_facts(self, scope: Iterable[ItemId] | None = None) -> list[CoverageFacts]:
         """Coverage facts per requirement in ``scope`` (all when None), sorted by id.
 
-        The same values the Oxigraph store's two queries return, read with one pass over the
-        coverage predicate and one over each decomposing relation, folded by
-        :func:`adapters.rdf.queries.fold_coverage`.
+        The same coverage literals the Oxigraph store's query concatenates, read with one pass
+        over the coverage predicate and folded by :func:`adapters.rdf.queries.fold_coverage`.
         """
         wanted = None if scope is None else set(scope)
         g = self.graph
         n = self._native
         rows = [json.loads(str(o)) for o in g.objects(None, n(v.COVERAGE))]
-        asils = {str(s): str(o) for s, o in g.subject_objects(n(v.ASIL_P))}
-        parents = []
-        for predicate in (v.RELATION_PREDICATES[r] for r in (Relation.DERIVES, Relation.REFINES)):
-            for q, r in g.subject_objects(n(predicate)):
-                asil = asils.get(str(q))
-                if asil is not None:
-                    parents.append((str(r), asil))
-        return queries.fold_coverage(rows, parents, wanted)
+        return queries.fold_coverage(rows, None, wanted)
 
     def counts(self) -> dict[str, int]:
         """Number of items per kind and of links (key ``links``)."""

@@ -48,7 +48,7 @@ def _plain(value: Any) -> Any:
 def _finite(data: Any) -> Any:
     if isinstance(data, float) and not math.isfinite(data):
         return None
-    if isinstance(data, list):
+    if isinstance(data, list | tuple):
         return [_finite(v) for v in data]
     if isinstance(data, dict):
         return {k: _finite(v) for k, v in data.items()}
@@ -111,15 +111,16 @@ class SqlAlchemyDriftRepository:
 
     def add_verdict(self, verdict: DriftVerdict) -> None:
         """Append a verdict; a second verdict for the same window is refused."""
-        try:
-            with translated(self._url), self._engine.begin() as conn:
-                conn.execute(insert(drift_verdicts).values(
-                    id=verdict.id, deployment=verdict.deployment,
-                    window_index=verdict.window_index, observed_at=verdict.observed_at,
-                    severity=verdict.severity.value, verdict=_plain(verdict)))
-        except IntegrityError as exc:
-            raise Conflict(f"window {verdict.window_index} of {verdict.deployment} already "
-                           "has a verdict", code="DRIFT_WINDOW_DUPLICATE") from exc
+        with translated(self._url):
+            try:
+                with self._engine.begin() as conn:
+                    conn.execute(insert(drift_verdicts).values(
+                        id=verdict.id, deployment=verdict.deployment,
+                        window_index=verdict.window_index, observed_at=verdict.observed_at,
+                        severity=verdict.severity.value, verdict=_plain(verdict)))
+            except IntegrityError as exc:
+                raise Conflict(f"window {verdict.window_index} of {verdict.deployment} "
+                               "already has a verdict", code="DRIFT_WINDOW_DUPLICATE") from exc
 
     def verdict(self, verdict_id: str) -> DriftVerdict | None:
         """One verdict, or None."""
@@ -169,14 +170,15 @@ class SqlAlchemyDriftRepository:
 
     def add_feedback(self, record: FeedbackRecord) -> None:
         """Store feedback; a verdict takes feedback once."""
-        try:
-            with translated(self._url), self._engine.begin() as conn:
-                conn.execute(insert(drift_feedback).values(
-                    verdict_id=record.verdict_id, record=_plain(record),
-                    recorded_at=record.recorded_at))
-        except IntegrityError as exc:
-            raise FeedbackAlreadyRecorded(
-                f"verdict {record.verdict_id} already has feedback") from exc
+        with translated(self._url):
+            try:
+                with self._engine.begin() as conn:
+                    conn.execute(insert(drift_feedback).values(
+                        verdict_id=record.verdict_id, record=_plain(record),
+                        recorded_at=record.recorded_at))
+            except IntegrityError as exc:
+                raise FeedbackAlreadyRecorded(
+                    f"verdict {record.verdict_id} already has feedback") from exc
 
     def feedback(self, verdict_id: str) -> FeedbackRecord | None:
         """The feedback on a verdict, or None."""
