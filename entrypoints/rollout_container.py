@@ -23,7 +23,7 @@ from dependency_injector import containers, providers
 from sqlalchemy.engine import Engine
 
 from adapters.fleet import FleetDescription, load_fleet
-from adapters.rollout_sql import SqlAlchemyRolloutJournal
+from adapters.sql.rollout_journal import SqlAlchemyRolloutJournal
 from application.ports.persistence import UnitOfWork
 from application.ports.rollout import (
     ApplyResult,

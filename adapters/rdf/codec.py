@@ -32,9 +32,8 @@ import base64
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from adapters.rdf import vocabulary as v
 from domain.coverage import CoverageFacts
@@ -59,20 +58,16 @@ from domain.traceability import (
     TraceLink,
     Verdict,
     VerificationMethod,
-    failing_verification,
-    passing_verification,
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Iri:
-    """An IRI in object position."""
+class Iri(NamedTuple):
+    """An IRI in object position (a named tuple: bulk imports build hundreds of thousands)."""
 
     value: str
 
 
-@dataclass(frozen=True, slots=True)
-class Lit:
+class Lit(NamedTuple):
     """A literal: its lexical form and datatype IRI."""
 
     value: str
@@ -91,19 +86,28 @@ class UnreadableGraph(ValueError):
 
 # --------------------------------------------------------------------------- N-Triples text
 
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b",
-            "\f": "\\f"}
-_NEEDS_ESCAPE = re.compile(r'[\\"\x00-\x1f\x7f]')
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _escape_one(match: re.Match[str]) -> str:
+def _escape_control(match: re.Match[str]) -> str:
     ch = match.group()
     return _ESCAPES.get(ch) or f"\\u{ord(ch):04X}"
 
 
 def escape(text: str) -> str:
-    """``text`` as the inside of an N-Triples/Turtle/SPARQL string literal."""
-    return _NEEDS_ESCAPE.sub(_escape_one, text)
+    """``text`` as the inside of an N-Triples/Turtle/SPARQL string literal.
+
+    Plain ``str.replace`` for backslashes and quotes (JSON literals are full of quotes), a
+    regular expression only for the rare control character.
+    """
+    if "\\" in text:
+        text = text.replace("\\", "\\\\")
+    if '"' in text:
+        text = text.replace('"', '\\"')
+    if _CONTROL.search(text):
+        text = _CONTROL.sub(_escape_control, text)
+    return text
 
 
 def term_text(term: Term) -> str:
@@ -123,15 +127,21 @@ def ntriples(triples: Iterable[Triple]) -> str:
 # --------------------------------------------------------------------------- compact values
 
 _SHA256 = "sha256:"
-_HEX64 = re.compile(r"[0-9a-f]{64}")
+_SHA256_LENGTH = len(_SHA256) + 64
 
 
 def pack_digest(digest: str) -> str | None:
-    """``sha256:<64 hex>`` as 43 base64url characters, or None for any other text."""
-    hexpart = digest[len(_SHA256):]
-    if not digest.startswith(_SHA256) or not _HEX64.fullmatch(hexpart):
+    """``sha256:<64 lower-case hex>`` as 43 base64url characters, or None for any other text."""
+    if len(digest) != _SHA256_LENGTH or not digest.startswith(_SHA256):
         return None
-    return base64.urlsafe_b64encode(bytes.fromhex(hexpart)).decode().rstrip("=")
+    hexpart = digest[len(_SHA256):]
+    try:
+        raw = bytes.fromhex(hexpart)
+    except ValueError:
+        return None
+    if raw.hex() != hexpart:  # upper case or spaces would not come back the same
+        return None
+    return base64.urlsafe_b64encode(raw).decode()[:-1]
 
 
 def unpack_digest(packed: str) -> str:
@@ -340,6 +350,13 @@ def decode_link_state(source: ItemId, text: str) -> dict[LinkKey, TraceLink]:
 # at all: a requirement's parent ASILs are the ASILs of the literals listing it as a target.
 
 
+_VERIFYING = frozenset({EvidenceKind.TEST_RESULT, EvidenceKind.ANALYSIS})
+
+
+def _recorded_at(record: Evidence) -> datetime:
+    return record.recorded_at
+
+
 def coverage_of(requirement: ItemId, asil: str, decomposition: str | None,
                 links: Iterable[TraceLink]) -> str:
     """The coverage literal of a requirement with these outgoing links.
@@ -359,14 +376,15 @@ def coverage_of(requirement: ItemId, asil: str, decomposition: str | None,
         if link.suspect:
             suspect += 1
         if link.relation is Relation.VERIFIED_BY:
-            if passing_verification(link):
+            # passing_verification / failing_verification of the domain, in one pass: the
+            # latest test result or analysis decides (max keeps the first of equal times).
+            records = [e for e in link.evidence if e.kind in _VERIFYING]
+            latest = max(records, key=_recorded_at) if records else None
+            if latest is not None and latest.verdict is Verdict.PASSED:
                 passing += 1
-                latest = max((e for e in link.evidence
-                              if e.kind in (EvidenceKind.TEST_RESULT, EvidenceKind.ANALYSIS)),
-                             key=lambda e: e.recorded_at)
                 if latest.method is not None:
                     methods.add(latest.method)
-            elif failing_verification(link):
+            elif latest is not None and latest.verdict is Verdict.FAILED:
                 failing.append(link.target)
         passed = [e for e in link.evidence
                   if e.kind is EvidenceKind.REVIEW and e.verdict is Verdict.PASSED]
@@ -420,8 +438,12 @@ def key_iris(key: LinkKey) -> tuple[str, str, str]:
 
 def direct_triple(key: LinkKey) -> Triple:
     """The direct triple ``source relation target`` of a link."""
-    s, p, o = key_iris(key)
-    return (s, p, Iri(o))
+    return (v.item_iri(key[0]), v.RELATION_PREDICATES[key[1]], Iri(v.item_iri(key[2])))
+
+
+def direct_line(key: LinkKey) -> str:
+    """The direct triple of a link as one N-Triples line."""
+    return f"<{v.item_iri(key[0])}> <{v.RELATION_PREDICATES[key[1]]}> <{v.item_iri(key[2])}> .\n"
 
 
 def source_triples(source: ItemId, requirement: tuple[str, str | None] | None,

@@ -3,16 +3,20 @@
 OSLC RM and OSLC QM name requirements, test cases, test results and the relations they define;
 PROV-O describes the evidence on a link; ``trace:`` (``https://edgedeploy.dev/ns/trace#``)
 covers what neither has (datasets, model versions, deployments, ASILs, suspect flags).
-``docs/vocabulary.md`` is the reader's version of this module.
+``docs/vocabulary.md`` is the reader's version of this module. The stores hold a compact
+internal form (the ``RECORD``, ``LINK_STATE`` and ``COVERAGE`` terms below, see
+:mod:`adapters.rdf.codec`); the published terms are what ``export_rdf`` writes.
 
 Node names are minted here so that both stores agree on them byte for byte: an item is
 ``<https://edgedeploy.dev/id/item/{id}>``, a link ``.../link/{source}/{relation}/{target}``
-and its evidence records ``.../link/.../evidence/{n}`` in recording order. Identifiers are
-percent-encoded, so any identifier the domain accepts gives a valid IRI and comes back intact.
+and its evidence records ``.../link/.../evidence/{n}`` in recording order (the last two in the
+published form only). Identifiers are percent-encoded, so any identifier the domain accepts
+gives a valid IRI and comes back intact.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Final
 from urllib.parse import quote, unquote
 
@@ -155,8 +159,9 @@ def _encode(text: str) -> str:
     return quote(text, safe=_SAFE)
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def item_iri(item_id: str) -> str:
-    """The IRI of a trace item."""
+    """The IRI of a trace item (cached: a bulk import names each item many times)."""
     return _ITEM_NS + _encode(item_id)
 
 

@@ -27,8 +27,21 @@ def nothing_stored(_: str) -> Props:
     return {}
 
 
-def write_set(plan: WritePlan, read: Reader) -> tuple[list[Triple], list[Triple]]:
+def bulk_text(plan: WritePlan) -> str:
+    """Everything ``plan`` writes into an empty store, as N-Triples text for a bulk loader.
+
+    The direct triples go straight to text: a bulk import writes hundreds of thousands.
+    """
+    _, inserts = write_set(plan, nothing_stored, direct=False)
+    return codec.ntriples(inserts) + "".join(codec.direct_line(key) for key in plan.links)
+
+
+def write_set(plan: WritePlan, read: Reader,
+              direct: bool = True) -> tuple[list[Triple], list[Triple]]:
     """The triples ``plan`` deletes and the triples it inserts, in that order of application.
+
+    ``direct=False`` leaves out the direct triples of the links written (see
+    :func:`bulk_text`).
 
     Raises:
         UnreadableGraph: a stored literal the change rewrites cannot be read.
@@ -79,7 +92,8 @@ def write_set(plan: WritePlan, read: Reader) -> tuple[list[Triple], list[Triple]
             iri = v.item_iri(item_id)
             deletes += [(iri, v.COVERAGE, o) for o in props(item_id).get(v.COVERAGE, ())]
     deletes += [codec.direct_triple(key) for key in plan.removed]
-    inserts += [codec.direct_triple(key) for key in plan.links]
+    if direct:
+        inserts += [codec.direct_triple(key) for key in plan.links]
     kept = set(deletes) & set(inserts) if deletes else set()
     if kept:
         deletes = [t for t in deletes if t not in kept]

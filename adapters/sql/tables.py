@@ -142,7 +142,8 @@ __all__ = [
     "model_versions",
 ]
 
-# The roll-out journal declares its tables next to its adapter; importing them here puts them
-# on ``metadata`` for Alembic and the schema check, whichever module is imported first.
-import adapters.rollout_sql.tables  # noqa: E402
-import adapters.sql.drift_tables  # noqa: E402, F401
+# The roll-out journal and the drift monitor declare their tables in modules of their own;
+# importing them here puts them on ``metadata`` for Alembic and the schema check, whichever
+# module is imported first.
+import adapters.sql.drift_tables  # noqa: E402
+import adapters.sql.rollout_tables  # noqa: E402, F401

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from adapters.rdf import OxigraphTraceStore, RdflibTraceStore
+from adapters.rdf import vocabulary as v
 from application.errors import BackendUnavailable, InvalidInput
 from application.ports.trace_store import TraceChange, TraceStore
 from domain.coverage import GapCode, assess_coverage
@@ -24,6 +26,8 @@ from domain.requirements import (
 from domain.safety import ASIL
 from domain.trace_graph import TraceGraph
 from domain.traceability import (
+    Evidence,
+    EvidenceKind,
     InvalidLink,
     ItemNotFound,
     LinkNotFound,
@@ -32,7 +36,8 @@ from domain.traceability import (
     Verdict,
     VerificationMethod,
 )
-from tests.fakes.trace_graphs import aeb_graph, result, review, trace_graphs
+from tests.fakes.trace_graphs import CET, DIGEST, aeb_graph, at, result, review, trace_graphs
+from tests.fakes.trace_store import InMemoryTraceStore
 
 STORES: dict[str, Callable[[], TraceStore]] = {
     "oxigraph": lambda: OxigraphTraceStore(None), "rdflib": RdflibTraceStore}
@@ -62,6 +67,26 @@ def fx_aeb(store: TraceStore) -> tuple[TraceStore, TraceGraph]:
     items, links = aeb_graph()
     store.apply(TraceChange(items=items, links=links))
     return store, TraceGraph(items, links)
+
+
+# Changes every store refuses, with the error it raises (the in-memory fake included).
+INVALID_CHANGES = [
+    (TraceChange(items=[Artifact(ItemId("TC-9"), ArtifactKind.TEST)],
+                 links=[TraceLink(ItemId("SYS-1"), Relation.VERIFIED_BY, ItemId("TC-404"))]),
+     ItemNotFound),
+    (TraceChange(items=[Artifact(ItemId("TC-9"), ArtifactKind.TEST)],
+                 links=[TraceLink(ItemId("SYS-1"), Relation.DEPLOYED_AS, ItemId("TC-9"))]),
+     InvalidLink),
+    (TraceChange(links=[TraceLink(ItemId("SYS-1"), Relation.VERIFIED_BY, ItemId("TC-2"),
+                                  (result(Verdict.FAILED, 500),))],
+                 remove_links=[(ItemId("ML-2"), Relation.VERIFIED_BY, ItemId("TC-1"))]),
+     LinkNotFound),
+    (TraceChange(items=[Artifact(ItemId("TC-1"), ArtifactKind.MODEL)]), InvalidLink),
+    (TraceChange(items=[Artifact(ItemId("TC-9"), ArtifactKind.TEST)],
+                 suspect_from=[ItemId("nope")]), ItemNotFound),
+]
+INVALID_IDS = ["unknown-endpoint", "kinds-not-allowed", "remove-missing-link",
+               "rekinded-item-under-links", "unknown-suspect-root"]
 
 
 def assert_same_answers(store: TraceStore, reference: TraceGraph) -> None:
@@ -239,22 +264,7 @@ class TestTraceStoreContract:
         assert_same_answers(store, TraceGraph(reference.items.values(), links))
         assert b"SYS-1/verified_by/TC-1" not in store.export_rdf("n-triples")
 
-    @pytest.mark.parametrize("change, error", [
-        (TraceChange(items=[Artifact(ItemId("TC-9"), ArtifactKind.TEST)],
-                     links=[TraceLink(ItemId("SYS-1"), Relation.VERIFIED_BY, ItemId("TC-404"))]),
-         ItemNotFound),
-        (TraceChange(items=[Artifact(ItemId("TC-9"), ArtifactKind.TEST)],
-                     links=[TraceLink(ItemId("SYS-1"), Relation.DEPLOYED_AS, ItemId("TC-9"))]),
-         InvalidLink),
-        (TraceChange(links=[TraceLink(ItemId("SYS-1"), Relation.VERIFIED_BY, ItemId("TC-2"),
-                                      (result(Verdict.FAILED, 500),))],
-                     remove_links=[(ItemId("ML-2"), Relation.VERIFIED_BY, ItemId("TC-1"))]),
-         LinkNotFound),
-        (TraceChange(items=[Artifact(ItemId("TC-1"), ArtifactKind.MODEL)]), InvalidLink),
-        (TraceChange(items=[Artifact(ItemId("TC-9"), ArtifactKind.TEST)],
-                     suspect_from=[ItemId("nope")]), ItemNotFound),
-    ], ids=["unknown-endpoint", "kinds-not-allowed", "remove-missing-link",
-            "rekinded-item-under-links", "unknown-suspect-root"])
+    @pytest.mark.parametrize("change, error", INVALID_CHANGES, ids=INVALID_IDS)
     def test_an_invalid_change_leaves_the_store_unchanged(
             self, aeb: tuple[TraceStore, TraceGraph], change: TraceChange,
             error: type[Exception]) -> None:
@@ -309,8 +319,111 @@ class TestTraceStoreContract:
         assert store.forward(ItemId("X")).items == ()
         assert store.apply(TraceChange()) == 0
 
+    def test_evidence_round_trips_every_awkward_field(self, store: TraceStore) -> None:
+        items, _ = aeb_graph()
+        store.apply(TraceChange(items=items))
+        nepal = timezone(timedelta(hours=5, minutes=45))
+        records = (
+            Evidence(EvidenceKind.REVIEW, Verdict.PASSED, "Jana \"JN\" Novák\\safety",
+                     datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=CET),
+                     note='quotes " and \' and \\, lines\nand\ttabs, \x01 control, ü ≥ 🚗, '
+                          '["json", 1]', independent=True),
+            Evidence(EvidenceKind.TEST_RESULT, Verdict.FAILED, "ci", at(1, nepal),
+                     artifact_digest="sha256:" + "AB" * 32),  # upper case: kept verbatim
+            Evidence(EvidenceKind.ANALYSIS, Verdict.PASSED, "ci", at(1),
+                     artifact_digest="report.pdf#page=3", method=None),
+            Evidence(EvidenceKind.REPORT, Verdict.INCONCLUSIVE, "bot", at(2),
+                     artifact_digest=""),
+            Evidence(EvidenceKind.TEST_RESULT, Verdict.PASSED, "ci", at(3),
+                     artifact_digest=DIGEST, method=VerificationMethod.BACK_TO_BACK,
+                     note="#!@"),
+        )
+        link = TraceLink(ItemId("SYS-1"), Relation.VERIFIED_BY, ItemId("TC-3"), records,
+                         suspect=True)
+        store.apply(TraceChange(links=[link]))
+        stored = store.get_link(link.key)
+        assert stored == link
+        assert [e.recorded_at.utcoffset() for e in stored.evidence] == [
+            e.recorded_at.utcoffset() for e in records]
+        assert [e.artifact_digest for e in stored.evidence] == [
+            e.artifact_digest for e in records]
+        assert store.links() == [link]
+
+    def test_the_first_of_equally_recent_results_wins(self, store: TraceStore) -> None:
+        items, _ = aeb_graph()
+        links = [
+            TraceLink(ItemId("ML-3"), Relation.VERIFIED_BY, ItemId("TC-3"),
+                      (result(Verdict.PASSED, 5, VerificationMethod.SIMULATION),
+                       result(Verdict.FAILED, 5))),
+            TraceLink(ItemId("ML-3"), Relation.VERIFIED_BY, ItemId("TC-4"),
+                      (result(Verdict.FAILED, 5), result(Verdict.PASSED, 5))),
+        ]
+        store.apply(TraceChange(items=items, links=links))
+        facts = {f.requirement: f for f in store.coverage_facts()}[ItemId("ML-3")]
+        assert (facts.passing_verifications, facts.methods, facts.failing_tests) == (
+            1, (VerificationMethod.SIMULATION,), ("TC-4",))
+        assert store.coverage_facts() == TraceGraph(items, links).coverage_facts()
+
+    def test_suspect_flags_round_trip_with_and_without_evidence(
+            self, aeb: tuple[TraceStore, TraceGraph]) -> None:
+        store, reference = aeb
+        bare = TraceLink(ItemId("DS-1"), Relation.SATISFIED_BY, ItemId("data/night#v2?x=1"),
+                         suspect=True)
+        store.apply(TraceChange(links=[bare]))
+        assert store.get_link(bare.key) == bare
+        facts = {f.requirement: f for f in store.coverage_facts()}
+        assert facts[ItemId("DS-1")].suspect_links == 1
+        cleared = replace(bare, suspect=False)
+        store.apply(TraceChange(links=[cleared]))
+        assert store.get_link(bare.key) == cleared
+        assert_same_answers(store, reference)
+
+    def test_a_requirement_given_another_asil_changes_its_childrens_parent_asils(
+            self, aeb: tuple[TraceStore, TraceGraph]) -> None:
+        store, reference = aeb
+        sys1 = reference.items[ItemId("SYS-1")]
+        assert isinstance(sys1, Requirement)
+        lowered = replace(sys1, asil=ASIL.A)
+        store.apply(TraceChange(items=[lowered]))
+        facts = {f.requirement: f for f in store.coverage_facts()}
+        assert facts[ItemId("ML-3")].parent_asils == (ASIL.A,)
+        assert_same_answers(store, TraceGraph({**reference.items, lowered.id: lowered}.values(),
+                                              reference.links.values()))
+
+    def test_an_item_that_stops_being_a_requirement_leaves_the_gap_report(
+            self, aeb: tuple[TraceStore, TraceGraph]) -> None:
+        store, reference = aeb
+        test = Artifact(ItemId("ORPHAN-1"), ArtifactKind.TEST, "now a test")
+        store.apply(TraceChange(items=[test]))
+        assert ItemId("ORPHAN-1") not in {f.requirement for f in store.coverage_facts()}
+        assert_same_answers(store, TraceGraph({**reference.items, test.id: test}.values(),
+                                              reference.links.values()))
+
+    def test_the_export_speaks_the_published_vocabulary_only(
+            self, aeb: tuple[TraceStore, TraceGraph]) -> None:
+        store, _ = aeb
+        exported = store.export_rdf("n-triples").decode()
+        for term in (v.ITEM_CLASSES[ItemKind.REQUIREMENT], v.GENERATED_AT, v.ATTRIBUTED_TO,
+                     v.RDF_SUBJECT, v.HAS_EVIDENCE, v.SUSPECT, v.TITLE, v.TEXT):
+            assert f"<{term}>" in exported
+        for internal in (v.COVERAGE, v.LINK_STATE, *v.RECORD.values()):
+            assert f"<{internal}>" not in exported
+
     def test_both_stores_satisfy_the_port(self, store: TraceStore) -> None:
         assert isinstance(store, TraceStore)
+
+
+def _internal_triples(store: TraceStore) -> list[str]:
+    """The triples a store holds (its compact internal form), as sorted N-Triples lines."""
+    if isinstance(store, OxigraphTraceStore):
+        import pyoxigraph as ox
+
+        data = store.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+        text = (data or b"").decode()
+    else:
+        assert isinstance(store, RdflibTraceStore)
+        text = store.graph.serialize(format="nt", encoding="utf-8").decode()
+    return sorted(line for line in text.splitlines() if line.strip())
 
 
 def test_both_stores_hold_the_same_triples() -> None:
@@ -318,9 +431,44 @@ def test_both_stores_hold_the_same_triples() -> None:
     ox, rl = OxigraphTraceStore(None), RdflibTraceStore()
     for store in (ox, rl):
         store.apply(TraceChange(items=items, links=links))
+        store.apply(TraceChange(suspect_from=[ItemId("ML-1")]))
     from rdflib import Graph
     from rdflib.compare import isomorphic
 
-    graphs = [Graph().parse(data=s.export_rdf("n-triples"), format="nt") for s in (ox, rl)]
+    graphs = [Graph().parse(data="\n".join(_internal_triples(s)), format="nt") for s in (ox, rl)]
     assert isomorphic(*graphs)
-    assert sum(1 for _ in graphs[0]) > len(links)
+
+
+@pytest.mark.parametrize("make", [lambda: OxigraphTraceStore(None), RdflibTraceStore],
+                         ids=["oxigraph", "rdflib"])
+def test_the_internal_form_holds_one_triple_per_link_and_one_literal_per_source(
+        make: Callable[[], TraceStore]) -> None:
+    items, links = aeb_graph()
+    store = make()
+    store.apply(TraceChange(items=items, links=links))
+    requirements = [i for i in items if isinstance(i, Requirement)]
+    decomposed = [r for r in requirements if r.decomposition is not None]
+    sources_with_state = {link.source for link in links if link.suspect or link.evidence}
+    # item records, ASIL + coverage per requirement, decompositions, direct triples, link states
+    expected = (len(items) + 2 * len(requirements) + len(decomposed) + len(links)
+                + len(sources_with_state))
+    assert len(_internal_triples(store)) == expected
+    # Removing every link of ML-3 that has state drops its link-state literal with them.
+    gone = [link.key for link in links if link.source == "ML-3" and link.evidence]
+    store.apply(TraceChange(remove_links=gone))
+    assert len(_internal_triples(store)) == expected - len(gone) - 1
+    assert not [line for line in _internal_triples(store)
+                if line.startswith(f"<{v.item_iri('ML-3')}> <{v.LINK_STATE}>")]
+    store.close()
+
+
+@pytest.mark.parametrize("change, error", INVALID_CHANGES, ids=INVALID_IDS)
+def test_the_in_memory_fake_refuses_what_the_stores_refuse(
+        change: TraceChange, error: type[Exception]) -> None:
+    items, links = aeb_graph()
+    fake = InMemoryTraceStore()
+    fake.apply(TraceChange(items=items, links=links))
+    before = (fake.items(), fake.links())
+    with pytest.raises(error):
+        fake.apply(change)
+    assert (fake.items(), fake.links()) == before

@@ -8,7 +8,13 @@ from application.ports.trace_store import TraceChange
 from domain.coverage import CoverageFacts
 from domain.requirements import ItemId, ItemKind, TraceItem, item_kind
 from domain.trace_graph import ImpactReport, TraceGraph, TraceView
-from domain.traceability import LinkKey, TraceLink, check_link_kinds
+from domain.traceability import (
+    ItemNotFound,
+    LinkKey,
+    LinkNotFound,
+    TraceLink,
+    check_link_kinds,
+)
 
 
 class InMemoryTraceStore:
@@ -23,6 +29,14 @@ class InMemoryTraceStore:
         return TraceGraph(self._items.values(), self._links.values())
 
     def apply(self, change: TraceChange) -> int:
+        """Refuse a change exactly where the RDF stores refuse it, else apply it whole.
+
+        Raises:
+            ItemNotFound: a link or suspect root names an item that exists nowhere.
+            LinkNotFound: a link to remove does not exist (in the store or the change).
+            InvalidLink: a link connects kinds its relation does not allow, including a stored
+                link whose end the change gives another kind.
+        """
         if self.fail_next_apply is not None:
             error, self.fail_next_apply = self.fail_next_apply, None
             raise error
@@ -33,11 +47,26 @@ class InMemoryTraceStore:
         for link in change.links:
             for end in (link.source, link.target):
                 if end not in items:
-                    raise KeyError(end)
+                    raise ItemNotFound(f"link {link.source} {link.relation} {link.target} "
+                                       f"names {end}, which is neither in the trace graph nor "
+                                       "in the same change")
             check_link_kinds(link, item_kind(items[link.source]), item_kind(items[link.target]))
             links[link.key] = link
         for key in change.remove_links:
-            links.pop(key, None)
+            if key not in links:
+                raise LinkNotFound(f"cannot remove link {key[0]} {key[1]} {key[2]}: it does "
+                                   "not exist")
+            del links[key]
+        rekinded = {item.id for item in change.items if item.id in self._items
+                    and item_kind(self._items[item.id]) is not item_kind(item)}
+        for link in links.values():
+            if link.source in rekinded or link.target in rekinded:
+                check_link_kinds(link, item_kind(items[link.source]),
+                                 item_kind(items[link.target]))
+        for root in change.suspect_from:
+            if root not in items:
+                raise ItemNotFound(f"cannot mark links downstream of {root} suspect: {root} "
+                                   "is not in the trace graph")
         graph = TraceGraph(items.values(), links.values())
         marked = 0
         for root in change.suspect_from:

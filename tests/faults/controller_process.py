@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from adapters.rollout_sql import SqlAlchemyRolloutJournal  # noqa: E402
+from adapters.sql.rollout_journal import SqlAlchemyRolloutJournal  # noqa: E402
 from application.rollout import (  # noqa: E402
     ResumeRollout,
     RolloutEngine,

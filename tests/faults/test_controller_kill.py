@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.rollout_sql import SqlAlchemyRolloutJournal
+from adapters.sql.rollout_journal import SqlAlchemyRolloutJournal
 from domain.audit import verify_chain
 
 SCRIPT = Path(__file__).with_name("controller_process.py")

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from adapters.fleet import LocalAgentFleet
-from adapters.rollout_sql import SqlAlchemyRolloutJournal
+from adapters.sql.rollout_journal import SqlAlchemyRolloutJournal
 from application.rollout import (
     ExportDecisionLog,
     RolloutEngine,

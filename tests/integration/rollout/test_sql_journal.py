@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.rollout_sql import RolloutJournalConflict, SqlAlchemyRolloutJournal
+from adapters.sql.rollout_journal import RolloutJournalConflict, SqlAlchemyRolloutJournal
 from domain.audit import next_entry, verify_chain
 from domain.errors import NotFound
 from domain.health import HealthWindow

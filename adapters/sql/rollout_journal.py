@@ -10,7 +10,7 @@ from sqlalchemy import Engine, create_engine, event, func, insert, select, updat
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from adapters.rollout_sql.tables import metadata, rollout_decisions, rollout_devices, rollouts
+from adapters.sql.rollout_tables import metadata, rollout_decisions, rollout_devices, rollouts
 from application.errors import BackendUnavailable
 from domain.audit import AuditEntry
 from domain.errors import Conflict, NotFound
