@@ -64,13 +64,18 @@ def latency_bucket(latency_ms: float) -> int:
 class HealthWindow:
     """What a cohort (one device or many) did over a span of time with one model version.
 
+    One inference is one row (sample): a batched request of N rows counts N, and an error,
+    timeout or fallback of that request counts for each of its rows. Latency is measured per
+    request and entered once per row, so the histogram's count equals ``inferences``.
+
     Attributes:
-        inferences: completed inference requests.
-        errors: requests that failed.
-        timeouts: requests that exceeded their deadline.
-        fallbacks: requests answered by a fallback path instead of the model.
-        low_confidence: results below the confidence floor: the safety proxy.
-        latency_histogram: counts per bucket of :data:`LATENCY_EDGES_MS`, or empty.
+        inferences: completed inferences (rows of the requests served).
+        errors: rows whose request failed.
+        timeouts: rows whose request exceeded its deadline.
+        fallbacks: rows answered by a fallback path instead of the model.
+        low_confidence: rows below the confidence floor: the safety proxy.
+        latency_histogram: per-request latencies, one count per row, per bucket of
+            :data:`LATENCY_EDGES_MS`, or empty.
         devices: devices that contributed.
     """
 

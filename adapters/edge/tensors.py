@@ -22,16 +22,26 @@ class NumpyTensorTools:
         return float("inf") if np.isnan(diff) else diff
 
     def confidence(self, outputs: Mapping[str, Any]) -> float | None:
-        """Top-class probability of the first output (softmax if it is not one already)."""
+        """Top-class probability of the first row of the first output."""
+        rows = self.row_confidences(outputs)
+        return rows[0] if rows else None
+
+    def rows(self, feeds: Mapping[str, Any]) -> int:
+        """Leading dimension of the first input; 1 for a scalar or an empty request."""
+        if not feeds:
+            return 1
+        first = np.asarray(next(iter(feeds.values())))
+        return int(first.shape[0]) if first.ndim > 0 and first.shape[0] > 0 else 1
+
+    def row_confidences(self, outputs: Mapping[str, Any]) -> list[float]:
+        """Top-class probability per row of the first output (softmax unless it is one)."""
         if not outputs:
-            return None
+            return []
         first = np.asarray(next(iter(outputs.values())), dtype=np.float64)
-        if first.ndim == 0 or first.size < 2:
-            return None
-        row = first.reshape(-1, first.shape[-1])[0]
-        if np.all(row >= 0) and abs(float(row.sum()) - 1.0) < 1e-3:
-            probs = row
-        else:
-            shifted = np.exp(row - row.max())
-            probs = shifted / shifted.sum()
-        return float(probs.max())
+        if first.ndim == 0 or first.shape[-1] < 2:
+            return []
+        rows = first.reshape(-1, first.shape[-1])
+        is_prob = np.all(rows >= 0, axis=1) & (np.abs(rows.sum(axis=1) - 1.0) < 1e-3)
+        shifted = np.exp(rows - rows.max(axis=1, keepdims=True))
+        probs = np.where(is_prob[:, None], rows, shifted / shifted.sum(axis=1, keepdims=True))
+        return [float(v) for v in probs.max(axis=1)]

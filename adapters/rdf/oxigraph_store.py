@@ -4,9 +4,9 @@ Oxigraph evaluates SPARQL in Rust over RocksDB indexes, so walks are property pa
 coverage is one aggregate query (see :mod:`adapters.rdf.queries`). The graph is held in the
 compact internal form of :mod:`adapters.rdf.codec` (three or four triples per requirement, one
 per artifact and link, one literal per source of links with state) and expanded to
-OSLC/PROV-O only by ``export_rdf``. Every change is planned in Python first (:mod:`adapters.rdf.planning`,
-:mod:`adapters.rdf.writes`) and then written as one SPARQL update, which Oxigraph applies in a
-single transaction: a change is stored whole or not at all.
+OSLC/PROV-O only by ``export_rdf``. Every change is planned in Python first
+(:mod:`adapters.rdf.planning`, :mod:`adapters.rdf.writes`) and then written as one SPARQL
+update, which Oxigraph applies in a single transaction: a change is stored whole or not at all.
 """
 
 from __future__ import annotations

@@ -3,6 +3,12 @@
 Observations go into fixed-length time windows per model version, so the controller can ask
 for "health since the stage started" and Prometheus can scrape cumulative counters. Latency
 is kept as a histogram over :data:`domain.health.LATENCY_EDGES_MS`; percentiles come from it.
+
+One inference is one ROW: a batched request of N rows counts N inferences, and an error,
+timeout or fallback of that request counts for each of its N rows. Latency is measured per
+request and entered once per row (each row's answer took that long), so the histogram holds
+as many observations as there are inferences and the latency tests see the same sample size
+as the rate tests; the request latency is what the rows waited, not a per-row compute time.
 """
 
 from __future__ import annotations
@@ -47,10 +53,18 @@ class RuntimeMonitor:
         self._windows: dict[str, deque[_Bucket]] = {}
         self._totals: dict[str, _Bucket] = {}
 
-    def record(self, model: str, latency_ms: float, *, error: bool = False,
+    def record(self, model: str, latency_ms: float, *, rows: int = 1, error: bool = False,
                timeout: bool = False, fallback: bool = False,
-               low_confidence: bool = False) -> None:
-        """Count one inference served (or failed) as ``model``."""
+               low_confidence: int = 0) -> None:
+        """Count one request of ``rows`` inferences served (or failed) as ``model``.
+
+        ``error``, ``timeout`` and ``fallback`` concern the whole request and so count for
+        every row; ``low_confidence`` is the number of rows below the confidence floor (a
+        bool counts as 0 or 1). The request's latency is entered once per row.
+        """
+        if rows < 1:
+            rows = 1
+        low = min(int(low_confidence), rows)
         now = self._clock()
         start = now - (now % self._window_s)
         index = latency_bucket(latency_ms)
@@ -60,12 +74,12 @@ class RuntimeMonitor:
                 windows.append(_Bucket(start))
             total = self._totals.setdefault(model, _Bucket(0.0))
             for bucket in (windows[-1], total):
-                bucket.inferences += 1
-                bucket.errors += error
-                bucket.timeouts += timeout
-                bucket.fallbacks += fallback
-                bucket.low_confidence += low_confidence
-                bucket.latency[index] += 1
+                bucket.inferences += rows
+                bucket.errors += rows if error else 0
+                bucket.timeouts += rows if timeout else 0
+                bucket.fallbacks += rows if fallback else 0
+                bucket.low_confidence += low
+                bucket.latency[index] += rows
 
     def health(self, model: str, since: float = 0.0) -> HealthWindow:
         """Sum of ``model``'s windows that started at or after ``since`` (Unix seconds).

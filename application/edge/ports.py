@@ -55,3 +55,11 @@ class TensorTools(Protocol):
     def confidence(self, outputs: Mapping[str, Any]) -> float | None:
         """Top-class probability of a result, or None when it has no such notion."""
         ...
+
+    def rows(self, feeds: Mapping[str, Any]) -> int:
+        """Rows (samples) in a batched request: the leading dimension of its first input."""
+        ...
+
+    def row_confidences(self, outputs: Mapping[str, Any]) -> list[float]:
+        """Top-class probability of every row of a result; empty when it has no such notion."""
+        ...

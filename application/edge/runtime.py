@@ -14,6 +14,11 @@ Swap protocol, as opposed to swapping a model object in place:
    or a p99 over budget reverts to the last-known-good version (kept loaded meanwhile) and
    quarantines the failing version with exponential back-off. Passing probation makes the
    version last-known-good, persisted atomically so it survives a restart.
+
+Counting: one inference is one ROW of a request. A batched ``infer`` of N rows counts N
+inferences in the monitor and in probation; a failure, timeout or fallback of the request
+counts for each of its rows, low confidence is judged row by row, and the request's latency
+is entered once per row (see :mod:`application.edge.monitor`).
 """
 
 from __future__ import annotations
@@ -114,6 +119,11 @@ class InferenceResult:
     fallback: bool = False
     timed_out: bool = False
     low_confidence: bool = False
+    """True when any row's top-class probability is below the confidence floor."""
+    rows: int = 1
+    """Inferences this request counted for (its batch size)."""
+    low_confidence_rows: int = 0
+    """Rows below the confidence floor."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +238,9 @@ class EdgeRuntime:
     # --- inference ------------------------------------------------------------------------
 
     def infer(self, feeds: Mapping[str, Any]) -> InferenceResult:
-        """Run one inference on the active version; the result names that version.
+        """Run one (batched) request on the active version; the result names that version.
+
+        Every row of the batch counts as one inference for health and probation.
 
         Raises:
             BackendUnavailable: no model is installed.
@@ -257,16 +269,17 @@ class EdgeRuntime:
             self._release(slot)
         latency_ms = (time.perf_counter() - start) * 1000.0
         timed_out = latency_ms > self.config.inference_timeout_ms
-        confidence = None if outputs is None else self._tensors.confidence(outputs)
-        low = confidence is not None and confidence < self.config.confidence_floor
-        self.monitor.record(str(slot.model), latency_ms, error=error, timeout=timed_out,
-                            fallback=fallback, low_confidence=low)
-        self._watch_probation(slot, latency_ms, error, timed_out)
+        rows = max(1, self._tensors.rows(feeds))
+        confidences = [] if outputs is None else self._tensors.row_confidences(outputs)
+        low = sum(1 for c in confidences[:rows] if c < self.config.confidence_floor)
+        self.monitor.record(str(slot.model), latency_ms, rows=rows, error=error,
+                            timeout=timed_out, fallback=fallback, low_confidence=low)
+        self._watch_probation(slot, latency_ms, error, timed_out, rows)
         if outputs is None or answered is None:
             raise InferenceFailed(f"{slot.model} failed on this input and no last-known-good "
                                   "version could answer")
         return InferenceResult(str(answered.model), answered.package.digest, outputs,
-                               latency_ms, fallback, timed_out, low)
+                               latency_ms, fallback, timed_out, low > 0, rows, low)
 
     def _fallback(self, feeds: Mapping[str, Any],
                   failed: _Slot) -> tuple[dict[str, Any] | None, _Slot | None]:
@@ -285,16 +298,16 @@ class EdgeRuntime:
     # --- probation ------------------------------------------------------------------------
 
     def _watch_probation(self, slot: _Slot, latency_ms: float, error: bool,
-                         timed_out: bool) -> None:
+                         timed_out: bool, rows: int = 1) -> None:
         revert_reason, passed = "", False
         with self._lock:
             probation = self._probation
             if probation is None or self._active is not slot:
                 return
-            probation.remaining -= 1
-            probation.errors += error
-            probation.timeouts += timed_out
-            probation.latency[latency_bucket(latency_ms)] += 1
+            probation.remaining -= rows
+            probation.errors += rows if error else 0
+            probation.timeouts += rows if timed_out else 0
+            probation.latency[latency_bucket(latency_ms)] += rows
             cfg, budget = self.config, slot.package.p99_budget_ms
             if probation.errors > cfg.probation_max_errors:
                 revert_reason = f"{probation.errors} errors during probation"

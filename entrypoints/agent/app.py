@@ -61,7 +61,8 @@ def create_agent_app(runtime: EdgeRuntime) -> Litestar:
         return {"model": result.model, "digest": result.digest,
                 "outputs": {k: np.asarray(v).tolist() for k, v in result.outputs.items()},
                 "latency_ms": result.latency_ms, "fallback": result.fallback,
-                "timed_out": result.timed_out, "low_confidence": result.low_confidence}
+                "timed_out": result.timed_out, "low_confidence": result.low_confidence,
+                "rows": result.rows, "low_confidence_rows": result.low_confidence_rows}
 
     @put("/v1/desired", sync_to_thread=True)
     def desired(data: JSONBody[DesiredStateCreate]) -> dict[str, Any]:

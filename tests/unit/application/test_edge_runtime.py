@@ -229,6 +229,50 @@ def test_low_confidence_results_are_counted_as_the_safety_proxy(tmp_path):
     a.runtime.close()
 
 
+def test_each_row_of_a_batched_request_counts_as_one_inference(agent):
+    install_v1(agent)
+    result = agent.runtime.infer({"x": np.ones((64, 4), dtype=np.float32)})
+    assert result.rows == 64
+    window = agent.runtime.monitor.health("aeb@1.0")
+    assert window.inferences == 5 + 64 and window.latency_count == 5 + 64
+    text = agent.runtime.monitor.prometheus("dev-1")
+    assert 'edgedeploy_inferences_total{device="dev-1",model="aeb@1.0"} 69' in text
+
+
+def test_a_failed_batched_request_counts_an_error_for_every_row(tmp_path):
+    a = Agent(tmp_path)
+    a.packages.add(V1, 1.0, fail_every=2)  # call 1 is the golden smoke test, call 2 fails
+    a.swap(V1, 1)
+    with pytest.raises(BackendUnavailable):
+        a.runtime.infer({"x": np.ones((8, 4), dtype=np.float32)})
+    window = a.runtime.monitor.health("aeb@1.0")
+    assert window.inferences == 8 and window.errors == 8
+    a.runtime.close()
+
+
+def test_a_batch_consumes_probation_row_by_row(tmp_path):
+    a = Agent(tmp_path, probation_inferences=10)
+    a.packages.add(V1, 1.0)
+    a.swap(V1, 1)
+    assert a.runtime.status().probation_remaining == 10
+    a.runtime.infer({"x": np.ones((4, 4), dtype=np.float32)})
+    assert a.runtime.status().probation_remaining == 6
+    a.runtime.infer({"x": np.ones((6, 4), dtype=np.float32)})
+    assert a.runtime.status().probation_remaining == 0
+    assert a.runtime.status().last_known_good == "aeb@1.0"
+    a.runtime.close()
+
+
+def test_low_confidence_is_judged_row_by_row_in_a_batch(tmp_path):
+    a = Agent(tmp_path)
+    a.packages.add(V1, 1.0, confidence=0.4)
+    a.swap(V1, 1)
+    result = a.runtime.infer({"x": np.ones((7, 4), dtype=np.float32)})
+    assert result.low_confidence and result.low_confidence_rows == 7
+    assert a.runtime.monitor.health("aeb@1.0").low_confidence == 7
+    a.runtime.close()
+
+
 def test_swaps_under_concurrent_inference_never_fail_a_request_or_mislabel_it(tmp_path):
     a = Agent(tmp_path, probation_inferences=1)
     versions = [ModelRef("aeb", f"{i}.0") for i in range(1, 5)]
