@@ -62,8 +62,7 @@ class RuntimeMonitor:
         every row; ``low_confidence`` is the number of rows below the confidence floor (a
         bool counts as 0 or 1). The request's latency is entered once per row.
         """
-        if rows < 1:
-            rows = 1
+        rows = max(rows, 1)
         low = min(int(low_confidence), rows)
         now = self._clock()
         start = now - (now % self._window_s)

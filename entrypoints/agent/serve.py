@@ -64,7 +64,9 @@ def config_from_env() -> EdgeConfig:
         inference_timeout_ms=float(env("EDGEDEPLOY_AGENT_INFERENCE_TIMEOUT_MS",
                                        base.inference_timeout_ms)),
         quarantine_base_s=float(env("EDGEDEPLOY_AGENT_QUARANTINE_BASE_S",
-                                    base.quarantine_base_s)))
+                                    base.quarantine_base_s)),
+        confidence_floor=float(env("EDGEDEPLOY_AGENT_CONFIDENCE_FLOOR",
+                                   base.confidence_floor)))
 
 
 def serve_agent(device_id: str, port: int, home: Path, backend_name: str = "onnxruntime",

@@ -12,7 +12,7 @@ from application.optimization import OptimizeRequest
 from application.ports.optimization import ModelSource
 from domain.models import ModelRef
 from entrypoints.cli.context import CliState, command_errors, json_option, pass_state, to_json
-from entrypoints.cli.progress import stage_progress
+from entrypoints.progress import stage_progress
 
 
 @click.command()

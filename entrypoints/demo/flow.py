@@ -37,9 +37,9 @@ from domain.traceability import (
     Verdict,
     VerificationMethod,
 )
-from entrypoints.cli.progress import stage_progress
 from entrypoints.container import Container
 from entrypoints.demo.verification_spec import CRITERIA
+from entrypoints.progress import stage_progress
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_REQUIREMENTS = ROOT / "examples" / "aeb" / "requirements.reqif"

@@ -62,7 +62,7 @@ def step_monitoring(run: DemoRun) -> None:
     The reference is the held-out split rather than the training frames: the model is more
     confident on frames it was trained on, which would itself read as drift in the field.
     """
-    run.step("8. Monitor: drift ensemble with voting, persistence and attribution")
+    run.step("9. Monitor: drift ensemble with voting, persistence and attribution")
     with np.load(Path(run.facts["example"].data)) as data:
         heldout = data["heldout_inputs"]
     rng = np.random.default_rng(2026)

@@ -27,10 +27,11 @@ from entrypoints.demo.flow import (
     step_verify,
 )
 from entrypoints.demo.monitoring_step import step_monitoring
+from entrypoints.demo.rollout_step import step_rollout
 from entrypoints.settings import Settings
 
 STEPS = (step_example_model, step_optimize, step_verify, step_requirements, step_trace,
-         step_gate, step_change_impact, step_monitoring)
+         step_gate, step_change_impact, step_rollout, step_monitoring)
 
 
 def run_demo(output: Path, console: Console, models_home: Path) -> dict[str, Any]:
