@@ -24,7 +24,11 @@ def demo(state: CliState, output: Path, as_json: bool) -> None:
     summary = run_demo(output, state.err if as_json else state.console, models_home)
     if as_json:
         click.echo(to_json(summary))
+        if summary["verdict"] != "passed":
+            raise click.exceptions.Exit(1)
         return
     state.console.print(summary_table(summary))
     state.console.print(f"Release report: [bold]{summary['release_report']}[/]")
     state.console.print(f"Traceability matrix: {summary['trace_matrix']}")
+    if summary["verdict"] != "passed":
+        raise click.exceptions.Exit(1)

@@ -36,6 +36,8 @@ STEPS = (step_example_model, step_optimize, step_verify, step_requirements, step
 
 def run_demo(output: Path, console: Console, models_home: Path) -> dict[str, Any]:
     """Run every step into ``output`` (emptied first); return a summary."""
+    # Agent processes and reports get absolute paths, whatever the caller's working directory.
+    output, models_home = output.resolve(), models_home.resolve()
     if output.exists():
         shutil.rmtree(output)
     output.mkdir(parents=True)
@@ -47,7 +49,9 @@ def run_demo(output: Path, console: Console, models_home: Path) -> dict[str, Any
             step(run)
         matrix_path = step_trace_matrix(run)
         gate: GateReport = run.facts["gate"]
-        verdict = "passed" if gate.passed and run.facts["verification"].passed else "blocked"
+        failed = [s.title for s in run.sections if s.status == "failed"]
+        verdict = ("passed" if gate.passed and run.facts["verification"].passed and not failed
+                   else "blocked")
         report = ReleaseReport("edgedeploy release report", str(MODEL), run.now(), verdict,
                                tuple(run.sections))
         report_path = output / "release-report.html"
