@@ -186,7 +186,8 @@ def render(rows: list[Row], extras: dict[str, dict[str, Any]], command: str,
              f"Command: `{command}`", "",
              f"Machine: {os.cpu_count()} CPU cores ({platform.machine()}, "
              f"{'with' if vnni else 'without'} VNNI), Python {platform.python_version()}; "
-             "shared with other work while it ran, so latencies are indicative.", "",
+             f"1-minute load average {os.getloadavg()[0]:.1f} when the figures were written "
+             "(other work on the cores inflates latencies and sensitivity times).", "",
              "| model | method | runtime | accuracy % | retention % | agreement % | size ratio "
              "| p50/p95 ms b1 | p50/p95 ms b64 | optimize s | note |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
