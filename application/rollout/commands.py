@@ -118,7 +118,7 @@ class ExportDecisionLog:
     """The roll-out's decision log, chain verified, as evidence (SR_ROLL_040).
 
     The content's subject is the model version (``name@version``), the id it has in the
-    trace graph, so the lead's trace linking can attach the digest to it.
+    trace graph, so ``RecordRolloutEvidence`` can link the digest to the model's deployment.
     """
 
     def __init__(self, engine: RolloutEngine, evidence: EvidenceStore | None = None) -> None:
