@@ -17,6 +17,10 @@ import msgspec
 from application.errors import InvalidInput
 
 ENV_PREFIX = "EDGEDEPLOY_"
+# Variables in the same namespace that belong to other components (the edge agent, the plain
+# trace-store factory, the test and fault-injection harnesses) or name the settings file itself.
+# They are not settings; anything else under the prefix is, and an unknown one is refused.
+FOREIGN_VARIABLES = ("CONFIG", "AGENT_", "TRACE_STORE_PATH", "TEST_", "FAULT_")
 
 
 class HttpSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -74,11 +78,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
     tree: dict[str, Any] = {}
     for key, value in environ.items():
-        if not key.startswith(ENV_PREFIX) or key in (f"{ENV_PREFIX}CONFIG",):
+        if not key.startswith(ENV_PREFIX):
             continue
-        if key.startswith(f"{ENV_PREFIX}TEST_"):
+        name = key[len(ENV_PREFIX):]
+        if name.startswith(FOREIGN_VARIABLES):
             continue
-        path = key[len(ENV_PREFIX):].lower().split("__")
+        path = name.lower().split("__")
         node = tree
         for part in path[:-1]:
             node = node.setdefault(part, {})
