@@ -37,5 +37,5 @@ def test_a_settings_file_is_read_and_the_environment_wins(tmp_path):
 
 def test_a_malformed_settings_file_is_named(tmp_path):
     (tmp_path / "config.toml").write_text("log_level = \n")
-    with pytest.raises(InvalidInput, match="config.toml"):
+    with pytest.raises(InvalidInput, match=r"config\.toml"):
         load_settings({"EDGEDEPLOY_HOME": str(tmp_path)})
