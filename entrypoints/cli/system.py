@@ -12,7 +12,6 @@ from rich.text import Text
 from adapters.sql.engine import redact
 from adapters.sql.migrate import current_revision, head_revision, upgrade_to_head
 from entrypoints.cli.context import CliState, command_errors, json_option, pass_state, to_json
-from plugins.registry import BackendRegistry
 
 
 def doctor_report(state: CliState) -> dict[str, Any]:
@@ -37,11 +36,10 @@ def doctor_report(state: CliState) -> dict[str, Any]:
     except Exception as exc:
         checks.append({"name": f"trace store ({settings.trace_store})", "usable": False,
                        "reason": str(exc)})
-    allow = set(settings.plugins.allow) if settings.plugins.allow is not None else None
     backends = [
         {"name": r.name, "distribution": f"{r.distribution} {r.version}", "usable": r.usable,
          "reason": r.reason, "capabilities": r.capabilities}
-        for r in BackendRegistry(allow=allow).report()]
+        for r in state.container.backends().report()]
     return {"python": platform.python_version(), "home": str(settings.home),
             "checks": checks, "inference_backends": backends}
 

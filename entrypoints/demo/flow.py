@@ -241,7 +241,7 @@ def step_trace(run: DemoRun) -> None:
                                                      "Result", "Detail"), tuple(rows)),)))
 
 
-def _review_all(run: DemoRun, *, independent: bool, only: set[str] | None = None) -> int:
+def _review_all(run: DemoRun, *, independent: bool) -> int:
     store, link = run.container.trace_store(), run.container.link_items()
     reviewer = ASSESSOR if independent else SAFETY_ENGINEER
     count = 0
@@ -252,8 +252,6 @@ def _review_all(run: DemoRun, *, independent: bool, only: set[str] | None = None
         if not isinstance(req, Requirement):
             continue
         if independent and req.asil is not ASIL.D:
-            continue
-        if only is not None and li.source not in only:
             continue
         link(li.source, li.relation, li.target, _evidence(
             EvidenceKind.REVIEW, Verdict.PASSED, reviewer, run.now(), independent=independent,

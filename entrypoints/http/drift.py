@@ -13,13 +13,8 @@ from litestar.params import FromPath, FromQuery
 
 from application.errors import InvalidInput
 from domain.drift import DetectorCapability
-from entrypoints.container import Container
 from entrypoints.http.dto import DriftFeedbackCreate, DriftReferenceCreate, DriftWindowCreate
-
-
-def _container(state: State) -> Container:
-    container: Container = state.container
-    return container
+from entrypoints.http.state import container_of
 
 
 def _matrix(rows: Sequence[Sequence[float | None]]) -> np.ndarray:
@@ -49,7 +44,7 @@ class DriftController(Controller):
         except ValueError:
             raise InvalidInput(f"kind '{data.kind}' is not one of features, embeddings, "
                                "stream") from None
-        profile = _container(state).fit_reference()(
+        profile = container_of(state).fit_reference()(
             deployment, _matrix([list(row) for row in data.rows]), data.feature_names,
             data.categorical, kind)
         return _plain(profile)  # type: ignore[no-any-return]
@@ -58,7 +53,7 @@ class DriftController(Controller):
     def check(self, state: State, deployment: FromPath[str],
               data: DriftWindowCreate) -> dict[str, Any]:
         """Judge one window; returns the stored verdict (422: the window cannot be judged)."""
-        verdict = _container(state).check_window()(deployment, _matrix(data.rows))
+        verdict = container_of(state).check_window()(deployment, _matrix(data.rows))
         return _plain(verdict)  # type: ignore[no-any-return]
 
     @post("/verdicts/{verdict_id:str}/feedback", sync_to_thread=True, status_code=201)
@@ -67,13 +62,13 @@ class DriftController(Controller):
         """Confirm a verdict or call it a false alarm; the detector weights adapt."""
         if data.feedback not in ("confirmed", "false-alarm"):
             raise InvalidInput("feedback must be 'confirmed' or 'false-alarm'")
-        record = _container(state).record_feedback()(verdict_id, data.feedback, data.reviewer)
+        record = container_of(state).record_feedback()(verdict_id, data.feedback, data.reviewer)
         return _plain(record)  # type: ignore[no-any-return]
 
     @get("/report", sync_to_thread=True)
     def report(self, state: State,
                deployment: FromQuery[str | None] = None) -> dict[str, Any]:
         """Verdicts over time per deployment, with severity counts and weights."""
-        result = _container(state).drift_report()(deployment)
+        result = container_of(state).drift_report()(deployment)
         return {"deployments": [{**_plain(entry), "peak": entry.peak.value}
                                 for entry in result.deployments]}

@@ -16,13 +16,8 @@ from application.optimization.progress import Progress
 from application.ports.optimization import ModelSource
 from domain.errors import NotFound
 from domain.models import ModelRef
-from entrypoints.container import Container
 from entrypoints.http.dto import JobAcceptedView, JobView, OptimizeCreate, view
-
-
-def _container(state: State) -> Container:
-    container: Container = state.container
-    return container
+from entrypoints.http.state import container_of
 
 
 def _jobs(state: State) -> JobRunner:
@@ -46,7 +41,7 @@ class JobsController(Controller):
     def optimize(self, state: State, ver: FromPath[str],
                  data: OptimizeCreate) -> Response[JobAcceptedView]:
         """Quantize and register ``ver``: 202 with the job; follow it at ``/jobs/{id}``."""
-        container = _container(state)
+        container = container_of(state)
         ref = ModelRef.parse(ver)
         for label, path in (("source", data.source), ("calibration", data.calibration)):
             if not Path(path).is_file():
@@ -78,7 +73,7 @@ class JobsController(Controller):
     @post("/models/{ver:str}/verify", sync_to_thread=True, status_code=202)
     def verify(self, state: State, ver: FromPath[str]) -> Response[JobAcceptedView]:
         """Verify a registered version on the deployed runtime: 202 with the job."""
-        container = _container(state)
+        container = container_of(state)
         ref = ModelRef.parse(ver)
         use_case = container.verify_registered()
         actor = container.config.actor()
@@ -99,7 +94,7 @@ class JobsController(Controller):
     @get("/jobs/artifacts/{digest:str}", sync_to_thread=True, media_type="application/octet-stream")
     def artifact(self, state: State, digest: FromPath[str]) -> Response[bytes]:
         """A stored artifact or report by its digest (``sha256:<hex>``)."""
-        evidence = _container(state).evidence()
+        evidence = container_of(state).evidence()
         if not evidence.exists(digest):
             raise NotFound(f"no artifact stored under {digest}", code="ARTIFACT_NOT_FOUND")
         return Response(evidence.get(digest), media_type="application/octet-stream")

@@ -31,6 +31,7 @@ from application.ports.system import Clock
 from application.rollout import RolloutView
 from domain.models import ModelRef
 from entrypoints.container import Container
+from entrypoints.http.state import container_of
 from entrypoints.rollout_container import RolloutControls, require_ready, start_command
 
 log = structlog.get_logger(__name__)
@@ -172,10 +173,6 @@ class RolloutTicker:
             self.tick_all()
 
 
-def _container(state: State) -> Container:
-    container: Container = state.container
-    return container
-
 
 def _ticker(state: State) -> RolloutTicker:
     ticker: RolloutTicker = state.rollout_ticker
@@ -214,7 +211,7 @@ class RolloutController(Controller):
     def deploy(self, state: State, ver: FromPath[str],
                data: DeployCreate) -> Response[DeployAcceptedView]:
         """Start a canary roll-out of ``ver``: 202 with its id, or 409 listing the reasons."""
-        container, ticker = _container(state), _ticker(state)
+        container, ticker = container_of(state), _ticker(state)
         ref = ModelRef.parse(ver)
         baseline = ModelRef.parse(data.baseline) if data.baseline else None
         require_ready(container.rollout.readiness(), ref)
@@ -238,7 +235,7 @@ class RolloutController(Controller):
     @get("/rollouts/{rollout_id:str}", sync_to_thread=True)
     def status(self, state: State, rollout_id: FromPath[str]) -> dict[str, Any]:
         """A roll-out's stages, phase and decision count (404 when unknown)."""
-        view: RolloutView = _container(state).rollout.rollout_status()(rollout_id)
+        view: RolloutView = container_of(state).rollout.rollout_status()(rollout_id)
         return view.to_dict()
 
     @post("/rollouts/{rollout_id:str}/approve", sync_to_thread=True, status_code=200)
@@ -256,7 +253,7 @@ class RolloutController(Controller):
               data: JSONBody[RolloutActionCreate | None] = None) -> dict[str, Any]:
         """Stop a running roll-out; devices return to the baseline (409 when final)."""
         ticker, action = _ticker(state), data or RolloutActionCreate()
-        actor = action.actor or _container(state).config.actor()
+        actor = action.actor or container_of(state).config.actor()
         with ticker.lock:
             view = ticker.controls_for(rollout_id).abort(rollout_id, actor, action.reason)
         return view.to_dict()
@@ -266,7 +263,7 @@ class RolloutController(Controller):
                  data: JSONBody[RolloutActionCreate | None] = None) -> dict[str, Any]:
         """Send every device back to the baseline, also after completion."""
         ticker, action = _ticker(state), data or RolloutActionCreate()
-        actor = action.actor or _container(state).config.actor()
+        actor = action.actor or container_of(state).config.actor()
         with ticker.lock:
             view = ticker.controls_for(rollout_id).rollback(rollout_id, actor, action.reason)
         return view.to_dict()

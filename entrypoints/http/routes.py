@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio.to_thread
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
@@ -13,7 +14,6 @@ from application.errors import InvalidInput
 from domain.models import ModelRef
 from domain.requirements import ItemId
 from domain.traceability import Evidence, EvidenceKind, Relation, Verdict, VerificationMethod
-from entrypoints.container import Container
 from entrypoints.http.dto import (
     GateReportView,
     ImpactView,
@@ -25,16 +25,13 @@ from entrypoints.http.dto import (
     TraceView,
     view,
 )
+from entrypoints.http.state import container_of
 
 
 def _problem(description: str) -> ResponseSpec:
     return ResponseSpec(data_container=ProblemView, description=description,
                         media_type="application/problem+json", generate_examples=False)
 
-
-def _container(state: State) -> Container:
-    container: Container = state.container
-    return container
 
 
 class TraceabilityController(Controller):
@@ -48,7 +45,7 @@ class TraceabilityController(Controller):
                     404: _problem("The model version is not registered")})
     def model_trace(self, state: State, ver: FromPath[str]) -> GateReportView:
         """The traceability report of a model version: 200 complete, 409 with the gaps."""
-        report = _container(state).evaluate_gate()(ModelRef.parse(ver), record=False)
+        report = container_of(state).evaluate_gate()(ModelRef.parse(ver), record=False)
         report.raise_for_gaps()
         return view(report, GateReportView)  # type: ignore[no-any-return]
 
@@ -56,7 +53,7 @@ class TraceabilityController(Controller):
           responses={409: _problem("Trace gaps block the release; each gap is listed")})
     def gate(self, state: State, ver: FromPath[str]) -> GateReportView:
         """Evaluate and log the gate decision: 200 passed, 409 blocked with the gaps."""
-        container = _container(state)
+        container = container_of(state)
         report = container.evaluate_gate()(ModelRef.parse(ver), container.config.actor())
         report.raise_for_gaps()
         return view(report, GateReportView)  # type: ignore[no-any-return]
@@ -64,7 +61,7 @@ class TraceabilityController(Controller):
     @get("/safety/readiness/{ver:str}", sync_to_thread=True)
     def readiness(self, state: State, ver: FromPath[str]) -> ReadinessView:
         """The readiness checklist of a model version."""
-        result = _container(state).assess_readiness()(ModelRef.parse(ver))
+        result = container_of(state).assess_readiness()(ModelRef.parse(ver))
         return view(result, ReadinessView, ready=result.ready)  # type: ignore[no-any-return]
 
     @post("/requirements/import", status_code=200)
@@ -79,16 +76,14 @@ class TraceabilityController(Controller):
         body = await request.body()
         if not body:
             raise InvalidInput(f"{filename}: the request body is empty")
-        import anyio.to_thread
-
         result = await anyio.to_thread.run_sync(
-            lambda: _container(state).import_requirements()(filename, body))
+            lambda: container_of(state).import_requirements()(filename, body))
         return view(result, ImportResultView)  # type: ignore[no-any-return]
 
     @post("/trace/links", sync_to_thread=True, status_code=201)
     def create_link(self, state: State, data: TraceLinkCreate) -> TraceLinkView:
         """Create a trace link, or add evidence to an existing one."""
-        container = _container(state)
+        container = container_of(state)
         evidence = None
         if data.evidence is not None:
             e = data.evidence
@@ -106,17 +101,17 @@ class TraceabilityController(Controller):
     @get("/trace/impact/{item_id:str}", sync_to_thread=True)
     def impact(self, state: State, item_id: FromPath[str]) -> ImpactView:
         """Every requirement, test, dataset, model and deployment a change would affect."""
-        report = _container(state).trace_queries().impact(ItemId(item_id))
+        report = container_of(state).trace_queries().impact(ItemId(item_id))
         return view(report, ImpactView, total=report.total)  # type: ignore[no-any-return]
 
     @get("/trace/forward/{item_id:str}", sync_to_thread=True)
     def forward(self, state: State, item_id: FromPath[str]) -> TraceView:
         """Everything downstream of an item."""
-        result = _container(state).trace_queries().forward(ItemId(item_id))
+        result = container_of(state).trace_queries().forward(ItemId(item_id))
         return view(result, TraceView, direction="forward")  # type: ignore[no-any-return]
 
     @get("/trace/backward/{item_id:str}", sync_to_thread=True)
     def backward(self, state: State, item_id: FromPath[str]) -> TraceView:
         """Everything upstream of an item."""
-        result = _container(state).trace_queries().backward(ItemId(item_id))
+        result = container_of(state).trace_queries().backward(ItemId(item_id))
         return view(result, TraceView, direction="backward")  # type: ignore[no-any-return]

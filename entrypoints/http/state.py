@@ -1,0 +1,13 @@
+"""What route handlers take from the application state."""
+
+from __future__ import annotations
+
+from litestar.datastructures import State
+
+from entrypoints.container import Container
+
+
+def container_of(state: State) -> Container:
+    """The composition root the app was created with."""
+    container: Container = state.container
+    return container
