@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 import numpy as np
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from adapters.sql.drift_tables import (
@@ -109,8 +109,12 @@ class SqlAlchemyDriftRepository:
         rows: WindowData = np.load(io.BytesIO(data), allow_pickle=False)
         return rows
 
-    def add_verdict(self, verdict: DriftVerdict) -> None:
-        """Append a verdict; a second verdict for the same window is refused."""
+    def add_verdict(self, verdict: DriftVerdict,
+                    detector_states: Mapping[str, Mapping[str, float]] | None = None) -> None:
+        """Append a verdict and the stream detectors' states in one transaction.
+
+        A second verdict for the same window is refused and nothing is written.
+        """
         with translated(self._url):
             try:
                 with self._engine.begin() as conn:
@@ -118,6 +122,8 @@ class SqlAlchemyDriftRepository:
                         id=verdict.id, deployment=verdict.deployment,
                         window_index=verdict.window_index, observed_at=verdict.observed_at,
                         severity=verdict.severity.value, verdict=_plain(verdict)))
+                    for detector, state in (detector_states or {}).items():
+                        self._replace_state(conn, verdict.deployment, detector, state)
             except IntegrityError as exc:
                 raise Conflict(f"window {verdict.window_index} of {verdict.deployment} "
                                "already has a verdict", code="DRIFT_WINDOW_DUPLICATE") from exc
@@ -199,8 +205,13 @@ class SqlAlchemyDriftRepository:
                             state: Mapping[str, float]) -> None:
         """Store a stream detector's carried state."""
         with translated(self._url), self._engine.begin() as conn:
-            conn.execute(delete(drift_detector_state).where(
-                (drift_detector_state.c.deployment == deployment)
-                & (drift_detector_state.c.detector == detector)))
-            conn.execute(insert(drift_detector_state).values(
-                deployment=deployment, detector=detector, state=dict(state)))
+            self._replace_state(conn, deployment, detector, state)
+
+    @staticmethod
+    def _replace_state(conn: Connection, deployment: str, detector: str,
+                       state: Mapping[str, float]) -> None:
+        conn.execute(delete(drift_detector_state).where(
+            (drift_detector_state.c.deployment == deployment)
+            & (drift_detector_state.c.detector == detector)))
+        conn.execute(insert(drift_detector_state).values(
+            deployment=deployment, detector=detector, state=dict(state)))

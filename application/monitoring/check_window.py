@@ -80,11 +80,11 @@ class CheckWindow:
                                judgement.scores, decision.vote_share, decision.drifting,
                                decision.persistence, judgement.attributions, (),
                                reference.digest, profile)
-        self._repository.add_verdict(verdict)
-        for detector in detectors:
-            if isinstance(detector, StatefulDetector):
-                self._repository.save_detector_state(deployment, detector.name,
-                                                     detector.snapshot())
+        # The verdict and the stream state it leaves behind are stored together, so a crash
+        # never leaves a stream detector one window behind its verdicts.
+        self._repository.add_verdict(verdict, {
+            detector.name: detector.snapshot() for detector in detectors
+            if isinstance(detector, StatefulDetector)})
         log.info("drift.window_checked", deployment=deployment, window=index,
                  severity=verdict.severity.value, vote_share=round(verdict.vote_share, 3),
                  fired=verdict.fired, top=verdict.top_features())

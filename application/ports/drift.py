@@ -133,8 +133,12 @@ class DriftRepository(Protocol):
         """The reference rows; raises ``ReferenceNotFitted`` when there are none."""
         ...
 
-    def add_verdict(self, verdict: DriftVerdict) -> None:
-        """Append a verdict (with its window summary statistics)."""
+    def add_verdict(self, verdict: DriftVerdict,
+                    detector_states: Mapping[str, Mapping[str, float]] | None = None) -> None:
+        """Append a verdict and the stream detectors' carried states, all in one transaction.
+
+        ``detector_states`` maps a detector's name to the state it carries to the next window.
+        """
         ...
 
     def verdict(self, verdict_id: str) -> DriftVerdict | None:

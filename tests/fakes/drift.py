@@ -33,8 +33,11 @@ class InMemoryDriftRepository:
             raise ReferenceNotFitted(f"deployment {deployment!r} has no reference")
         return self.references[deployment][1]
 
-    def add_verdict(self, verdict: DriftVerdict) -> None:
+    def add_verdict(self, verdict: DriftVerdict,
+                    detector_states: Mapping[str, Mapping[str, float]] | None = None) -> None:
         self.verdict_log.append(verdict)
+        for detector, state in (detector_states or {}).items():
+            self.save_detector_state(verdict.deployment, detector, state)
 
     def verdict(self, verdict_id: str) -> DriftVerdict | None:
         return next((v for v in self.verdict_log if v.id == verdict_id), None)

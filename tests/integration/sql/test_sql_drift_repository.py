@@ -94,3 +94,12 @@ def test_weights_feedback_and_detector_state_persist(repo):
     repo.save_detector_state("d", "adwin", {"width": 120.0, "mean": 0.05})
     repo.save_detector_state("d", "adwin", {"width": 121.0, "mean": 0.06})
     assert repo.detector_state("d", "adwin") == {"width": 121.0, "mean": 0.06}
+
+
+def test_a_verdict_and_the_stream_state_it_leaves_are_stored_together(repo):
+    repo.add_verdict(verdict(0), {"adwin": {"width": 10.0}, "cusum": {"s": 0.5}})
+    assert repo.detector_state("aeb@1/eu", "adwin") == {"width": 10.0}
+    assert repo.detector_state("aeb@1/eu", "cusum") == {"s": 0.5}
+    with pytest.raises(Conflict):
+        repo.add_verdict(verdict(0), {"adwin": {"width": 99.0}})
+    assert repo.detector_state("aeb@1/eu", "adwin") == {"width": 10.0}
