@@ -27,7 +27,14 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check .
 
-typecheck: setup
+# mypy reads the installed layout (``edgedeploy.domain`` …) through a tree of links to the
+# repository's top-level folders; Python itself finds them through the editable install.
+TYPING := build/typing/edgedeploy
+$(TYPING):
+	mkdir -p $(TYPING)
+	for d in domain application adapters plugins entrypoints; do ln -sfn ../../../$$d $(TYPING)/$$d; done
+
+typecheck: setup $(TYPING)
 	$(BIN)/mypy
 
 contracts: setup

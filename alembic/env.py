@@ -1,6 +1,6 @@
 """Alembic environment for edgedeploy's relational schema.
 
-The database URL comes from, in order: the Config (``adapters.sql.migrate`` sets it, or
+The database URL comes from, in order: the Config (``edgedeploy.adapters.sql.migrate`` sets it, or
 ``sqlalchemy.url`` in an ini file), ``alembic -x url=...``, then the environment variable
 ``EDGEDEPLOY_DATABASE_URL``. A connection handed over in ``config.attributes["connection"]``
 is used as is, so the caller's transaction covers the migration.
@@ -15,8 +15,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection, text
 
-from adapters.sql.engine import create_engine_for
-from adapters.sql.tables import metadata
+from edgedeploy.adapters.sql.engine import create_engine_for
+from edgedeploy.adapters.sql.tables import metadata
 
 MIGRATION_LOCK_KEY = int.from_bytes(
     hashlib.sha256(b"edgedeploy.migrations").digest()[:8], "big", signed=True)

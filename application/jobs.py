@@ -17,9 +17,9 @@ from typing import Any
 
 import structlog
 
-from application.optimization.progress import Progress
-from application.ports.system import Clock
-from domain.errors import DomainError, NotFound
+from edgedeploy.application.optimization.progress import Progress
+from edgedeploy.application.ports.system import Clock
+from edgedeploy.domain.errors import DomainError, NotFound
 
 log = structlog.get_logger(__name__)
 

@@ -39,18 +39,18 @@ from pathlib import Path
 import defusedxml.ElementTree as SafeET
 import yaml
 
-from adapters.interchange import (
+from edgedeploy.adapters.interchange import (
     CsvHtmlMatrixRenderer,
     CsvRequirementsReader,
     ReqIfReader,
     ReqIfWriter,
     YamlRequirementsReader,
 )
-from application.ports.interchange import RequirementDocument
-from application.ports.reporting import MatrixRow, TraceMatrix
-from domain.requirements import ItemId, Requirement, RequirementLevel
-from domain.safety import ASIL
-from domain.traceability import Relation, TraceLink
+from edgedeploy.application.ports.interchange import RequirementDocument
+from edgedeploy.application.ports.reporting import MatrixRow, TraceMatrix
+from edgedeploy.domain.requirements import ItemId, Requirement, RequirementLevel
+from edgedeploy.domain.safety import ASIL
+from edgedeploy.domain.traceability import Relation, TraceLink
 
 FIXED = datetime(2026, 1, 15, tzinfo=UTC)
 

@@ -34,14 +34,14 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
 
-from adapters.files import FileEvidenceStore
-from adapters.sql import (
+from edgedeploy.adapters.files import FileEvidenceStore
+from edgedeploy.adapters.sql import (
     SqlAlchemyUnitOfWork,
     create_engine_for,
     create_session_factory,
     upgrade_to_head,
 )
-from domain.audit import next_entry, verify_chain
+from edgedeploy.domain.audit import next_entry, verify_chain
 
 
 @dataclass(frozen=True)

@@ -35,13 +35,13 @@ from scipy import stats
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters.drift import (
+from edgedeploy.adapters.drift import (
     AdwinDetector,
     CusumDetector,
     DriftEnsemble,
     PsiDetector,
 )
-from domain.drift import DetectorCapability, DriftSeverity
+from edgedeploy.domain.drift import DetectorCapability, DriftSeverity
 
 N_REF, N_WIN = 1000, 500
 NAMES10 = [f"f{i}" for i in range(10)]

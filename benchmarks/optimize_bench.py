@@ -72,7 +72,7 @@ def _batch(x: np.ndarray, n: int) -> np.ndarray:
 def ort_row(model: str, method: str, path: Path, x: np.ndarray, y: np.ndarray,
             ref: np.ndarray, fp32_size: int, wall: float, runs: dict[int, int],
             note: str = "") -> tuple[Row, np.ndarray]:
-    from plugins.torch import onnx_tools
+    from edgedeploy.plugins.torch import onnx_tools
 
     sess = onnx_tools.session(path)
     logits = onnx_tools.predict(sess, x)
@@ -119,11 +119,11 @@ def bench_model(name: str, home: Path, work: Path, epochs: int, runs: dict[int, 
     import torch
     from onnxruntime.quantization import QuantFormat, quantize_dynamic, quantize_static
 
-    from application.optimization import OptimizeModel, OptimizeRequest
-    from application.ports.optimization import ModelSource
-    from plugins.onnxruntime import factory as ort_factory
-    from plugins.torch import TorchQuantizationToolkit, ensure_example_model, onnx_tools
-    from plugins.torch.loading import load_dataset, load_model, stratified_sample
+    from edgedeploy.application.optimization import OptimizeModel, OptimizeRequest
+    from edgedeploy.application.ports.optimization import ModelSource
+    from edgedeploy.plugins.onnxruntime import factory as ort_factory
+    from edgedeploy.plugins.torch import TorchQuantizationToolkit, ensure_example_model, onnx_tools
+    from edgedeploy.plugins.torch.loading import load_dataset, load_model, stratified_sample
 
     example = ensure_example_model(name, home, epochs=epochs)
     loaded = load_model(ModelSource(str(example.checkpoint)))
@@ -243,7 +243,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="write the Markdown section here")
     args = parser.parse_args()
-    from plugins.torch.cpu import has_vnni
+    from edgedeploy.plugins.torch.cpu import has_vnni
 
     models = ["small"] if args.quick else ["small", "medium"]
     epochs = 3 if args.quick else args.epochs

@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def _rows(name: str, folder: Path, work: Path, runs: int) -> list[dict[str, Any]]:
     import torch
 
-    from application.optimization import VerifyModel, VerifyRequest
-    from application.ports.optimization import ModelSource
-    from plugins.torch import OnnxDeploymentVerifier, TorchBackend
-    from plugins.torch.loading import load_model
+    from edgedeploy.application.optimization import VerifyModel, VerifyRequest
+    from edgedeploy.application.ports.optimization import ModelSource
+    from edgedeploy.plugins.torch import OnnxDeploymentVerifier, TorchBackend
+    from edgedeploy.plugins.torch.loading import load_model
 
     loaded = load_model(ModelSource(str(folder / "model.pt")))
     scripted = work / f"{name}.ts.pt"
@@ -61,9 +61,9 @@ def _ort_cuda_rows(name: str, loaded: Any, data: str, work: Path,
         return [{"model": name, "runtime": "onnxruntime (CUDA)", "precision": "-",
                  "absent": f"CUDA provider not present in onnxruntime {ort.__version__} "
                            f"(providers: {', '.join(ort.get_available_providers())})"}]
-    from application.optimization import VerifyModel, VerifyRequest
-    from plugins.onnxruntime import factory
-    from plugins.torch import OnnxDeploymentVerifier, onnx_tools
+    from edgedeploy.application.optimization import VerifyModel, VerifyRequest
+    from edgedeploy.plugins.onnxruntime import factory
+    from edgedeploy.plugins.torch import OnnxDeploymentVerifier, onnx_tools
 
     fp32 = onnx_tools.export_onnx(loaded.module, (1, 1, 32, 32), work / f"{name}.onnx")
     fp16 = onnx_tools.to_fp16(fp32, work / f"{name}.fp16.onnx")

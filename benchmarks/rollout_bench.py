@@ -34,26 +34,26 @@ sys.path.insert(0, str(ROOT))
 
 import structlog  # noqa: E402
 
-from adapters.fleet import SimulatedBehaviour, SimulatedFleet  # noqa: E402
-from application.ports.rollout import Readiness  # noqa: E402
-from application.rollout import (  # noqa: E402
+from edgedeploy.adapters.fleet import SimulatedBehaviour, SimulatedFleet  # noqa: E402
+from edgedeploy.application.ports.rollout import Readiness  # noqa: E402
+from edgedeploy.application.rollout import (  # noqa: E402
     ApproveStage,
     RolloutEngine,
     StartRollout,
     StartRolloutCommand,
     TickRollout,
 )
-from domain.audit import AuditEntry  # noqa: E402
-from domain.errors import NotFound  # noqa: E402
-from domain.models import ModelRef  # noqa: E402
-from domain.rollout import (  # noqa: E402
+from edgedeploy.domain.audit import AuditEntry  # noqa: E402
+from edgedeploy.domain.errors import NotFound  # noqa: E402
+from edgedeploy.domain.models import ModelRef  # noqa: E402
+from edgedeploy.domain.rollout import (  # noqa: E402
     DesiredState,
     Rollout,
     RolloutPlan,
     canary_count,
     rollout_order,
 )
-from domain.safety import ASIL  # noqa: E402
+from edgedeploy.domain.safety import ASIL  # noqa: E402
 
 BASE, CANARY = ModelRef("aeb", "1.0"), ModelRef("aeb", "1.1")
 DIGEST_A, DIGEST_B = "sha256:" + "a" * 64, "sha256:" + "b" * 64

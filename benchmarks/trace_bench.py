@@ -34,11 +34,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adapters.rdf import OxigraphTraceStore, RdflibTraceStore, queries
-from adapters.rdf import vocabulary as v
-from application.ports.trace_store import TraceChange
-from domain.coverage import assess_coverage
-from domain.requirements import (
+from edgedeploy.adapters.rdf import OxigraphTraceStore, RdflibTraceStore, queries
+from edgedeploy.adapters.rdf import vocabulary as v
+from edgedeploy.application.ports.trace_store import TraceChange
+from edgedeploy.domain.coverage import assess_coverage
+from edgedeploy.domain.requirements import (
     Artifact,
     ArtifactKind,
     ItemId,
@@ -46,9 +46,9 @@ from domain.requirements import (
     RequirementLevel,
     TraceItem,
 )
-from domain.safety import ASIL, DecomposedAsil
-from domain.trace_graph import TraceGraph
-from domain.traceability import (
+from edgedeploy.domain.safety import ASIL, DecomposedAsil
+from edgedeploy.domain.trace_graph import TraceGraph
+from edgedeploy.domain.traceability import (
     Evidence,
     EvidenceKind,
     Relation,

@@ -1,7 +1,7 @@
 """The pure domain core of edgedeploy: standard library only."""
 
-from domain.errors import Conflict, DomainError, InvariantViolation, NotFound
-from domain.safety import ASIL, DecomposedAsil, validate_decomposition
+from edgedeploy.domain.errors import Conflict, DomainError, InvariantViolation, NotFound
+from edgedeploy.domain.safety import ASIL, DecomposedAsil, validate_decomposition
 
 __all__ = [
     "ASIL",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from domain.errors import Conflict
+from edgedeploy.domain.errors import Conflict
 
 GENESIS = "sha256:" + "0" * 64
 

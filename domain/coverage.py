@@ -12,10 +12,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from domain.errors import Conflict, InvariantViolation
-from domain.requirements import ItemId
-from domain.safety import ASIL, DecomposedAsil
-from domain.traceability import VerificationMethod
+from edgedeploy.domain.errors import Conflict, InvariantViolation
+from edgedeploy.domain.requirements import ItemId
+from edgedeploy.domain.safety import ASIL, DecomposedAsil
+from edgedeploy.domain.traceability import VerificationMethod
 
 
 class ReviewLevel(enum.IntEnum):

@@ -4,7 +4,7 @@ A verdict is evidence for a safety case (ISO 26262-6 clause 9 and ISO/PAS 8800 f
 monitoring): it names every detector's statistic against its calibrated threshold, the weight
 each detector carried in the vote, the features that moved most, and how many drifting windows
 in a row led to the severity it states. The rules that turn scores into a severity live in
-:mod:`domain.drift_policy`; this module holds the values and the errors.
+:mod:`edgedeploy.domain.drift_policy`; this module holds the values and the errors.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.errors import Conflict, InvariantViolation, NotFound
+from edgedeploy.domain.errors import Conflict, InvariantViolation, NotFound
 
 
 class InvalidWindow(InvariantViolation):
@@ -57,7 +57,7 @@ class DriftSeverity(enum.StrEnum):
     """How urgently a deployment's field data departs from its reference.
 
     ``normal`` < ``watch`` < ``warning`` < ``critical``; the escalation rules are documented on
-    :class:`domain.drift_policy.SeverityPolicy`.
+    :class:`edgedeploy.domain.drift_policy.SeverityPolicy`.
     """
 
     NORMAL = "normal"

@@ -18,7 +18,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from domain.drift import (
+from edgedeploy.domain.drift import (
     DataQualityFlag,
     DetectorScore,
     DriftSeverity,

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.errors import InvariantViolation
+from edgedeploy.domain.errors import InvariantViolation
 
 
 class InvalidHealthWindow(InvariantViolation):

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from domain.errors import InvariantViolation
+from edgedeploy.domain.errors import InvariantViolation
 
 DEFAULT_RANGE_MARGIN = 0.5
 """Share of the observed value range tolerated beyond each end of it.

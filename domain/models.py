@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.errors import Conflict, InvariantViolation, NotFound
-from domain.requirements import ItemId, is_sha256_digest
+from edgedeploy.domain.errors import Conflict, InvariantViolation, NotFound
+from edgedeploy.domain.requirements import ItemId, is_sha256_digest
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 

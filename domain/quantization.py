@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.errors import InvariantViolation
+from edgedeploy.domain.errors import InvariantViolation
 
 DEFAULT_ACCURACY_BUDGET = 0.5
 """Points of top-1 accuracy a quantized model may lose against FP32 (REQ ML-QUANT-001)."""

@@ -6,8 +6,8 @@ import enum
 from dataclasses import dataclass, field, replace
 from typing import NewType
 
-from domain.errors import InvariantViolation
-from domain.safety import ASIL, DecomposedAsil
+from edgedeploy.domain.errors import InvariantViolation
+from edgedeploy.domain.safety import ASIL, DecomposedAsil
 
 ItemId = NewType("ItemId", str)
 RequirementId = ItemId

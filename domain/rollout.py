@@ -21,10 +21,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from domain.errors import Conflict, InvariantViolation
-from domain.health import HealthWindow
-from domain.models import ModelRef
-from domain.safety import ASIL
+from edgedeploy.domain.errors import Conflict, InvariantViolation
+from edgedeploy.domain.health import HealthWindow
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.safety import ASIL
 
 
 class StageTransitionRefused(Conflict):

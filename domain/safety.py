@@ -6,7 +6,7 @@ import enum
 import re
 from dataclasses import dataclass
 
-from domain.errors import InvariantViolation
+from edgedeploy.domain.errors import InvariantViolation
 
 
 class InvalidAsil(InvariantViolation):

@@ -10,9 +10,9 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from domain.coverage import CoverageFacts
-from domain.requirements import ItemId, ItemKind, Requirement, TraceItem, item_kind
-from domain.traceability import (
+from edgedeploy.domain.coverage import CoverageFacts
+from edgedeploy.domain.requirements import ItemId, ItemKind, Requirement, TraceItem, item_kind
+from edgedeploy.domain.traceability import (
     DECOMPOSING,
     REALIZING,
     EvidenceKind,

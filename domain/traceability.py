@@ -6,8 +6,8 @@ import enum
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from domain.errors import Conflict, InvariantViolation, NotFound
-from domain.requirements import ItemId, ItemKind
+from edgedeploy.domain.errors import Conflict, InvariantViolation, NotFound
+from edgedeploy.domain.requirements import ItemId, ItemKind
 
 
 class Relation(enum.StrEnum):

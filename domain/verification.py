@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from domain.errors import InvariantViolation
-from domain.quantization import DEFAULT_ACCURACY_BUDGET
+from edgedeploy.domain.errors import InvariantViolation
+from edgedeploy.domain.quantization import DEFAULT_ACCURACY_BUDGET
 
 
 class InvalidVerificationThresholds(InvariantViolation):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import msgspec
 from dependency_injector import providers
 
-from entrypoints.container import Container
-from entrypoints.logging import configure_logging
-from entrypoints.settings import Settings, load_settings
+from edgedeploy.entrypoints.container import Container
+from edgedeploy.entrypoints.logging import configure_logging
+from edgedeploy.entrypoints.settings import Settings, load_settings
 
 
 def build_container(settings: Settings | None = None) -> Container:

@@ -8,37 +8,37 @@ from pathlib import Path
 from dependency_injector import containers, providers
 from sqlalchemy.engine import Engine
 
-from adapters.drift import NumpyWindowInspector, detector_provider
-from adapters.files import FileEvidenceStore
-from adapters.interchange import (
+from edgedeploy.adapters.drift import NumpyWindowInspector, detector_provider
+from edgedeploy.adapters.files import FileEvidenceStore
+from edgedeploy.adapters.interchange import (
     CsvHtmlMatrixRenderer,
     CsvRequirementsReader,
     ReqIfReader,
     ReqIfWriter,
     YamlRequirementsReader,
 )
-from adapters.rdf import OxigraphTraceStore, RdflibTraceStore
-from adapters.reporting import HtmlReleaseReportRenderer
-from adapters.sql import SqlAlchemyUnitOfWork, create_engine_for, create_session_factory
-from adapters.sql.drift_repository import SqlAlchemyDriftRepository
-from adapters.sql.migrate import upgrade_to_head
-from adapters.system import SystemClock
-from application.models import RegisterModel
-from application.monitoring import (
+from edgedeploy.adapters.rdf import OxigraphTraceStore, RdflibTraceStore
+from edgedeploy.adapters.reporting import HtmlReleaseReportRenderer
+from edgedeploy.adapters.sql import SqlAlchemyUnitOfWork, create_engine_for, create_session_factory
+from edgedeploy.adapters.sql.drift_repository import SqlAlchemyDriftRepository
+from edgedeploy.adapters.sql.migrate import upgrade_to_head
+from edgedeploy.adapters.system import SystemClock
+from edgedeploy.application.models import RegisterModel
+from edgedeploy.application.monitoring import (
     CheckWindow,
     DetectorPool,
     DriftReport,
     FitReference,
     RecordFeedback,
 )
-from application.optimization import (
+from edgedeploy.application.optimization import (
     OptimizeAndRegister,
     OptimizeModel,
     VerifyModel,
     VerifyRegisteredModel,
 )
-from application.ports.inference import InferenceBackend
-from application.traceability import (
+from edgedeploy.application.ports.inference import InferenceBackend
+from edgedeploy.application.traceability import (
     AssessReadiness,
     BuildTraceMatrix,
     EvaluateGate,
@@ -48,10 +48,10 @@ from application.traceability import (
     RecordArtifact,
     TraceQueries,
 )
-from entrypoints.rollout_container import RolloutContainer
-from entrypoints.settings import Settings
-from plugins.registry import BackendRegistry
-from plugins.torch import OnnxDeploymentVerifier, TorchQuantizationToolkit
+from edgedeploy.entrypoints.rollout_container import RolloutContainer
+from edgedeploy.entrypoints.settings import Settings
+from edgedeploy.plugins.registry import BackendRegistry
+from edgedeploy.plugins.torch import OnnxDeploymentVerifier, TorchQuantizationToolkit
 
 
 def _migrated_engine(url: str) -> Iterator[Engine]:

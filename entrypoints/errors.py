@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.errors import (
+from edgedeploy.application.errors import (
     ApplicationError,
     BackendUnavailable,
     CapabilityNotSupported,
     InvalidInput,
 )
-from domain.errors import Conflict, DomainError, InvariantViolation, NotFound
+from edgedeploy.domain.errors import Conflict, DomainError, InvariantViolation, NotFound
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from application.optimization.progress import Progress as ProgressCallback
+from edgedeploy.application.optimization.progress import Progress as ProgressCallback
 
 
 @contextmanager

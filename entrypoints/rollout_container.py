@@ -2,7 +2,7 @@
 
 Declared as its own container so the main composition root only hands over what it already
 owns (the migrated database engine, clock, trace store, evidence store, gate and trace use
-cases). ``entrypoints.container.Container.rollout`` is this container.
+cases). ``edgedeploy.entrypoints.container.Container.rollout`` is this container.
 
 One engine drives one fleet: callers open the fleet named by a FLEET.yaml at call time
 (:meth:`RolloutContainer.fleet`) and bind every use case to an engine over it with
@@ -22,18 +22,18 @@ import structlog
 from dependency_injector import containers, providers
 from sqlalchemy.engine import Engine
 
-from adapters.fleet import FleetDescription, load_fleet
-from adapters.sql.rollout_journal import SqlAlchemyRolloutJournal
-from application.ports.persistence import UnitOfWork
-from application.ports.rollout import (
+from edgedeploy.adapters.fleet import FleetDescription, load_fleet
+from edgedeploy.adapters.sql.rollout_journal import SqlAlchemyRolloutJournal
+from edgedeploy.application.ports.persistence import UnitOfWork
+from edgedeploy.application.ports.rollout import (
     ApplyResult,
     ReleaseReadiness,
     RolloutJournal,
     RolloutTarget,
 )
-from application.ports.system import Clock, EvidenceStore
-from application.ports.trace_store import TraceStore
-from application.rollout import (
+from edgedeploy.application.ports.system import Clock, EvidenceStore
+from edgedeploy.application.ports.trace_store import TraceStore
+from edgedeploy.application.rollout import (
     AbortRollout,
     ApproveStage,
     ExportDecisionLog,
@@ -47,14 +47,20 @@ from application.rollout import (
     StartRolloutCommand,
     TickRollout,
 )
-from application.rollout.evidence import RecordRolloutEvidence
-from application.rollout.readiness import TraceAndVerificationReadiness
-from application.traceability import EvaluateGate, LinkItems, RecordArtifact
-from domain.health import HealthWindow
-from domain.models import ModelRef, ModelVersionNotFound
-from domain.requirements import Requirement
-from domain.rollout import DesiredState, DeviceInfo, Rollout, RolloutDecision, RolloutPlan
-from domain.safety import ASIL
+from edgedeploy.application.rollout.evidence import RecordRolloutEvidence
+from edgedeploy.application.rollout.readiness import TraceAndVerificationReadiness
+from edgedeploy.application.traceability import EvaluateGate, LinkItems, RecordArtifact
+from edgedeploy.domain.health import HealthWindow
+from edgedeploy.domain.models import ModelRef, ModelVersionNotFound
+from edgedeploy.domain.requirements import Requirement
+from edgedeploy.domain.rollout import (
+    DesiredState,
+    DeviceInfo,
+    Rollout,
+    RolloutDecision,
+    RolloutPlan,
+)
+from edgedeploy.domain.safety import ASIL
 
 log = structlog.get_logger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from application.errors import InvalidInput
+from edgedeploy.application.errors import InvalidInput
 
 ENV_PREFIX = "EDGEDEPLOY_"
 # Variables in the same namespace that belong to other components (the edge agent, the plain

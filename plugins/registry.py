@@ -17,8 +17,8 @@ from typing import Any, Final
 
 import structlog
 
-from application.errors import BackendUnavailable, CapabilityNotSupported
-from application.ports.inference import API_VERSION, InferenceBackend, ProbeResult
+from edgedeploy.application.errors import BackendUnavailable, CapabilityNotSupported
+from edgedeploy.application.ports.inference import API_VERSION, InferenceBackend, ProbeResult
 
 INFERENCE_BACKENDS: Final = "edgedeploy.inference_backends"
 DRIFT_DETECTORS: Final = "edgedeploy.drift_detectors"

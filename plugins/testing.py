@@ -4,7 +4,7 @@ Subclass :class:`InferenceBackendContract` in your own test module and provide t
 ``backend`` (your backend object), ``model_path`` (a tiny model file in a format your backend
 loads) and ``feeds`` (one batch of inputs for it, as a mapping of input name to array)::
 
-    from plugins.testing import InferenceBackendContract, write_tiny_onnx_model
+    from edgedeploy.plugins.testing import InferenceBackendContract, write_tiny_onnx_model
 
     class TestMyBackend(InferenceBackendContract):
         @pytest.fixture(name="backend")
@@ -30,8 +30,12 @@ from typing import Any
 
 import pytest
 
-from application.errors import ApplicationError, BackendUnavailable, CapabilityNotSupported
-from application.ports.inference import (
+from edgedeploy.application.errors import (
+    ApplicationError,
+    BackendUnavailable,
+    CapabilityNotSupported,
+)
+from edgedeploy.application.ports.inference import (
     API_VERSION,
     Capabilities,
     InferenceBackend,

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from domain.requirements import Artifact, ArtifactKind, ItemId, Requirement, RequirementLevel
-from domain.safety import ASIL
-from domain.traceability import (
+from edgedeploy.domain.requirements import (
+    Artifact,
+    ArtifactKind,
+    ItemId,
+    Requirement,
+    RequirementLevel,
+)
+from edgedeploy.domain.safety import ASIL
+from edgedeploy.domain.traceability import (
     Evidence,
     EvidenceKind,
     Relation,

@@ -3,8 +3,8 @@
 Entry points (group ``edgedeploy.drift_detectors``) point at the factories exported here.
 """
 
-from adapters.drift.arrays import NumpyWindowInspector, as_matrix
-from adapters.drift.ensemble import (
+from edgedeploy.adapters.drift.arrays import NumpyWindowInspector, as_matrix
+from edgedeploy.adapters.drift.ensemble import (
     DriftEnsemble,
     adwin_factory,
     builtin_detectors,
@@ -16,10 +16,10 @@ from adapters.drift.ensemble import (
     serves,
     univariate_factory,
 )
-from adapters.drift.mmd import MmdDetector
-from adapters.drift.psi import PsiDetector, psi_band
-from adapters.drift.stream import AdwinDetector, CusumDetector
-from adapters.drift.univariate import KsCvmDetector, anderson_darling_sf, rank_statistics
+from edgedeploy.adapters.drift.mmd import MmdDetector
+from edgedeploy.adapters.drift.psi import PsiDetector, psi_band
+from edgedeploy.adapters.drift.stream import AdwinDetector, CusumDetector
+from edgedeploy.adapters.drift.univariate import KsCvmDetector, anderson_darling_sf, rank_statistics
 
 __all__ = [
     "AdwinDetector",

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from application.errors import InvalidInput
-from application.ports.drift import WindowData
-from domain.drift import WindowProfile
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.ports.drift import WindowData
+from edgedeploy.domain.drift import WindowProfile
 
 Matrix = npt.NDArray[np.float64]
 

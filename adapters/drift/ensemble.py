@@ -7,14 +7,14 @@ from collections.abc import Callable, Collection, Sequence
 
 import structlog
 
-from adapters.drift.mmd import MmdDetector
-from adapters.drift.psi import PsiDetector
-from adapters.drift.stream import AdwinDetector, CusumDetector
-from adapters.drift.univariate import KsCvmDetector
-from application.monitoring.ensemble import Judgement, judge
-from application.ports.drift import DETECTOR_GROUP, DriftDetector, WindowData
-from domain.drift import DetectorCapability
-from domain.drift_policy import EnsembleWeights, SeverityPolicy
+from edgedeploy.adapters.drift.mmd import MmdDetector
+from edgedeploy.adapters.drift.psi import PsiDetector
+from edgedeploy.adapters.drift.stream import AdwinDetector, CusumDetector
+from edgedeploy.adapters.drift.univariate import KsCvmDetector
+from edgedeploy.application.monitoring.ensemble import Judgement, judge
+from edgedeploy.application.ports.drift import DETECTOR_GROUP, DriftDetector, WindowData
+from edgedeploy.domain.drift import DetectorCapability
+from edgedeploy.domain.drift_policy import EnsembleWeights, SeverityPolicy
 
 log = structlog.get_logger(__name__)
 
@@ -109,7 +109,8 @@ def detector_provider(allow: Collection[str] | None = None,
 class DriftEnsemble:
     """A set of detectors fitted on one reference and judged by the domain's voting rules.
 
-    The use cases reach the same verdicts through :class:`application.monitoring.DetectorPool`;
+    The use cases reach the same verdicts through
+    :class:`edgedeploy.application.monitoring.DetectorPool`;
     this class serves batch jobs (benchmarks, the demo) that keep detectors in memory.
     """
 

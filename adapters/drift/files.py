@@ -9,7 +9,7 @@ from pathlib import PurePath
 
 import numpy as np
 
-from application.errors import InvalidInput
+from edgedeploy.application.errors import InvalidInput
 
 
 @dataclass(frozen=True, slots=True)

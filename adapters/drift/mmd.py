@@ -23,9 +23,9 @@ from collections.abc import Collection, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from adapters.drift.arrays import Matrix, as_matrix, single_threaded_blas
-from application.ports.drift import DetectorOutcome, WindowData
-from domain.drift import DetectorCapability
+from edgedeploy.adapters.drift.arrays import Matrix, as_matrix, single_threaded_blas
+from edgedeploy.application.ports.drift import DetectorOutcome, WindowData
+from edgedeploy.domain.drift import DetectorCapability
 
 DEFAULT_SCALES = (4.0, 2.0, 1.0, 0.5)
 NOISE_FLOOR_FACTOR = 1.5

@@ -6,9 +6,9 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
-from adapters.drift.arrays import Matrix, as_matrix
-from application.ports.drift import DetectorOutcome, WindowData
-from domain.drift import DetectorCapability
+from edgedeploy.adapters.drift.arrays import Matrix, as_matrix
+from edgedeploy.application.ports.drift import DetectorOutcome, WindowData
+from edgedeploy.domain.drift import DetectorCapability
 
 MODERATE_BAND = 0.1
 """PSI from which a shift is conventionally called moderate."""

@@ -22,10 +22,10 @@ from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 
-from adapters.drift.arrays import Matrix, as_matrix
-from application.errors import InvalidInput
-from application.ports.drift import DetectorOutcome, WindowData
-from domain.drift import DetectorCapability
+from edgedeploy.adapters.drift.arrays import Matrix, as_matrix
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.ports.drift import DetectorOutcome, WindowData
+from edgedeploy.domain.drift import DetectorCapability
 
 
 def _outcomes(window: WindowData) -> Matrix:

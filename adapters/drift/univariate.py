@@ -23,9 +23,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special, stats
 
-from adapters.drift.arrays import Matrix, as_matrix
-from application.ports.drift import DetectorOutcome, WindowData
-from domain.drift import DetectorCapability
+from edgedeploy.adapters.drift.arrays import Matrix, as_matrix
+from edgedeploy.application.ports.drift import DetectorOutcome, WindowData
+from edgedeploy.domain.drift import DetectorCapability
 
 Statistic = Literal["ad", "ks", "cvm", "ad+mood"]
 _TINY = 1e-300

@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from application.edge.package import GoldenCase, ModelPackage
-from application.errors import InvalidInput
-from application.ports.inference import TensorSpec
-from domain.errors import NotFound
-from domain.models import ModelRef
+from edgedeploy.application.edge.package import GoldenCase, ModelPackage
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.ports.inference import TensorSpec
+from edgedeploy.domain.errors import NotFound
+from edgedeploy.domain.models import ModelRef
 
 _DTYPES = {"float32": np.float32, "float64": np.float64, "float16": np.float16,
            "int64": np.int64, "int32": np.int32, "int8": np.int8, "uint8": np.uint8,
@@ -41,7 +41,7 @@ def _spec_dict(spec: TensorSpec) -> dict[str, Any]:
 
 
 class DirectoryPackageSource:
-    """:class:`application.edge.ports.PackageSource` over a local repository directory.
+    """:class:`edgedeploy.application.edge.ports.PackageSource` over a local repository directory.
 
     Golden tensors are stored as JSON lists and turned into NumPy arrays of the contract's
     dtype, the tensor type the first-party backends take.

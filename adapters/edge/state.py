@@ -7,13 +7,13 @@ import os
 import tempfile
 from pathlib import Path
 
-from application.edge.ports import AgentState
-from application.errors import BackendUnavailable
-from domain.models import ModelRef
+from edgedeploy.application.edge.ports import AgentState
+from edgedeploy.application.errors import BackendUnavailable
+from edgedeploy.domain.models import ModelRef
 
 
 class JsonFileAgentState:
-    """:class:`application.edge.ports.AgentStateStore` in ``<home>/state.json``.
+    """:class:`edgedeploy.application.edge.ports.AgentStateStore` in ``<home>/state.json``.
 
     Writes go to a temporary file in the same directory, are fsynced and then renamed over
     the old file, so a crash or power cut leaves either the old or the new pointer, never a

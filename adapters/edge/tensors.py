@@ -9,7 +9,7 @@ import numpy as np
 
 
 class NumpyTensorTools:
-    """:class:`application.edge.ports.TensorTools` for NumPy arrays."""
+    """:class:`edgedeploy.application.edge.ports.TensorTools` for NumPy arrays."""
 
     def max_abs_diff(self, actual: Any, expected: Any) -> float:
         """Largest absolute difference; infinity when shapes differ or values are NaN."""

@@ -1,5 +1,9 @@
 """Files on local disk: the content-addressed evidence store."""
 
-from adapters.files.evidence_store import EvidenceCorrupted, EvidenceNotFound, FileEvidenceStore
+from edgedeploy.adapters.files.evidence_store import (
+    EvidenceCorrupted,
+    EvidenceNotFound,
+    FileEvidenceStore,
+)
 
 __all__ = ["EvidenceCorrupted", "EvidenceNotFound", "FileEvidenceStore"]

@@ -15,9 +15,9 @@ import stat
 import tempfile
 from pathlib import Path
 
-from application.errors import BackendUnavailable, InvalidInput
-from domain.errors import Conflict, NotFound
-from domain.requirements import is_sha256_digest
+from edgedeploy.application.errors import BackendUnavailable, InvalidInput
+from edgedeploy.domain.errors import Conflict, NotFound
+from edgedeploy.domain.requirements import is_sha256_digest
 
 ALGORITHM = "sha256"
 _CHUNK = 1 << 20

@@ -1,9 +1,9 @@
 """Roll-out targets: edge agents over HTTP, local agent processes, a simulated fleet."""
 
-from adapters.fleet.config import FleetDescription, load_fleet
-from adapters.fleet.http import HttpFleet
-from adapters.fleet.local import LocalAgentFleet, free_port
-from adapters.fleet.simulated import (
+from edgedeploy.adapters.fleet.config import FleetDescription, load_fleet
+from edgedeploy.adapters.fleet.http import HttpFleet
+from edgedeploy.adapters.fleet.local import LocalAgentFleet, free_port
+from edgedeploy.adapters.fleet.simulated import (
     SimulatedBehaviour,
     SimulatedClock,
     SimulatedFleet,

@@ -23,11 +23,11 @@ from typing import Any
 
 import yaml
 
-from adapters.fleet.http import HttpFleet
-from adapters.fleet.local import LocalAgentFleet
-from adapters.fleet.simulated import SimulatedBehaviour, SimulatedFleet
-from application.errors import InvalidInput
-from domain.models import ModelRef
+from edgedeploy.adapters.fleet.http import HttpFleet
+from edgedeploy.adapters.fleet.local import LocalAgentFleet
+from edgedeploy.adapters.fleet.simulated import SimulatedBehaviour, SimulatedFleet
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.domain.models import ModelRef
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,16 +10,16 @@ from typing import Any
 import httpx
 import structlog
 
-from application.ports.rollout import ApplyResult
-from domain.health import HealthWindow
-from domain.models import ModelRef
-from domain.rollout import DesiredState, DeviceInfo
+from edgedeploy.application.ports.rollout import ApplyResult
+from edgedeploy.domain.health import HealthWindow
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.rollout import DesiredState, DeviceInfo
 
 log = structlog.get_logger(__name__)
 
 
 class HttpFleet:
-    """:class:`application.ports.rollout.RolloutTarget` over the edge agents' HTTP API.
+    """:class:`edgedeploy.application.ports.rollout.RolloutTarget` over the edge agents' HTTP API.
 
     Unreachable agents never raise: they are reported and commanded again on a later tick.
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from adapters.fleet.http import HttpFleet
-from application.errors import BackendUnavailable
+from edgedeploy.adapters.fleet.http import HttpFleet
+from edgedeploy.application.errors import BackendUnavailable
 
 
 def free_port() -> int:
@@ -25,7 +25,7 @@ def free_port() -> int:
 
 
 class LocalAgentFleet(HttpFleet):
-    """Edge agents as child processes (``python -m entrypoints.agent``) on loopback.
+    """Edge agents as child processes (``python -m edgedeploy.entrypoints.agent``) on loopback.
 
     What the demo and the integration tests use. Every agent keeps its state under
     ``base/<device>``; all share one package ``repository``. ``stop``/``start`` take a device
@@ -57,14 +57,12 @@ class LocalAgentFleet(HttpFleet):
         home = self._base / device_id
         home.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **self._extra_env}
-        root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         log = (home / "agent.log").open("ab")
         self._procs[device_id] = subprocess.Popen(
-            [sys.executable, "-m", "entrypoints.agent", "--device-id", device_id,
+            [sys.executable, "-m", "edgedeploy.entrypoints.agent", "--device-id", device_id,
              "--port", str(self._ports[device_id]), "--home", str(home),
              "--backend", self._backend, "--repository", str(self._repository)],
-            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+            cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         if wait:
             self._wait_ready(device_id)

@@ -20,11 +20,11 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from application.ports.rollout import ApplyResult
-from domain.errors import NotFound
-from domain.health import LATENCY_EDGES_MS, HealthWindow
-from domain.models import ModelRef
-from domain.rollout import DesiredState, DeviceInfo
+from edgedeploy.application.ports.rollout import ApplyResult
+from edgedeploy.domain.errors import NotFound
+from edgedeploy.domain.health import LATENCY_EDGES_MS, HealthWindow
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.rollout import DesiredState, DeviceInfo
 
 _Z99 = 2.3263478740408408
 HARDWARE = (("ecu-a", 1.0), ("ecu-b", 1.35))
@@ -79,7 +79,7 @@ class _Window:
 
 
 class SimulatedFleet:
-    """:class:`application.ports.rollout.RolloutTarget` over simulated devices.
+    """:class:`edgedeploy.application.ports.rollout.RolloutTarget` over simulated devices.
 
     Args:
         size: number of devices.

@@ -1,13 +1,17 @@
 """Requirement interchange: ReqIF, CSV and YAML readers, the ReqIF writer, matrix renderers."""
 
-from adapters.interchange.csv_reader import CsvRequirementsReader
-from adapters.interchange.matrix import CsvHtmlMatrixRenderer
-from adapters.interchange.registry import InterchangeRegistry, default_readers, readers_by_suffix
-from adapters.interchange.reqif_reader import ReqIfReader
-from adapters.interchange.reqif_schema import AttributeSpec, AttributeType, ReqIfDocument
-from adapters.interchange.reqif_writer import ReqIfWriter
-from adapters.interchange.xhtml import plain_text
-from adapters.interchange.yaml_reader import YamlRequirementsReader
+from edgedeploy.adapters.interchange.csv_reader import CsvRequirementsReader
+from edgedeploy.adapters.interchange.matrix import CsvHtmlMatrixRenderer
+from edgedeploy.adapters.interchange.registry import (
+    InterchangeRegistry,
+    default_readers,
+    readers_by_suffix,
+)
+from edgedeploy.adapters.interchange.reqif_reader import ReqIfReader
+from edgedeploy.adapters.interchange.reqif_schema import AttributeSpec, AttributeType, ReqIfDocument
+from edgedeploy.adapters.interchange.reqif_writer import ReqIfWriter
+from edgedeploy.adapters.interchange.xhtml import plain_text
+from edgedeploy.adapters.interchange.yaml_reader import YamlRequirementsReader
 
 __all__ = [
     "AttributeSpec",

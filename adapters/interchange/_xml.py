@@ -15,7 +15,7 @@ from typing import Any
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from application.errors import ImportRefused
+from edgedeploy.application.errors import ImportRefused
 
 
 class _LineRecordingBuilder:

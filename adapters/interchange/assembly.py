@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from application.errors import ImportRefused
-from application.ports.interchange import Diagnostic, RequirementDocument
-from domain.errors import DomainError
-from domain.requirements import Artifact, ItemId, Requirement, item_kind
-from domain.traceability import InvalidLink, Relation, TraceLink, check_link_kinds
+from edgedeploy.application.errors import ImportRefused
+from edgedeploy.application.ports.interchange import Diagnostic, RequirementDocument
+from edgedeploy.domain.errors import DomainError
+from edgedeploy.domain.requirements import Artifact, ItemId, Requirement, item_kind
+from edgedeploy.domain.traceability import InvalidLink, Relation, TraceLink, check_link_kinds
 
 
 @dataclass(frozen=True, slots=True)

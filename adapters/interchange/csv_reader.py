@@ -13,17 +13,17 @@ from __future__ import annotations
 import csv
 import io
 
-from adapters.interchange.assembly import DocumentAssembly
-from adapters.interchange.records import (
+from edgedeploy.adapters.interchange.assembly import DocumentAssembly
+from edgedeploy.adapters.interchange.records import (
     ARTIFACT_FIELDS,
     REQUIREMENT_FIELDS,
     RecordReader,
     is_relation_field,
 )
-from adapters.interchange.vocabulary import normalize
-from application.errors import ImportRefused
-from application.ports.interchange import RequirementDocument
-from domain.requirements import ArtifactKind
+from edgedeploy.adapters.interchange.vocabulary import normalize
+from edgedeploy.application.errors import ImportRefused
+from edgedeploy.application.ports.interchange import RequirementDocument
+from edgedeploy.domain.requirements import ArtifactKind
 
 _STRUCTURAL = {normalize(name) for name in (*REQUIREMENT_FIELDS, *ARTIFACT_FIELDS)}
 _ARTIFACT_KINDS = tuple(kind.value for kind in ArtifactKind)

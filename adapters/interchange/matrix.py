@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from datetime import UTC
 from html import escape
 
-from adapters.interchange.xhtml import plain_text
-from application.ports.reporting import MatrixRow, TraceMatrix
+from edgedeploy.adapters.interchange.xhtml import plain_text
+from edgedeploy.application.ports.reporting import MatrixRow, TraceMatrix
 
 CSV_HEADER = ("id", "title", "ASIL", "level", "parents", "children", "realized by",
               "verified by", "reviews", "suspect links", "gaps")

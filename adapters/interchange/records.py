@@ -10,11 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from adapters.interchange.assembly import DocumentAssembly, PendingLink
-from adapters.interchange.vocabulary import normalize, parse_level, relation_meaning
-from adapters.interchange.xhtml import derive_title
-from domain.requirements import Artifact, ArtifactKind, ItemId, Requirement, RequirementLevel
-from domain.safety import ASIL, DecomposedAsil, InvalidAsil
+from edgedeploy.adapters.interchange.assembly import DocumentAssembly, PendingLink
+from edgedeploy.adapters.interchange.vocabulary import normalize, parse_level, relation_meaning
+from edgedeploy.adapters.interchange.xhtml import derive_title
+from edgedeploy.domain.requirements import (
+    Artifact,
+    ArtifactKind,
+    ItemId,
+    Requirement,
+    RequirementLevel,
+)
+from edgedeploy.domain.safety import ASIL, DecomposedAsil, InvalidAsil
 
 REQUIREMENT_FIELDS = ("id", "title", "text", "asil", "level", "parent", "status", "version")
 ARTIFACT_FIELDS = ("id", "kind", "title", "digest")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import PurePath
 
-from adapters.interchange.csv_reader import CsvRequirementsReader
-from adapters.interchange.reqif_reader import ReqIfReader
-from adapters.interchange.yaml_reader import YamlRequirementsReader
-from application.errors import InvalidInput
-from application.ports.interchange import RequirementDocument, RequirementsReader
+from edgedeploy.adapters.interchange.csv_reader import CsvRequirementsReader
+from edgedeploy.adapters.interchange.reqif_reader import ReqIfReader
+from edgedeploy.adapters.interchange.yaml_reader import YamlRequirementsReader
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.ports.interchange import RequirementDocument, RequirementsReader
 
 
 def default_readers() -> tuple[RequirementsReader, ...]:

@@ -15,15 +15,15 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from adapters.interchange._xml import ParsedXml, local_name, parse_xml
-from adapters.interchange.assembly import DocumentAssembly, PendingLink
-from adapters.interchange.reqif_schema import (
+from edgedeploy.adapters.interchange._xml import ParsedXml, local_name, parse_xml
+from edgedeploy.adapters.interchange.assembly import DocumentAssembly, PendingLink
+from edgedeploy.adapters.interchange.reqif_schema import (
     MULTI_VALUE_SEPARATOR,
     AttributeSpec,
     AttributeType,
     ReqIfDocument,
 )
-from adapters.interchange.vocabulary import (
+from edgedeploy.adapters.interchange.vocabulary import (
     Role,
     artifact_kind_of_type,
     normalize,
@@ -32,11 +32,17 @@ from adapters.interchange.vocabulary import (
     role_of,
     role_rank,
 )
-from adapters.interchange.xhtml import derive_title, from_elements
-from application.errors import ImportRefused
-from application.ports.interchange import RequirementDocument
-from domain.requirements import Artifact, ArtifactKind, ItemId, Requirement, RequirementLevel
-from domain.safety import ASIL, DecomposedAsil, InvalidAsil
+from edgedeploy.adapters.interchange.xhtml import derive_title, from_elements
+from edgedeploy.application.errors import ImportRefused
+from edgedeploy.application.ports.interchange import RequirementDocument
+from edgedeploy.domain.requirements import (
+    Artifact,
+    ArtifactKind,
+    ItemId,
+    Requirement,
+    RequirementLevel,
+)
+from edgedeploy.domain.safety import ASIL, DecomposedAsil, InvalidAsil
 
 MAX_ARCHIVE_BYTES = 256 * 1024 * 1024
 """Refuse archives that would unpack to more than this (zip bombs)."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape, quoteattr
 
-from adapters.interchange.reqif_schema import (
+from edgedeploy.adapters.interchange.reqif_schema import (
     MULTI_VALUE_SEPARATOR,
     REQIF_NS,
     XHTML_NS,
@@ -25,13 +25,13 @@ from adapters.interchange.reqif_schema import (
     AttributeType,
     ReqIfDocument,
 )
-from adapters.interchange.vocabulary import normalize
-from adapters.interchange.xhtml import to_element
-from application.errors import InvalidInput
-from application.ports.interchange import RequirementDocument
-from domain.requirements import Artifact, ArtifactKind, Requirement, RequirementLevel
-from domain.safety import ASIL
-from domain.traceability import Relation
+from edgedeploy.adapters.interchange.vocabulary import normalize
+from edgedeploy.adapters.interchange.xhtml import to_element
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.ports.interchange import RequirementDocument
+from edgedeploy.domain.requirements import Artifact, ArtifactKind, Requirement, RequirementLevel
+from edgedeploy.domain.safety import ASIL
+from edgedeploy.domain.traceability import Relation
 
 # Written as forward phrases so that no reader has to guess the direction.
 RELATION_NAMES: Mapping[Relation, str] = {

@@ -11,8 +11,8 @@ import enum
 import re
 from dataclasses import dataclass
 
-from domain.requirements import ArtifactKind, RequirementLevel
-from domain.traceability import Relation
+from edgedeploy.domain.requirements import ArtifactKind, RequirementLevel
+from edgedeploy.domain.traceability import Relation
 
 
 class Role(enum.StrEnum):

@@ -15,8 +15,8 @@ import xml.etree.ElementTree as ET  # builds elements only; parsing goes through
 from collections.abc import Iterable
 from xml.sax.saxutils import escape, quoteattr
 
-from adapters.interchange._xml import local_name, namespace_of, parse_xml
-from application.errors import InvalidInput
+from edgedeploy.adapters.interchange._xml import local_name, namespace_of, parse_xml
+from edgedeploy.application.errors import InvalidInput
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 _XHTML_ROOT = f'<div xmlns="{XHTML_NS}">'

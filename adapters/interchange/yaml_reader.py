@@ -33,16 +33,16 @@ from typing import Any
 
 import yaml
 
-from adapters.interchange.assembly import DocumentAssembly, PendingLink
-from adapters.interchange.records import (
+from edgedeploy.adapters.interchange.assembly import DocumentAssembly, PendingLink
+from edgedeploy.adapters.interchange.records import (
     ARTIFACT_FIELDS,
     REQUIREMENT_FIELDS,
     RecordReader,
     is_relation_field,
 )
-from application.errors import ImportRefused
-from application.ports.interchange import RequirementDocument
-from domain.traceability import InvalidLink, Relation
+from edgedeploy.application.errors import ImportRefused
+from edgedeploy.application.ports.interchange import RequirementDocument
+from edgedeploy.domain.traceability import InvalidLink, Relation
 
 _TOP_LEVEL = ("title", "requirements", "artifacts", "links")
 

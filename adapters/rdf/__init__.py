@@ -1,7 +1,8 @@
 """RDF trace stores: Oxigraph on disk (the default) and rdflib in memory.
 
-Both implement :class:`application.ports.trace_store.TraceStore` over the same vocabulary
-(:mod:`adapters.rdf.vocabulary`) and give identical answers. The zero-argument factories are the
+Both implement :class:`edgedeploy.application.ports.trace_store.TraceStore` over the same vocabulary
+(:mod:`edgedeploy.adapters.rdf.vocabulary`) and give identical answers. The zero-argument factories
+are the
 ``edgedeploy.trace_stores`` entry points.
 """
 
@@ -10,8 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from adapters.rdf.oxigraph_store import OxigraphTraceStore
-from adapters.rdf.rdflib_store import RdflibTraceStore
+from edgedeploy.adapters.rdf.oxigraph_store import OxigraphTraceStore
+from edgedeploy.adapters.rdf.rdflib_store import RdflibTraceStore
 
 PATH_ENV = "EDGEDEPLOY_TRACE_STORE_PATH"
 

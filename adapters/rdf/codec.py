@@ -21,7 +21,8 @@ triples decides load time, gap-report time and size on disk. The stores therefor
   with a lookup of its own, so one self-contained literal per requirement is what keeps the
   gap report fast.
 
-``export_rdf`` expands this into the published OSLC/PROV-O form (:mod:`adapters.rdf.expanded`).
+``export_rdf`` expands this into the published OSLC/PROV-O form
+(:mod:`edgedeploy.adapters.rdf.expanded`).
 Literals are plain strings (``xsd:string``): a custom datatype would add a second hash to every
 index key.
 """
@@ -35,9 +36,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from adapters.rdf import vocabulary as v
-from domain.coverage import CoverageFacts
-from domain.requirements import (
+from edgedeploy.adapters.rdf import vocabulary as v
+from edgedeploy.domain.coverage import CoverageFacts
+from edgedeploy.domain.requirements import (
     Artifact,
     ArtifactKind,
     ItemId,
@@ -47,8 +48,8 @@ from domain.requirements import (
     TraceItem,
     item_kind,
 )
-from domain.safety import ASIL, DecomposedAsil
-from domain.traceability import (
+from edgedeploy.domain.safety import ASIL, DecomposedAsil
+from edgedeploy.domain.traceability import (
     DECOMPOSING,
     REALIZING,
     Evidence,
@@ -361,7 +362,7 @@ def coverage_of(requirement: ItemId, asil: str, decomposition: str | None,
                 links: Iterable[TraceLink]) -> str:
     """The coverage literal of a requirement with these outgoing links.
 
-    The rules are the domain's (:class:`domain.trace_graph.TraceGraph` computes the same
+    The rules are the domain's (:class:`edgedeploy.domain.trace_graph.TraceGraph` computes the same
     facts): the latest test result or analysis decides a verification, a passed review counts.
     """
     realizations = passing = reviews = independent = suspect = 0

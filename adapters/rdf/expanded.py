@@ -1,6 +1,7 @@
 """The published form of the trace graph: OSLC RM/QM and PROV-O, one triple per fact.
 
-The stores hold a compact internal form (:mod:`adapters.rdf.codec`); ``export_rdf`` writes this
+The stores hold a compact internal form (:mod:`edgedeploy.adapters.rdf.codec`); ``export_rdf``
+writes this
 form instead, so that any RDF tool reads requirements as ``oslc_rm:Requirement``, tests as
 ``oslc_qm:TestCase``, and every evidence record as a PROV entity on a reified link
 (``docs/vocabulary.md``). ``import_rdf`` reads it back with :func:`read_document`.
@@ -13,9 +14,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from adapters.rdf import vocabulary as v
-from adapters.rdf.codec import Iri, Lit, Props, Term, Triple, UnreadableGraph, link_key
-from domain.requirements import (
+from edgedeploy.adapters.rdf import vocabulary as v
+from edgedeploy.adapters.rdf.codec import Iri, Lit, Props, Term, Triple, UnreadableGraph, link_key
+from edgedeploy.domain.requirements import (
     Artifact,
     ItemKind,
     Requirement,
@@ -23,8 +24,8 @@ from domain.requirements import (
     TraceItem,
     item_kind,
 )
-from domain.safety import ASIL, DecomposedAsil
-from domain.traceability import Evidence, LinkKey, TraceLink, Verdict, VerificationMethod
+from edgedeploy.domain.safety import ASIL, DecomposedAsil
+from edgedeploy.domain.traceability import Evidence, LinkKey, TraceLink, Verdict, VerificationMethod
 
 _TRUE = Lit("true", v.XSD_BOOLEAN)
 

@@ -1,11 +1,14 @@
 """The default trace store: an embedded Oxigraph database, persistent on disk.
 
 Oxigraph evaluates SPARQL in Rust over RocksDB indexes, so walks are property paths and
-coverage is one aggregate query (see :mod:`adapters.rdf.queries`). The graph is held in the
-compact internal form of :mod:`adapters.rdf.codec` (three or four triples per requirement, one
+coverage is one aggregate query (see :mod:`edgedeploy.adapters.rdf.queries`). The graph is held in
+the
+compact internal form of :mod:`edgedeploy.adapters.rdf.codec` (three or four triples per
+requirement, one
 per artifact and link, one literal per source of links with state) and expanded to
 OSLC/PROV-O only by ``export_rdf``. Every change is planned in Python first
-(:mod:`adapters.rdf.planning`, :mod:`adapters.rdf.writes`) and then written as one SPARQL
+(:mod:`edgedeploy.adapters.rdf.planning`, :mod:`edgedeploy.adapters.rdf.writes`) and then written
+as one SPARQL
 update, which Oxigraph applies in a single transaction: a change is stored whole or not at all.
 """
 
@@ -18,17 +21,17 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adapters.rdf import codec, expanded, queries
-from adapters.rdf import vocabulary as v
-from adapters.rdf.codec import Iri, Lit, Term
-from adapters.rdf.planning import plan_change
-from adapters.rdf.writes import bulk_text, write_set
-from application.errors import BackendUnavailable, InvalidInput
-from application.ports.trace_store import TraceChange
-from domain.coverage import CoverageFacts
-from domain.requirements import ItemId, ItemKind, TraceItem
-from domain.trace_graph import ImpactReport, TraceView
-from domain.traceability import LinkKey, TraceLink
+from edgedeploy.adapters.rdf import codec, expanded, queries
+from edgedeploy.adapters.rdf import vocabulary as v
+from edgedeploy.adapters.rdf.codec import Iri, Lit, Term
+from edgedeploy.adapters.rdf.planning import plan_change
+from edgedeploy.adapters.rdf.writes import bulk_text, write_set
+from edgedeploy.application.errors import BackendUnavailable, InvalidInput
+from edgedeploy.application.ports.trace_store import TraceChange
+from edgedeploy.domain.coverage import CoverageFacts
+from edgedeploy.domain.requirements import ItemId, ItemKind, TraceItem
+from edgedeploy.domain.trace_graph import ImpactReport, TraceView
+from edgedeploy.domain.traceability import LinkKey, TraceLink
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
@@ -324,7 +327,8 @@ class OxigraphTraceStore:
     def coverage_facts(self, scope: Iterable[ItemId] | None = None) -> list[CoverageFacts]:
         """Coverage facts per requirement in ``scope`` (all when None), sorted by id.
 
-        One aggregate query (:func:`adapters.rdf.queries.coverage_queries`) answering with one
+        One aggregate query (:func:`edgedeploy.adapters.rdf.queries.coverage_queries`) answering
+        with one
         JSON string of the requirements' coverage literals; a small scope adds a second one
         for the parents' ASILs.
         """
@@ -367,7 +371,7 @@ class OxigraphTraceStore:
     def export_rdf(self, fmt: str) -> bytes:
         """The whole graph in the published vocabulary as ``turtle``, ``json-ld`` or ``n-triples``.
 
-        The compact internal form is expanded first (:mod:`adapters.rdf.expanded`): one
+        The compact internal form is expanded first (:mod:`edgedeploy.adapters.rdf.expanded`): one
         ``rdf:type`` and one triple per field for every item, and a reified link node with PROV
         records for every link that is suspect or carries evidence.
 

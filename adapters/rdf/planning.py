@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from application.ports.trace_store import TraceChange
-from domain.requirements import ItemId, ItemKind, TraceItem, item_kind
-from domain.traceability import (
+from edgedeploy.application.ports.trace_store import TraceChange
+from edgedeploy.domain.requirements import ItemId, ItemKind, TraceItem, item_kind
+from edgedeploy.domain.traceability import (
     ItemNotFound,
     LinkKey,
     LinkNotFound,

@@ -13,12 +13,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
-from adapters.rdf import codec
-from adapters.rdf import vocabulary as v
-from domain.coverage import CoverageFacts
-from domain.requirements import ItemId, ItemKind
-from domain.trace_graph import ImpactReport, TraceView
-from domain.traceability import LinkKey, Relation
+from edgedeploy.adapters.rdf import codec
+from edgedeploy.adapters.rdf import vocabulary as v
+from edgedeploy.domain.coverage import CoverageFacts
+from edgedeploy.domain.requirements import ItemId, ItemKind
+from edgedeploy.domain.trace_graph import ImpactReport, TraceView
+from edgedeploy.domain.traceability import LinkKey, Relation
 
 _ALL_RELATIONS: Final = " ".join(f"<{p}>" for p in v.RELATION_PREDICATES.values())
 _IN_RELATIONS: Final = ", ".join(f"<{p}>" for p in v.RELATION_PREDICATES.values())

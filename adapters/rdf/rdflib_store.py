@@ -1,7 +1,8 @@
 """The second trace store: an rdflib ``Graph`` held in memory.
 
 It holds exactly the triples the Oxigraph store holds (the same compact internal form, written
-by the same code in :mod:`adapters.rdf.codec` and :mod:`adapters.rdf.writes`), but answers
+by the same code in :mod:`edgedeploy.adapters.rdf.codec` and
+:mod:`edgedeploy.adapters.rdf.writes`), but answers
 through rdflib's triple-pattern API rather than its SPARQL engine, which is far too slow for
 aggregate queries over a large graph. Useful for tests, tools that already speak rdflib, and as
 a cross-check of the Oxigraph store.
@@ -14,17 +15,17 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from adapters.rdf import codec, expanded, queries
-from adapters.rdf import vocabulary as v
-from adapters.rdf.codec import Iri, Lit, Term
-from adapters.rdf.planning import plan_change
-from adapters.rdf.writes import write_set
-from application.errors import BackendUnavailable, InvalidInput
-from application.ports.trace_store import TraceChange
-from domain.coverage import CoverageFacts
-from domain.requirements import ItemId, ItemKind, TraceItem
-from domain.trace_graph import ImpactReport, TraceView, impact_from
-from domain.traceability import LinkKey, TraceLink
+from edgedeploy.adapters.rdf import codec, expanded, queries
+from edgedeploy.adapters.rdf import vocabulary as v
+from edgedeploy.adapters.rdf.codec import Iri, Lit, Term
+from edgedeploy.adapters.rdf.planning import plan_change
+from edgedeploy.adapters.rdf.writes import write_set
+from edgedeploy.application.errors import BackendUnavailable, InvalidInput
+from edgedeploy.application.ports.trace_store import TraceChange
+from edgedeploy.domain.coverage import CoverageFacts
+from edgedeploy.domain.requirements import ItemId, ItemKind, TraceItem
+from edgedeploy.domain.trace_graph import ImpactReport, TraceView, impact_from
+from edgedeploy.domain.traceability import LinkKey, TraceLink
 
 _FORMATS = {"turtle": "turtle", "json-ld": "json-ld", "n-triples": "nt", "ntriples": "nt",
             "nt": "nt"}
@@ -231,7 +232,8 @@ class RdflibTraceStore:
         """Coverage facts per requirement in ``scope`` (all when None), sorted by id.
 
         The same coverage literals the Oxigraph store's query concatenates, read with one pass
-        over the coverage predicate and folded by :func:`adapters.rdf.queries.fold_coverage`.
+        over the coverage predicate and folded by
+        :func:`edgedeploy.adapters.rdf.queries.fold_coverage`.
         """
         wanted = None if scope is None else set(scope)
         g = self.graph
@@ -249,7 +251,8 @@ class RdflibTraceStore:
     def export_rdf(self, fmt: str) -> bytes:
         """The whole graph in the published vocabulary as ``turtle``, ``json-ld`` or ``n-triples``.
 
-        The compact internal form is expanded first (:mod:`adapters.rdf.expanded`), exactly
+        The compact internal form is expanded first (:mod:`edgedeploy.adapters.rdf.expanded`),
+        exactly
         as the Oxigraph store expands it.
 
         Raises:

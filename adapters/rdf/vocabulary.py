@@ -5,7 +5,7 @@ PROV-O describes the evidence on a link; ``trace:`` (``https://edgedeploy.dev/ns
 covers what neither has (datasets, model versions, deployments, ASILs, suspect flags).
 ``docs/vocabulary.md`` is the reader's version of this module. The stores hold a compact
 internal form (the ``RECORD``, ``LINK_STATE`` and ``COVERAGE`` terms below, see
-:mod:`adapters.rdf.codec`); the published terms are what ``export_rdf`` writes.
+:mod:`edgedeploy.adapters.rdf.codec`); the published terms are what ``export_rdf`` writes.
 
 Node names are minted here so that both stores agree on them byte for byte: an item is
 ``<https://edgedeploy.dev/id/item/{id}>``, a link ``.../link/{source}/{relation}/{target}``
@@ -20,8 +20,8 @@ import functools
 from typing import Final
 from urllib.parse import quote, unquote
 
-from domain.requirements import ArtifactKind, ItemId, ItemKind
-from domain.traceability import EvidenceKind, LinkKey, Relation
+from edgedeploy.domain.requirements import ArtifactKind, ItemId, ItemKind
+from edgedeploy.domain.traceability import EvidenceKind, LinkKey, Relation
 
 RDF: Final = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS: Final = "http://www.w3.org/2000/01/rdf-schema#"

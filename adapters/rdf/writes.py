@@ -3,7 +3,7 @@
 Shared by every RDF store so that they hold the very same graph: a store reads what a change
 replaces through a ``read`` function (all triples of one subject) and then writes the two lists
 in one atomic step. Writing a link rewrites its source's link-state and coverage literals
-(:mod:`adapters.rdf.codec`), which is why the sources touched by a change are read whole.
+(:mod:`edgedeploy.adapters.rdf.codec`), which is why the sources touched by a change are read whole.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
-from adapters.rdf import codec
-from adapters.rdf import vocabulary as v
-from adapters.rdf.codec import Props, Triple
-from adapters.rdf.planning import WritePlan
-from domain.requirements import ItemId, ItemKind, Requirement
-from domain.traceability import LinkKey, TraceLink
+from edgedeploy.adapters.rdf import codec
+from edgedeploy.adapters.rdf import vocabulary as v
+from edgedeploy.adapters.rdf.codec import Props, Triple
+from edgedeploy.adapters.rdf.planning import WritePlan
+from edgedeploy.domain.requirements import ItemId, ItemKind, Requirement
+from edgedeploy.domain.traceability import LinkKey, TraceLink
 
 Reader = Callable[[str], Props]
 """All triples of one subject IRI, as predicate -> objects (empty when there are none)."""

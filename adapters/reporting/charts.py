@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from application.ports.reporting import Chart
+from edgedeploy.application.ports.reporting import Chart
 
 BAND_COLOURS = ("#e8f5e9", "#fff8e1", "#ffe0b2", "#ffcdd2", "#e3f2fd")
 

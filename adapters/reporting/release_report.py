@@ -6,11 +6,11 @@ import base64
 
 import jinja2
 
-from adapters.reporting.charts import render_png
-from application.ports.reporting import ReleaseReport
+from edgedeploy.adapters.reporting.charts import render_png
+from edgedeploy.application.ports.reporting import ReleaseReport
 
 _ENVIRONMENT = jinja2.Environment(
-    loader=jinja2.PackageLoader("adapters.reporting", "templates"),
+    loader=jinja2.PackageLoader("edgedeploy.adapters.reporting", "templates"),
     autoescape=True, undefined=jinja2.StrictUndefined)
 
 

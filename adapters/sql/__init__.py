@@ -1,16 +1,19 @@
 """Relational persistence: SQLAlchemy Core tables, repositories, unit of work, migrations."""
 
-from adapters.sql.engine import (
+from edgedeploy.adapters.sql.engine import (
     create_engine_for,
     create_session_factory,
     default_database_url,
     parse_database_url,
     redact,
 )
-from adapters.sql.migrate import current_revision, head_revision, upgrade_to_head
-from adapters.sql.repositories import SqlAlchemyAuditLog, SqlAlchemyModelVersionRepository
-from adapters.sql.tables import metadata
-from adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
+from edgedeploy.adapters.sql.migrate import current_revision, head_revision, upgrade_to_head
+from edgedeploy.adapters.sql.repositories import (
+    SqlAlchemyAuditLog,
+    SqlAlchemyModelVersionRepository,
+)
+from edgedeploy.adapters.sql.tables import metadata
+from edgedeploy.adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
 
 __all__ = [
     "SqlAlchemyAuditLog",

@@ -18,16 +18,16 @@ import numpy as np
 from sqlalchemy import Connection, Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from adapters.sql.drift_tables import (
+from edgedeploy.adapters.sql.drift_tables import (
     drift_detector_state,
     drift_feedback,
     drift_references,
     drift_verdicts,
     drift_weights,
 )
-from adapters.sql.errors import translated
-from application.ports.drift import WindowData
-from domain.drift import (
+from edgedeploy.adapters.sql.errors import translated
+from edgedeploy.application.ports.drift import WindowData
+from edgedeploy.domain.drift import (
     DriftVerdict,
     FeedbackAlreadyRecorded,
     FeedbackRecord,
@@ -35,8 +35,8 @@ from domain.drift import (
     ReferenceProfile,
     WindowProfile,
 )
-from domain.drift_policy import EnsembleWeights
-from domain.errors import Conflict
+from edgedeploy.domain.drift_policy import EnsembleWeights
+from edgedeploy.domain.errors import Conflict
 
 
 def _plain(value: Any) -> Any:

@@ -15,7 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from adapters.sql.tables import JsonDocument, UtcDateTime, metadata
+from edgedeploy.adapters.sql.tables import JsonDocument, UtcDateTime, metadata
 
 drift_references = Table(
     "drift_references",

@@ -16,7 +16,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from application.errors import BackendUnavailable, InvalidInput
+from edgedeploy.application.errors import BackendUnavailable, InvalidInput
 
 DATABASE_FILE_NAME = "edgedeploy.db"
 SQLITE_BUSY_TIMEOUT_S = 30.0

@@ -19,8 +19,8 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 
-from adapters.sql.engine import redact
-from application.errors import BackendUnavailable
+from edgedeploy.adapters.sql.engine import redact
+from edgedeploy.application.errors import BackendUnavailable
 
 _MISSING_TABLE = re.compile(r"no such table|relation \S+ does not exist")
 

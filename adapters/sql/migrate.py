@@ -2,8 +2,8 @@
 
 ``upgrade_to_head`` runs on first use and behind ``edgedeploy db upgrade``; ``current_revision``
 and ``head_revision`` feed ``edgedeploy doctor``. The migration scripts live in the repository's
-top-level ``alembic/`` folder, found relative to this file, so the commands work from any
-working directory.
+top-level ``alembic/`` folder, installed as ``edgedeploy/alembic``; both sit two levels above
+this file, so the commands work from a checkout, an editable install or a wheel.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from adapters.sql.engine import create_engine_for, parse_database_url
-from adapters.sql.errors import translated
+from edgedeploy.adapters.sql.engine import create_engine_for, parse_database_url
+from edgedeploy.adapters.sql.errors import translated
 
 SCRIPT_LOCATION = Path(__file__).resolve().parents[2] / "alembic"
-"""The migration scripts: ``<repository>/alembic``."""
+"""The migration scripts: ``<repository>/alembic``, or ``edgedeploy/alembic`` when installed."""
 
 _ALEMBIC_RUNNING = threading.Lock()
 """Alembic keeps the running migration in module globals: one run per process at a time."""

@@ -15,11 +15,11 @@ from sqlalchemy import RowMapping, Table, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from adapters.sql.errors import translated
-from adapters.sql.tables import audit_log, model_versions
-from domain.audit import AuditChainBroken, AuditEntry, entry_hash
-from domain.errors import Conflict, InvariantViolation
-from domain.models import ModelRef, ModelVersion
+from edgedeploy.adapters.sql.errors import translated
+from edgedeploy.adapters.sql.tables import audit_log, model_versions
+from edgedeploy.domain.audit import AuditChainBroken, AuditEntry, entry_hash
+from edgedeploy.domain.errors import Conflict, InvariantViolation
+from edgedeploy.domain.models import ModelRef, ModelVersion
 
 AUDIT_LOCK_KEY = int.from_bytes(hashlib.sha256(b"edgedeploy.audit_log").digest()[:8], "big",
                                 signed=True)

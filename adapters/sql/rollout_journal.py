@@ -10,13 +10,18 @@ from sqlalchemy import Engine, create_engine, event, func, insert, select, updat
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from adapters.sql.rollout_tables import metadata, rollout_decisions, rollout_devices, rollouts
-from application.errors import BackendUnavailable
-from domain.audit import AuditEntry
-from domain.errors import Conflict, NotFound
-from domain.health import HealthWindow
-from domain.models import ModelRef
-from domain.rollout import DeviceInfo, Rollout, RolloutPlan, RolloutStage
+from edgedeploy.adapters.sql.rollout_tables import (
+    metadata,
+    rollout_decisions,
+    rollout_devices,
+    rollouts,
+)
+from edgedeploy.application.errors import BackendUnavailable
+from edgedeploy.domain.audit import AuditEntry
+from edgedeploy.domain.errors import Conflict, NotFound
+from edgedeploy.domain.health import HealthWindow
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.rollout import DeviceInfo, Rollout, RolloutPlan, RolloutStage
 
 _TABLES = [rollouts, rollout_devices, rollout_decisions]
 
@@ -35,7 +40,7 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 class SqlAlchemyRolloutJournal:
-    """:class:`application.ports.rollout.RolloutJournal` over SQL.
+    """:class:`edgedeploy.application.ports.rollout.RolloutJournal` over SQL.
 
     Each ``create``/``record`` is one transaction. ``after_write`` is called with the running
     count of committed writes; the fault-injection suite uses it to kill the controller right

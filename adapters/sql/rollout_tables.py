@@ -1,6 +1,7 @@
 """Tables of the roll-out journal, declared on the main schema's ``MetaData``.
 
-Alembic owns them (``alembic/versions/0002_rollout.py``); ``adapters.sql.tables`` imports this
+Alembic owns them (``alembic/versions/0002_rollout.py``); ``edgedeploy.adapters.sql.tables``
+imports this
 module at its end so that the schema check and autogenerate see them whichever module is
 imported first. Constraint names come from the shared naming convention.
 """
@@ -19,7 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from adapters.sql.tables import metadata
+from edgedeploy.adapters.sql.tables import metadata
 
 rollouts = Table(
     "rollouts", metadata,

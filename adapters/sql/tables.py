@@ -1,7 +1,9 @@
 """The relational schema: one ``MetaData`` and the Core tables the repositories read and write.
 
-The domain classes (``domain.models.ModelVersion``, ``domain.audit.AuditEntry``) are frozen,
-slotted dataclasses that know nothing of SQLAlchemy; ``adapters.sql.repositories`` converts
+The domain classes (``edgedeploy.domain.models.ModelVersion``,
+``edgedeploy.domain.audit.AuditEntry``) are frozen,
+slotted dataclasses that know nothing of SQLAlchemy; ``edgedeploy.adapters.sql.repositories``
+converts
 rows to them explicitly. Keeping the mapping in one adapter keeps the domain ORM-free.
 
 Adding a table for another capability (drift verdicts, the rollout journal, ...):
@@ -145,5 +147,5 @@ __all__ = [
 # The roll-out journal and the drift monitor declare their tables in modules of their own;
 # importing them here puts them on ``metadata`` for Alembic and the schema check, whichever
 # module is imported first.
-import adapters.sql.drift_tables  # noqa: E402
-import adapters.sql.rollout_tables  # noqa: E402, F401
+import edgedeploy.adapters.sql.drift_tables  # noqa: E402
+import edgedeploy.adapters.sql.rollout_tables  # noqa: E402, F401

@@ -8,9 +8,12 @@ from typing import Self
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.sql.errors import translated, unavailable
-from adapters.sql.repositories import SqlAlchemyAuditLog, SqlAlchemyModelVersionRepository
-from application.ports.persistence import AuditLog, ModelVersionRepository
+from edgedeploy.adapters.sql.errors import translated, unavailable
+from edgedeploy.adapters.sql.repositories import (
+    SqlAlchemyAuditLog,
+    SqlAlchemyModelVersionRepository,
+)
+from edgedeploy.application.ports.persistence import AuditLog, ModelVersionRepository
 
 
 class SqlAlchemyUnitOfWork:

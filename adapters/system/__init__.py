@@ -1,5 +1,5 @@
 """The host system: the clock."""
 
-from adapters.system.clock import SystemClock
+from edgedeploy.adapters.system.clock import SystemClock
 
 __all__ = ["SystemClock"]

@@ -1,15 +1,20 @@
 """The edge agent's core: hot swap with verification, probation and runtime monitoring."""
 
-from application.edge.monitor import RuntimeMonitor
-from application.edge.package import (
+from edgedeploy.application.edge.monitor import RuntimeMonitor
+from edgedeploy.application.edge.package import (
     GoldenCase,
     ModelPackage,
     SwapRefused,
     VerificationFailed,
     check_contract,
 )
-from application.edge.ports import AgentState, AgentStateStore, PackageSource, TensorTools
-from application.edge.runtime import (
+from edgedeploy.application.edge.ports import (
+    AgentState,
+    AgentStateStore,
+    PackageSource,
+    TensorTools,
+)
+from edgedeploy.application.edge.runtime import (
     EdgeConfig,
     EdgeRuntime,
     EdgeStatus,

@@ -2,7 +2,8 @@
 
 Observations go into fixed-length time windows per model version, so the controller can ask
 for "health since the stage started" and Prometheus can scrape cumulative counters. Latency
-is kept as a histogram over :data:`domain.health.LATENCY_EDGES_MS`; percentiles come from it.
+is kept as a histogram over :data:`edgedeploy.domain.health.LATENCY_EDGES_MS`; percentiles come
+from it.
 
 One inference is one ROW: a batched request of N rows counts N inferences, and an error,
 timeout or fallback of that request counts for each of its N rows. Latency is measured per
@@ -19,7 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from domain.health import LATENCY_BUCKETS, LATENCY_EDGES_MS, HealthWindow, latency_bucket
+from edgedeploy.domain.health import LATENCY_BUCKETS, LATENCY_EDGES_MS, HealthWindow, latency_bucket
 
 
 @dataclass(slots=True)

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from application.ports.inference import TensorSpec
-from domain.errors import Conflict
-from domain.models import ModelRef
+from edgedeploy.application.ports.inference import TensorSpec
+from edgedeploy.domain.errors import Conflict
+from edgedeploy.domain.models import ModelRef
 
 
 class VerificationFailed(Conflict):

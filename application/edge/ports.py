@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from application.edge.package import ModelPackage
-from domain.models import ModelRef
+from edgedeploy.application.edge.package import ModelPackage
+from edgedeploy.domain.models import ModelRef
 
 
 class PackageSource(Protocol):

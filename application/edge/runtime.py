@@ -18,7 +18,7 @@ Swap protocol, as opposed to swapping a model object in place:
 Counting: one inference is one ROW of a request. A batched ``infer`` of N rows counts N
 inferences in the monitor and in probation; a failure, timeout or fallback of the request
 counts for each of its rows, low confidence is judged row by row, and the request's latency
-is entered once per row (see :mod:`application.edge.monitor`).
+is entered once per row (see :mod:`edgedeploy.application.edge.monitor`).
 """
 
 from __future__ import annotations
@@ -31,19 +31,24 @@ from typing import Any
 
 import structlog
 
-from application.edge.monitor import RuntimeMonitor
-from application.edge.package import (
+from edgedeploy.application.edge.monitor import RuntimeMonitor
+from edgedeploy.application.edge.package import (
     ModelPackage,
     SwapRefused,
     VerificationFailed,
     check_contract,
 )
-from application.edge.ports import AgentState, AgentStateStore, PackageSource, TensorTools
-from application.errors import BackendUnavailable
-from application.ports.inference import InferenceBackend, InferenceSession
-from domain.errors import DomainError
-from domain.health import LATENCY_BUCKETS, histogram_percentile, latency_bucket
-from domain.models import ModelRef
+from edgedeploy.application.edge.ports import (
+    AgentState,
+    AgentStateStore,
+    PackageSource,
+    TensorTools,
+)
+from edgedeploy.application.errors import BackendUnavailable
+from edgedeploy.application.ports.inference import InferenceBackend, InferenceSession
+from edgedeploy.domain.errors import DomainError
+from edgedeploy.domain.health import LATENCY_BUCKETS, histogram_percentile, latency_bucket
+from edgedeploy.domain.models import ModelRef
 
 log = structlog.get_logger(__name__)
 

@@ -1,5 +1,5 @@
 """Model registry use cases."""
 
-from application.models.registration import RegisterModel
+from edgedeploy.application.models.registration import RegisterModel
 
 __all__ = ["RegisterModel"]

@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 import structlog
 
-from application.ports.persistence import UnitOfWork
-from application.ports.system import Clock, EvidenceStore
-from application.ports.trace_store import TraceChange, TraceStore
-from domain.errors import Conflict
-from domain.models import ModelRef, ModelVersion
-from domain.requirements import Artifact, ArtifactKind, Attributes
+from edgedeploy.application.ports.persistence import UnitOfWork
+from edgedeploy.application.ports.system import Clock, EvidenceStore
+from edgedeploy.application.ports.trace_store import TraceChange, TraceStore
+from edgedeploy.domain.errors import Conflict
+from edgedeploy.domain.models import ModelRef, ModelVersion
+from edgedeploy.domain.requirements import Artifact, ArtifactKind, Attributes
 
 log = structlog.get_logger(__name__)
 

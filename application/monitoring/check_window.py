@@ -6,11 +6,16 @@ import uuid
 
 import structlog
 
-from application.monitoring.ensemble import DetectorPool, judge
-from application.ports.drift import DriftRepository, StatefulDetector, WindowData, WindowInspector
-from application.ports.system import Clock
-from domain.drift import DetectorCapability, DriftVerdict, ReferenceNotFitted
-from domain.drift_policy import SeverityPolicy, WindowPolicy
+from edgedeploy.application.monitoring.ensemble import DetectorPool, judge
+from edgedeploy.application.ports.drift import (
+    DriftRepository,
+    StatefulDetector,
+    WindowData,
+    WindowInspector,
+)
+from edgedeploy.application.ports.system import Clock
+from edgedeploy.domain.drift import DetectorCapability, DriftVerdict, ReferenceNotFitted
+from edgedeploy.domain.drift_policy import SeverityPolicy, WindowPolicy
 
 log = structlog.get_logger(__name__)
 

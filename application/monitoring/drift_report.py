@@ -6,8 +6,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from application.ports.drift import DriftRepository
-from domain.drift import DriftSeverity, DriftVerdict
+from edgedeploy.application.ports.drift import DriftRepository
+from edgedeploy.domain.drift import DriftSeverity, DriftVerdict
 
 
 @dataclass(frozen=True, slots=True)

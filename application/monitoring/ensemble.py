@@ -9,9 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from application.ports.drift import DriftDetector, WindowData
-from domain.drift import DetectorCapability, DetectorScore, FeatureAttribution
-from domain.drift_policy import Decision, EnsembleWeights, SeverityPolicy, rank_attributions
+from edgedeploy.application.ports.drift import DriftDetector, WindowData
+from edgedeploy.domain.drift import DetectorCapability, DetectorScore, FeatureAttribution
+from edgedeploy.domain.drift_policy import (
+    Decision,
+    EnsembleWeights,
+    SeverityPolicy,
+    rank_attributions,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,12 +6,12 @@ from collections.abc import Collection, Sequence
 
 import structlog
 
-from application.errors import InvalidInput
-from application.monitoring.ensemble import DetectorPool
-from application.ports.drift import DriftRepository, WindowData, WindowInspector
-from application.ports.system import Clock
-from domain.drift import DetectorCapability, ReferenceProfile
-from domain.drift_policy import WindowPolicy
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.monitoring.ensemble import DetectorPool
+from edgedeploy.application.ports.drift import DriftRepository, WindowData, WindowInspector
+from edgedeploy.application.ports.system import Clock
+from edgedeploy.domain.drift import DetectorCapability, ReferenceProfile
+from edgedeploy.domain.drift_policy import WindowPolicy
 
 log = structlog.get_logger(__name__)
 

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import structlog
 
-from application.errors import InvalidInput
-from application.ports.drift import DriftRepository
-from application.ports.system import Clock
-from domain.drift import Feedback, FeedbackAlreadyRecorded, FeedbackRecord, VerdictNotFound
-from domain.drift_policy import WeightPolicy
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.ports.drift import DriftRepository
+from edgedeploy.application.ports.system import Clock
+from edgedeploy.domain.drift import (
+    Feedback,
+    FeedbackAlreadyRecorded,
+    FeedbackRecord,
+    VerdictNotFound,
+)
+from edgedeploy.domain.drift_policy import WeightPolicy
 
 log = structlog.get_logger(__name__)
 
@@ -16,7 +21,8 @@ log = structlog.get_logger(__name__)
 class RecordFeedback:
     """Confirmed drift upweights the detectors that fired; a false alarm downweights them.
 
-    The rule is :class:`domain.drift_policy.WeightPolicy` (SR_MON_003). Each verdict takes one
+    The rule is :class:`edgedeploy.domain.drift_policy.WeightPolicy` (SR_MON_003). Each verdict
+    takes one
     piece of feedback; the record keeps the weights before and after for the audit trail.
     """
 

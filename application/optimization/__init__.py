@@ -1,18 +1,22 @@
 """Optimize and verify (MLE.5): sensitivity-guided mixed precision, QAT, deployment checks."""
 
-from application.optimization.optimize import (
+from edgedeploy.application.optimization.optimize import (
     OptimizationResult,
     OptimizeModel,
     OptimizeRequest,
     UnsupportedOperator,
 )
-from application.optimization.progress import Progress, silent
-from application.optimization.release import (
+from edgedeploy.application.optimization.progress import Progress, silent
+from edgedeploy.application.optimization.release import (
     OptimizeAndRegister,
     OptimizedRelease,
     VerifyRegisteredModel,
 )
-from application.optimization.verify import VerificationResult, VerifyModel, VerifyRequest
+from edgedeploy.application.optimization.verify import (
+    VerificationResult,
+    VerifyModel,
+    VerifyRequest,
+)
 
 __all__ = [
     "OptimizationResult",

@@ -19,19 +19,19 @@ from typing import Any
 
 import structlog
 
-from application.errors import CapabilityNotSupported, InvalidInput
-from application.optimization.progress import Progress, silent
-from application.optimization.reports import file_digest, store_file, write_json
-from application.ports.inference import InferenceBackend
-from application.ports.optimization import (
+from edgedeploy.application.errors import CapabilityNotSupported, InvalidInput
+from edgedeploy.application.optimization.progress import Progress, silent
+from edgedeploy.application.optimization.reports import file_digest, store_file, write_json
+from edgedeploy.application.ports.inference import InferenceBackend
+from edgedeploy.application.ports.optimization import (
     CandidateResult,
     CandidateSpec,
     ModelSource,
     OptimizationWorkspace,
     QuantizationToolkit,
 )
-from application.ports.system import EvidenceStore
-from domain.quantization import (
+from edgedeploy.application.ports.system import EvidenceStore
+from edgedeploy.domain.quantization import (
     DEFAULT_ACCURACY_BUDGET,
     LayerDecision,
     LayerSensitivity,

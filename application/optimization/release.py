@@ -14,16 +14,24 @@ from pathlib import Path
 
 import structlog
 
-from application.models.registration import RegisterModel
-from application.optimization.optimize import OptimizationResult, OptimizeModel, OptimizeRequest
-from application.optimization.progress import Progress, silent
-from application.optimization.verify import VerificationResult, VerifyModel, VerifyRequest
-from application.ports.system import Clock, EvidenceStore
-from application.ports.trace_store import TraceChange, TraceStore
-from domain.errors import Conflict
-from domain.models import ModelRef, ModelVersion, ModelVersionNotFound
-from domain.requirements import Artifact, ArtifactKind, ItemId
-from domain.traceability import Evidence, EvidenceKind, Relation, Verdict
+from edgedeploy.application.models.registration import RegisterModel
+from edgedeploy.application.optimization.optimize import (
+    OptimizationResult,
+    OptimizeModel,
+    OptimizeRequest,
+)
+from edgedeploy.application.optimization.progress import Progress, silent
+from edgedeploy.application.optimization.verify import (
+    VerificationResult,
+    VerifyModel,
+    VerifyRequest,
+)
+from edgedeploy.application.ports.system import Clock, EvidenceStore
+from edgedeploy.application.ports.trace_store import TraceChange, TraceStore
+from edgedeploy.domain.errors import Conflict
+from edgedeploy.domain.models import ModelRef, ModelVersion, ModelVersionNotFound
+from edgedeploy.domain.requirements import Artifact, ArtifactKind, ItemId
+from edgedeploy.domain.traceability import Evidence, EvidenceKind, Relation, Verdict
 
 log = structlog.get_logger(__name__)
 

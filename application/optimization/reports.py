@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from application.ports.system import EvidenceStore
+from edgedeploy.application.ports.system import EvidenceStore
 
 
 def file_digest(path: str | Path) -> str:

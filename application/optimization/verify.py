@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from application.optimization.optimize import check_operator_coverage
-from application.optimization.progress import Progress, silent
-from application.optimization.reports import file_digest, write_json
-from application.ports.inference import InferenceBackend
-from application.ports.optimization import DeploymentVerifier, VerificationRun
-from application.ports.system import EvidenceStore
-from domain.verification import (
+from edgedeploy.application.optimization.optimize import check_operator_coverage
+from edgedeploy.application.optimization.progress import Progress, silent
+from edgedeploy.application.optimization.reports import file_digest, write_json
+from edgedeploy.application.ports.inference import InferenceBackend
+from edgedeploy.application.ports.optimization import DeploymentVerifier, VerificationRun
+from edgedeploy.application.ports.system import EvidenceStore
+from edgedeploy.domain.verification import (
     VerificationMeasurements,
     VerificationThresholds,
     VerificationVerdict,

@@ -1,14 +1,14 @@
 """Ports: what the application needs from the outside world, as Protocols."""
 
-from application.ports.interchange import (
+from edgedeploy.application.ports.interchange import (
     Diagnostic,
     RequirementDocument,
     RequirementsReader,
     RequirementsWriter,
 )
-from application.ports.persistence import AuditLog, ModelVersionRepository, UnitOfWork
-from application.ports.system import Clock, EvidenceStore
-from application.ports.trace_store import TraceChange, TraceStore
+from edgedeploy.application.ports.persistence import AuditLog, ModelVersionRepository, UnitOfWork
+from edgedeploy.application.ports.system import Clock, EvidenceStore
+from edgedeploy.application.ports.trace_store import TraceChange, TraceStore
 
 __all__ = [
     "AuditLog",

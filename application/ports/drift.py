@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from domain.drift import (
+from edgedeploy.domain.drift import (
     DetectorCapability,
     DriftVerdict,
     FeedbackRecord,
     ReferenceProfile,
     WindowProfile,
 )
-from domain.drift_policy import EnsembleWeights
+from edgedeploy.domain.drift_policy import EnsembleWeights
 
 DETECTOR_GROUP = "edgedeploy.drift_detectors"
 """Entry-point group through which first- and third-party detector factories register."""

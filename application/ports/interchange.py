@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from domain.requirements import Artifact, Requirement
-from domain.traceability import TraceLink
+from edgedeploy.domain.requirements import Artifact, Requirement
+from edgedeploy.domain.traceability import TraceLink
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,7 @@ class RequirementDocument:
 class RequirementsReader(Protocol):
     """Parses one exchange format; refuses a malformed file as a whole.
 
-    Raises ``application.errors.ImportRefused`` naming the file, element or line and the
+    Raises ``edgedeploy.application.errors.ImportRefused`` naming the file, element or line and the
     identifier.
     """
 

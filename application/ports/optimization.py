@@ -10,10 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from application.ports.inference import InferenceBackend
-from domain.input_contract import InputContract
-from domain.quantization import LayerSensitivity, ParetoPoint, Precision
-from domain.verification import DatasetFacts, InputValidationCase, NoiseRobustness
+from edgedeploy.application.ports.inference import InferenceBackend
+from edgedeploy.domain.input_contract import InputContract
+from edgedeploy.domain.quantization import LayerSensitivity, ParetoPoint, Precision
+from edgedeploy.domain.verification import DatasetFacts, InputValidationCase, NoiseRobustness
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
-from domain.audit import AuditEntry
-from domain.models import ModelRef, ModelVersion
+from edgedeploy.domain.audit import AuditEntry
+from edgedeploy.domain.models import ModelRef, ModelVersion
 
 
 class ModelVersionRepository(Protocol):

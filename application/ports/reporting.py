@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from domain.coverage import Gap
-from domain.requirements import ItemId, Requirement
+from edgedeploy.domain.coverage import Gap
+from edgedeploy.domain.requirements import ItemId, Requirement
 
 
 @dataclass(frozen=True, slots=True)

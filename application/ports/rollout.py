@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from domain.audit import AuditEntry
-from domain.health import HealthWindow
-from domain.models import ModelRef
-from domain.rollout import DesiredState, DeviceInfo, Rollout
+from edgedeploy.domain.audit import AuditEntry
+from edgedeploy.domain.health import HealthWindow
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.rollout import DesiredState, DeviceInfo, Rollout
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from domain.coverage import CoverageFacts
-from domain.requirements import ItemId, ItemKind, TraceItem
-from domain.trace_graph import ImpactReport, TraceView
-from domain.traceability import LinkKey, TraceLink
+from edgedeploy.domain.coverage import CoverageFacts
+from edgedeploy.domain.requirements import ItemId, ItemKind, TraceItem
+from edgedeploy.domain.trace_graph import ImpactReport, TraceView
+from edgedeploy.domain.traceability import LinkKey, TraceLink
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +32,7 @@ class TraceStore(Protocol):
     """Persistence of requirements, artifacts and trace links, with trace analysis.
 
     Implementations own their queries; answers must equal those of
-    :class:`domain.trace_graph.TraceGraph` on the same items and links.
+    :class:`edgedeploy.domain.trace_graph.TraceGraph` on the same items and links.
     """
 
     def apply(self, change: TraceChange) -> int:

@@ -1,6 +1,6 @@
 """Roll-out use cases: start, tick/run, approve, abort, roll back, resume, status, evidence."""
 
-from application.rollout.commands import (
+from edgedeploy.application.rollout.commands import (
     AbortRollout,
     ApproveStage,
     ExportDecisionLog,
@@ -8,11 +8,11 @@ from application.rollout.commands import (
     RollbackRollout,
     RolloutStatus,
 )
-from application.rollout.engine import RolloutEngine
-from application.rollout.errors import NoBaseline, ReleaseNotReady, RolloutNotFound
-from application.rollout.start import StartRollout, StartRolloutCommand
-from application.rollout.tick import RunOptions, RunRollout, TickRollout
-from application.rollout.views import (
+from edgedeploy.application.rollout.engine import RolloutEngine
+from edgedeploy.application.rollout.errors import NoBaseline, ReleaseNotReady, RolloutNotFound
+from edgedeploy.application.rollout.start import StartRollout, StartRolloutCommand
+from edgedeploy.application.rollout.tick import RunOptions, RunRollout, TickRollout
+from edgedeploy.application.rollout.views import (
     DecisionLogExport,
     RolloutView,
     StageView,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 
-from application.ports.rollout import ApplyResult
-from application.ports.system import EvidenceStore
-from application.rollout.engine import RolloutEngine
-from application.rollout.views import DecisionLogExport, RolloutView, view_of
-from domain.audit import verify_chain
-from domain.errors import InvariantViolation
-from domain.rollout import RolloutDecision, RolloutStage, StageTransitionRefused
+from edgedeploy.application.ports.rollout import ApplyResult
+from edgedeploy.application.ports.system import EvidenceStore
+from edgedeploy.application.rollout.engine import RolloutEngine
+from edgedeploy.application.rollout.views import DecisionLogExport, RolloutView, view_of
+from edgedeploy.domain.audit import verify_chain
+from edgedeploy.domain.errors import InvariantViolation
+from edgedeploy.domain.rollout import RolloutDecision, RolloutStage, StageTransitionRefused
 
 
 class ApproveStage:

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from application.ports.rollout import ApplyResult, RolloutJournal, RolloutTarget
-from application.ports.system import Clock
-from application.rollout.errors import RolloutNotFound
-from domain.audit import next_entry
-from domain.errors import NotFound
-from domain.rollout import Rollout, RolloutDecision
+from edgedeploy.application.ports.rollout import ApplyResult, RolloutJournal, RolloutTarget
+from edgedeploy.application.ports.system import Clock
+from edgedeploy.application.rollout.errors import RolloutNotFound
+from edgedeploy.domain.audit import next_entry
+from edgedeploy.domain.errors import NotFound
+from edgedeploy.domain.rollout import Rollout, RolloutDecision
 
 log = structlog.get_logger(__name__)
 

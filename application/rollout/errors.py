@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domain.errors import Conflict, NotFound
+from edgedeploy.domain.errors import Conflict, NotFound
 
 
 class ReleaseNotReady(Conflict):

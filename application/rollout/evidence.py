@@ -13,16 +13,16 @@ import json
 
 import structlog
 
-from application.ports.system import Clock
-from application.rollout.commands import ExportDecisionLog
-from application.rollout.views import DecisionLogExport
-from application.traceability.artifacts import RecordArtifact
-from application.traceability.linking import LinkItems
-from domain.errors import Conflict
-from domain.models import ModelRef
-from domain.requirements import Artifact, ArtifactKind, ItemId
-from domain.rollout import RolloutPhase
-from domain.traceability import Evidence, EvidenceKind, Relation, Verdict
+from edgedeploy.application.ports.system import Clock
+from edgedeploy.application.rollout.commands import ExportDecisionLog
+from edgedeploy.application.rollout.views import DecisionLogExport
+from edgedeploy.application.traceability.artifacts import RecordArtifact
+from edgedeploy.application.traceability.linking import LinkItems
+from edgedeploy.domain.errors import Conflict
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.requirements import Artifact, ArtifactKind, ItemId
+from edgedeploy.domain.rollout import RolloutPhase
+from edgedeploy.domain.traceability import Evidence, EvidenceKind, Relation, Verdict
 
 log = structlog.get_logger(__name__)
 

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import json
 
-from application.optimization.release import VERIFICATION_REPORT
-from application.ports.rollout import Readiness
-from application.ports.system import EvidenceStore
-from application.ports.trace_store import TraceStore
-from application.traceability.gate import EvaluateGate
-from domain.errors import NotFound
-from domain.models import ModelRef
-from domain.requirements import Artifact
+from edgedeploy.application.optimization.release import VERIFICATION_REPORT
+from edgedeploy.application.ports.rollout import Readiness
+from edgedeploy.application.ports.system import EvidenceStore
+from edgedeploy.application.ports.trace_store import TraceStore
+from edgedeploy.application.traceability.gate import EvaluateGate
+from edgedeploy.domain.errors import NotFound
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.requirements import Artifact
 
 
 class TraceAndVerificationReadiness:
-    """:class:`application.ports.rollout.ReleaseReadiness` from the real release evidence.
+    """``ReleaseReadiness`` from the real release evidence.
 
     Ready when the traceability gate passes for the model version (evaluated without
     recording: starting a roll-out is not a gate decision of its own) and the verification

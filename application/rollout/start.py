@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from application.ports.rollout import ReleaseReadiness
-from application.rollout.engine import RolloutEngine
-from application.rollout.errors import NoBaseline, ReleaseNotReady
-from application.rollout.views import RolloutView, view_of
-from domain.audit import next_entry
-from domain.models import ModelRef
-from domain.rollout import RolloutDecision, RolloutPhase, RolloutPlan, new_rollout
+from edgedeploy.application.ports.rollout import ReleaseReadiness
+from edgedeploy.application.rollout.engine import RolloutEngine
+from edgedeploy.application.rollout.errors import NoBaseline, ReleaseNotReady
+from edgedeploy.application.rollout.views import RolloutView, view_of
+from edgedeploy.domain.audit import next_entry
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.rollout import RolloutDecision, RolloutPhase, RolloutPlan, new_rollout
 
 
 @dataclass(frozen=True, slots=True)

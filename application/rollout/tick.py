@@ -7,10 +7,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from application.rollout.engine import RolloutEngine
-from application.rollout.views import TickResult, view_of
-from domain.health import EMPTY_WINDOW, HealthJudgement, HealthPolicy, Verdict, judge_health
-from domain.rollout import Rollout, RolloutDecision, RolloutStage
+from edgedeploy.application.rollout.engine import RolloutEngine
+from edgedeploy.application.rollout.views import TickResult, view_of
+from edgedeploy.domain.health import (
+    EMPTY_WINDOW,
+    HealthJudgement,
+    HealthPolicy,
+    Verdict,
+    judge_health,
+)
+from edgedeploy.domain.rollout import Rollout, RolloutDecision, RolloutStage
 
 
 class TickRollout:

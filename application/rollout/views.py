@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.audit import AuditEntry
-from domain.health import HealthJudgement
-from domain.rollout import Rollout
+from edgedeploy.domain.audit import AuditEntry
+from edgedeploy.domain.health import HealthJudgement
+from edgedeploy.domain.rollout import Rollout
 
 
 @dataclass(frozen=True, slots=True)

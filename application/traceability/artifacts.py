@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import structlog
 
-from application.ports.trace_store import TraceChange, TraceStore
-from domain.errors import Conflict
-from domain.requirements import Artifact, ArtifactKind, item_kind
+from edgedeploy.application.ports.trace_store import TraceChange, TraceStore
+from edgedeploy.domain.errors import Conflict
+from edgedeploy.domain.requirements import Artifact, ArtifactKind, item_kind
 
 log = structlog.get_logger(__name__)
 

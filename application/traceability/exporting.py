@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from application.ports.interchange import RequirementDocument, RequirementsWriter
-from application.ports.trace_store import TraceStore
-from domain.requirements import Artifact, ItemKind, Requirement
+from edgedeploy.application.ports.interchange import RequirementDocument, RequirementsWriter
+from edgedeploy.application.ports.trace_store import TraceStore
+from edgedeploy.domain.requirements import Artifact, ItemKind, Requirement
 
 
 def document_from_store(store: TraceStore, title: str = "edgedeploy requirements",

@@ -8,11 +8,11 @@ from datetime import datetime
 
 import structlog
 
-from application.ports.persistence import UnitOfWork
-from application.ports.system import Clock
-from application.ports.trace_store import TraceStore
-from domain.audit import next_entry
-from domain.coverage import (
+from edgedeploy.application.ports.persistence import UnitOfWork
+from edgedeploy.application.ports.system import Clock
+from edgedeploy.application.ports.trace_store import TraceStore
+from edgedeploy.domain.audit import next_entry
+from edgedeploy.domain.coverage import (
     DEFAULT_COVERAGE_RULES,
     CoverageRule,
     Gap,
@@ -20,9 +20,9 @@ from domain.coverage import (
     SafetyTraceGapError,
     assess_coverage,
 )
-from domain.models import ModelRef, ModelVersionNotFound
-from domain.requirements import ItemId, Requirement
-from domain.safety import ASIL
+from edgedeploy.domain.models import ModelRef, ModelVersionNotFound
+from edgedeploy.domain.requirements import ItemId, Requirement
+from edgedeploy.domain.safety import ASIL
 
 log = structlog.get_logger(__name__)
 

@@ -9,13 +9,17 @@ from pathlib import PurePath
 
 import structlog
 
-from application.errors import ImportRefused, InvalidInput
-from application.ports.interchange import Diagnostic, RequirementDocument, RequirementsReader
-from application.ports.trace_store import TraceChange, TraceStore
-from domain.errors import DomainError
-from domain.requirements import ItemId, Requirement, TraceItem, item_kind
-from domain.safety import validate_decomposition
-from domain.traceability import DECOMPOSING, TraceLink, check_link_kinds
+from edgedeploy.application.errors import ImportRefused, InvalidInput
+from edgedeploy.application.ports.interchange import (
+    Diagnostic,
+    RequirementDocument,
+    RequirementsReader,
+)
+from edgedeploy.application.ports.trace_store import TraceChange, TraceStore
+from edgedeploy.domain.errors import DomainError
+from edgedeploy.domain.requirements import ItemId, Requirement, TraceItem, item_kind
+from edgedeploy.domain.safety import validate_decomposition
+from edgedeploy.domain.traceability import DECOMPOSING, TraceLink, check_link_kinds
 
 log = structlog.get_logger(__name__)
 

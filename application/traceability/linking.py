@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import structlog
 
-from application.ports.trace_store import TraceChange, TraceStore
-from domain.requirements import ItemId, item_kind
-from domain.traceability import (
+from edgedeploy.application.ports.trace_store import TraceChange, TraceStore
+from edgedeploy.domain.requirements import ItemId, item_kind
+from edgedeploy.domain.traceability import (
     DECOMPOSING,
     DuplicateTraceLink,
     Evidence,

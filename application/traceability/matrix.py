@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 
-from application.ports.reporting import MatrixRow, TraceMatrix
-from application.ports.system import Clock
-from application.ports.trace_store import TraceStore
-from domain.coverage import DEFAULT_COVERAGE_RULES, CoverageRule, Gap, assess_coverage
-from domain.requirements import ItemId, ItemKind, Requirement
-from domain.safety import ASIL
-from domain.traceability import (
+from edgedeploy.application.ports.reporting import MatrixRow, TraceMatrix
+from edgedeploy.application.ports.system import Clock
+from edgedeploy.application.ports.trace_store import TraceStore
+from edgedeploy.domain.coverage import DEFAULT_COVERAGE_RULES, CoverageRule, Gap, assess_coverage
+from edgedeploy.domain.requirements import ItemId, ItemKind, Requirement
+from edgedeploy.domain.safety import ASIL
+from edgedeploy.domain.traceability import (
     DECOMPOSING,
     REALIZING,
     EvidenceKind,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from application.ports.trace_store import TraceStore
-from domain.requirements import ItemId
-from domain.trace_graph import ImpactReport, TraceView
-from domain.traceability import ItemNotFound
+from edgedeploy.application.ports.trace_store import TraceStore
+from edgedeploy.domain.requirements import ItemId
+from edgedeploy.domain.trace_graph import ImpactReport, TraceView
+from edgedeploy.domain.traceability import ItemNotFound
 
 
 class TraceQueries:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from application.ports.persistence import UnitOfWork
-from application.traceability.gate import EvaluateGate
-from domain.audit import verify_chain
-from domain.errors import DomainError
-from domain.models import ModelRef, ModelVersionNotFound
+from edgedeploy.application.ports.persistence import UnitOfWork
+from edgedeploy.application.traceability.gate import EvaluateGate
+from edgedeploy.domain.audit import verify_chain
+from edgedeploy.domain.errors import DomainError
+from edgedeploy.domain.models import ModelRef, ModelVersionNotFound
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,14 @@
-"""``python -m entrypoints.agent --device-id ID --port P [--home DIR] [--backend NAME]``."""
+"""The edge agent as a module: ``python -m edgedeploy.entrypoints.agent --device-id ID``.
+
+Further options: ``--port P [--home DIR] [--backend NAME]``.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from entrypoints.agent.serve import serve_agent
+from edgedeploy.entrypoints.agent.serve import serve_agent
 
 
 def main(argv: list[str] | None = None) -> None:

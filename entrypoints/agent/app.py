@@ -19,10 +19,10 @@ import numpy as np
 from litestar import Litestar, MediaType, get, post, put
 from litestar.params import FromQuery, JSONBody
 
-from application.edge.runtime import EdgeRuntime
-from application.errors import InvalidInput
-from domain.models import ModelRef
-from entrypoints.http.problems import handle_exception
+from edgedeploy.application.edge.runtime import EdgeRuntime
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.entrypoints.http.problems import handle_exception
 
 _DTYPES = {"float32": np.float32, "float64": np.float64, "float16": np.float16,
            "int64": np.int64, "int32": np.int32, "int8": np.int8, "uint8": np.uint8,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import structlog
 
-from adapters.edge import DirectoryPackageSource, JsonFileAgentState, NumpyTensorTools
-from application.edge.runtime import EdgeConfig, EdgeRuntime
-from application.errors import CapabilityNotSupported
-from application.ports.inference import InferenceBackend
+from edgedeploy.adapters.edge import DirectoryPackageSource, JsonFileAgentState, NumpyTensorTools
+from edgedeploy.application.edge.runtime import EdgeConfig, EdgeRuntime
+from edgedeploy.application.errors import CapabilityNotSupported
+from edgedeploy.application.ports.inference import InferenceBackend
 
 log = structlog.get_logger(__name__)
 
@@ -26,12 +26,12 @@ def load_backend(name: str) -> InferenceBackend:
         CapabilityNotSupported: no such backend.
     """
     try:
-        from plugins.registry import BackendRegistry
+        from edgedeploy.plugins.registry import BackendRegistry
         return BackendRegistry().get(name)
     except Exception as exc:  # fall through to the module of the same name
         first_error = exc
     try:
-        module = importlib.import_module(f"plugins.{name}")
+        module = importlib.import_module(f"edgedeploy.plugins.{name}")
     except ImportError:
         raise CapabilityNotSupported(f"no inference backend '{name}': {first_error}") from None
     backend: InferenceBackend = module.factory()
@@ -74,7 +74,7 @@ def serve_agent(device_id: str, port: int, home: Path, backend_name: str = "onnx
     """Run the edge agent on 127.0.0.1:``port`` until interrupted (blocking)."""
     import uvicorn
 
-    from entrypoints.agent.app import create_agent_app
+    from edgedeploy.entrypoints.agent.app import create_agent_app
 
     runtime = build_runtime(device_id, home, load_backend(backend_name),
                             repository=repository, config=config)

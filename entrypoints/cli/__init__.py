@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from entrypoints.cli.context import CliState
-from entrypoints.cli.demo import demo
-from entrypoints.cli.drift import drift
-from entrypoints.cli.models import models
-from entrypoints.cli.optimize import optimize, verify
-from entrypoints.cli.rollout import agent, deploy, rollout
-from entrypoints.cli.system import db, doctor, serve
-from entrypoints.cli.trace import trace
+from edgedeploy.entrypoints.cli.context import CliState
+from edgedeploy.entrypoints.cli.demo import demo
+from edgedeploy.entrypoints.cli.drift import drift
+from edgedeploy.entrypoints.cli.models import models
+from edgedeploy.entrypoints.cli.optimize import optimize, verify
+from edgedeploy.entrypoints.cli.rollout import agent, deploy, rollout
+from edgedeploy.entrypoints.cli.system import db, doctor, serve
+from edgedeploy.entrypoints.cli.trace import trace
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -13,9 +13,9 @@ import structlog
 from rich.console import Console
 from rich.text import Text
 
-from entrypoints.bootstrap import build_container, close_container
-from entrypoints.container import Container
-from entrypoints.errors import error_code, mapping_for
+from edgedeploy.entrypoints.bootstrap import build_container, close_container
+from edgedeploy.entrypoints.container import Container
+from edgedeploy.entrypoints.errors import error_code, mapping_for
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = structlog.get_logger(__name__)

@@ -6,9 +6,15 @@ from pathlib import Path
 
 import click
 
-from entrypoints.cli.context import CliState, command_errors, json_option, pass_state, to_json
-from entrypoints.demo import run_demo, summary_table
-from entrypoints.settings import load_settings
+from edgedeploy.entrypoints.cli.context import (
+    CliState,
+    command_errors,
+    json_option,
+    pass_state,
+    to_json,
+)
+from edgedeploy.entrypoints.demo import run_demo, summary_table
+from edgedeploy.entrypoints.settings import load_settings
 
 
 @click.command()

@@ -8,9 +8,15 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from adapters.drift.files import read_feature_table
-from domain.drift import DetectorCapability, DriftVerdict
-from entrypoints.cli.context import CliState, command_errors, json_option, pass_state, to_json
+from edgedeploy.adapters.drift.files import read_feature_table
+from edgedeploy.domain.drift import DetectorCapability, DriftVerdict
+from edgedeploy.entrypoints.cli.context import (
+    CliState,
+    command_errors,
+    json_option,
+    pass_state,
+    to_json,
+)
 
 SEVERITY_STYLE = {"normal": "green", "watch": "cyan", "warning": "yellow", "critical": "bold red"}
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)

@@ -7,8 +7,14 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from domain.models import ModelRef
-from entrypoints.cli.context import CliState, command_errors, json_option, pass_state, to_json
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.entrypoints.cli.context import (
+    CliState,
+    command_errors,
+    json_option,
+    pass_state,
+    to_json,
+)
 
 
 @click.group()

@@ -8,11 +8,17 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from application.optimization import OptimizeRequest
-from application.ports.optimization import ModelSource
-from domain.models import ModelRef
-from entrypoints.cli.context import CliState, command_errors, json_option, pass_state, to_json
-from entrypoints.progress import stage_progress
+from edgedeploy.application.optimization import OptimizeRequest
+from edgedeploy.application.ports.optimization import ModelSource
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.entrypoints.cli.context import (
+    CliState,
+    command_errors,
+    json_option,
+    pass_state,
+    to_json,
+)
+from edgedeploy.entrypoints.progress import stage_progress
 
 
 @click.command()

@@ -11,14 +11,20 @@ from typing import Any
 import click
 from rich.text import Text
 
-from adapters.fleet import FleetDescription, SimulatedFleet
-from application.ports.system import Clock
-from application.rollout import RolloutView, RunOptions, TickResult
-from domain.models import ModelRef
-from domain.rollout import RolloutDecision
-from entrypoints.cli.context import CliState, command_errors, json_option, pass_state, to_json
-from entrypoints.container import Container
-from entrypoints.rollout_container import (
+from edgedeploy.adapters.fleet import FleetDescription, SimulatedFleet
+from edgedeploy.application.ports.system import Clock
+from edgedeploy.application.rollout import RolloutView, RunOptions, TickResult
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.rollout import RolloutDecision
+from edgedeploy.entrypoints.cli.context import (
+    CliState,
+    command_errors,
+    json_option,
+    pass_state,
+    to_json,
+)
+from edgedeploy.entrypoints.container import Container
+from edgedeploy.entrypoints.rollout_container import (
     RolloutControls,
     chain_hooks,
     require_ready,
@@ -265,7 +271,7 @@ def agent() -> None:
 def agent_serve(device_id: str, port: int, home: Path | None, backend: str,
                 repository: Path | None) -> None:
     """Serve the edge agent until interrupted."""
-    from entrypoints.agent.serve import serve_agent
+    from edgedeploy.entrypoints.agent.serve import serve_agent
 
     serve_agent(device_id, port, home or Path(".edgedeploy") / "agents" / device_id, backend,
                 repository=repository)

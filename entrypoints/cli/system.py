@@ -9,9 +9,15 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from adapters.sql.engine import redact
-from adapters.sql.migrate import current_revision, head_revision, upgrade_to_head
-from entrypoints.cli.context import CliState, command_errors, json_option, pass_state, to_json
+from edgedeploy.adapters.sql.engine import redact
+from edgedeploy.adapters.sql.migrate import current_revision, head_revision, upgrade_to_head
+from edgedeploy.entrypoints.cli.context import (
+    CliState,
+    command_errors,
+    json_option,
+    pass_state,
+    to_json,
+)
 
 
 def doctor_report(state: CliState) -> dict[str, Any]:
@@ -98,7 +104,7 @@ def serve(state: CliState, host: str | None, port: int | None) -> None:
     """Serve the HTTP API (OpenAPI at /schema)."""
     import uvicorn
 
-    from entrypoints.http.app import create_app
+    from edgedeploy.entrypoints.http.app import create_app
 
     settings = state.container.settings()
     app = create_app(state.container)

@@ -8,16 +8,22 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from domain.models import ModelRef
-from domain.requirements import ItemId
-from domain.traceability import (
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.requirements import ItemId
+from edgedeploy.domain.traceability import (
     Evidence,
     EvidenceKind,
     Relation,
     Verdict,
     VerificationMethod,
 )
-from entrypoints.cli.context import CliState, command_errors, json_option, pass_state, to_json
+from edgedeploy.entrypoints.cli.context import (
+    CliState,
+    command_errors,
+    json_option,
+    pass_state,
+    to_json,
+)
 
 ASIL_STYLE = {"QM": "dim", "A": "green", "B": "yellow", "C": "dark_orange", "D": "bold red"}
 
@@ -277,7 +283,7 @@ def export(state: CliState, fmt: str, output: Path) -> None:
 def artifact(state: CliState, kind: str, item_id: str, title: str, file: Path | None,
              as_json: bool) -> None:
     """Record a test, dataset or deployment in the trace graph (by ITEM_ID)."""
-    from domain.requirements import Artifact, ArtifactKind
+    from edgedeploy.domain.requirements import Artifact, ArtifactKind
 
     digest = state.container.evidence().put(file.read_bytes()) if file else None
     result = state.container.record_artifact()(

@@ -1,5 +1,5 @@
 """The end-to-end release flow on the bundled example."""
 
-from entrypoints.demo.run import run_demo, summary_table
+from edgedeploy.entrypoints.demo.run import run_demo, summary_table
 
 __all__ = ["run_demo", "summary_table"]

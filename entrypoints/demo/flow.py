@@ -16,20 +16,20 @@ from rich.console import Console
 from rich.rule import Rule
 from rich.text import Text
 
-from application.optimization import OptimizeRequest
-from application.ports.interchange import RequirementDocument
-from application.ports.optimization import ModelSource
-from application.ports.reporting import (
+from edgedeploy.application.optimization import OptimizeRequest
+from edgedeploy.application.ports.interchange import RequirementDocument
+from edgedeploy.application.ports.optimization import ModelSource
+from edgedeploy.application.ports.reporting import (
     Chart,
     ReportSection,
     ReportTable,
     Series,
 )
-from application.traceability import GateReport
-from domain.models import ModelRef
-from domain.requirements import Artifact, ArtifactKind, ItemId, ItemKind, Requirement
-from domain.safety import ASIL
-from domain.traceability import (
+from edgedeploy.application.traceability import GateReport
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.requirements import Artifact, ArtifactKind, ItemId, ItemKind, Requirement
+from edgedeploy.domain.safety import ASIL
+from edgedeploy.domain.traceability import (
     DECOMPOSING,
     Evidence,
     EvidenceKind,
@@ -37,9 +37,9 @@ from domain.traceability import (
     Verdict,
     VerificationMethod,
 )
-from entrypoints.container import Container
-from entrypoints.demo.verification_spec import CRITERIA
-from entrypoints.progress import stage_progress
+from edgedeploy.entrypoints.container import Container
+from edgedeploy.entrypoints.demo.verification_spec import CRITERIA
+from edgedeploy.entrypoints.progress import stage_progress
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_REQUIREMENTS = ROOT / "examples" / "aeb" / "requirements.reqif"
@@ -84,7 +84,7 @@ def _evidence(kind: EvidenceKind, verdict: Verdict, agent: str, when: datetime,
 
 def step_example_model(run: DemoRun) -> None:
     """Train (once, then cached) the example CNN on scikit-learn's digits."""
-    from plugins.torch import ensure_example_model
+    from edgedeploy.plugins.torch import ensure_example_model
 
     run.step("1. Example model: a small CNN on scikit-learn's digits (32x32)")
     with stage_progress(run.console) as progress:

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from application.ports.reporting import Chart, ReportSection, ReportTable, Series
-from domain.drift import DriftSeverity
-from entrypoints.demo.flow import CI, MODEL, DemoRun
+from edgedeploy.application.ports.reporting import Chart, ReportSection, ReportTable, Series
+from edgedeploy.domain.drift import DriftSeverity
+from edgedeploy.entrypoints.demo.flow import CI, MODEL, DemoRun
 
 FEATURES = ("brightness", "contrast", "ink_share", "centroid_x", "centroid_y", "confidence")
 DEPLOYMENT = f"{MODEL}/fleet-eu"

@@ -27,28 +27,28 @@ import httpx
 import msgspec
 import numpy as np
 
-from adapters.edge import write_package
-from adapters.fleet import LocalAgentFleet
-from application.errors import BackendUnavailable
-from application.optimization.release import VERIFICATION_REPORT
-from application.ports.inference import TensorSpec
-from application.ports.reporting import Chart, ReportSection, ReportTable, Series
-from application.ports.rollout import ApplyResult
-from application.rollout import (
+from edgedeploy.adapters.edge import write_package
+from edgedeploy.adapters.fleet import LocalAgentFleet
+from edgedeploy.application.errors import BackendUnavailable
+from edgedeploy.application.optimization.release import VERIFICATION_REPORT
+from edgedeploy.application.ports.inference import TensorSpec
+from edgedeploy.application.ports.reporting import Chart, ReportSection, ReportTable, Series
+from edgedeploy.application.ports.rollout import ApplyResult
+from edgedeploy.application.rollout import (
     ApproveStage,
     RolloutEngine,
     StartRollout,
     StartRolloutCommand,
     TickRollout,
 )
-from application.rollout.views import TickResult
-from domain.health import HealthWindow
-from domain.models import ModelRef
-from domain.requirements import Artifact, ItemKind, Requirement
-from domain.rollout import DesiredState, DeviceInfo, RolloutPlan
-from domain.traceability import DECOMPOSING, Relation
-from entrypoints.demo.flow import CI, MODEL, DemoRun
-from entrypoints.rollout_container import release_asil
+from edgedeploy.application.rollout.views import TickResult
+from edgedeploy.domain.health import HealthWindow
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.requirements import Artifact, ItemKind, Requirement
+from edgedeploy.domain.rollout import DesiredState, DeviceInfo, RolloutPlan
+from edgedeploy.domain.traceability import DECOMPOSING, Relation
+from edgedeploy.entrypoints.demo.flow import CI, MODEL, DemoRun
+from edgedeploy.entrypoints.rollout_container import release_asil
 
 FLEET = "demo-loopback"
 DEVICES = tuple(f"ecu-{i}" for i in range(6))
@@ -336,7 +336,7 @@ def _pct(value: float | None) -> str:
 
 def step_rollout(run: DemoRun) -> None:
     """Roll 1.0.0 out to six local edge agents, then roll a degraded 1.0.1 out and back."""
-    from plugins.onnxruntime.degrade import add_low_confidence_branch
+    from edgedeploy.plugins.onnxruntime.degrade import add_low_confidence_branch
 
     run.step("8. Roll out: staged canary on local edge agents, automatic rollback")
     gate = run.facts.get("gate")

@@ -10,10 +10,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from application.ports.reporting import ReleaseReport
-from application.traceability import GateReport
-from entrypoints.bootstrap import build_container, close_container
-from entrypoints.demo.flow import (
+from edgedeploy.application.ports.reporting import ReleaseReport
+from edgedeploy.application.traceability import GateReport
+from edgedeploy.entrypoints.bootstrap import build_container, close_container
+from edgedeploy.entrypoints.demo.flow import (
     CI,
     MODEL,
     DemoRun,
@@ -26,9 +26,9 @@ from entrypoints.demo.flow import (
     step_trace_matrix,
     step_verify,
 )
-from entrypoints.demo.monitoring_step import step_monitoring
-from entrypoints.demo.rollout_step import step_rollout
-from entrypoints.settings import Settings
+from edgedeploy.entrypoints.demo.monitoring_step import step_monitoring
+from edgedeploy.entrypoints.demo.rollout_step import step_rollout
+from edgedeploy.entrypoints.settings import Settings
 
 STEPS = (step_example_model, step_optimize, step_verify, step_requirements, step_trace,
          step_gate, step_change_impact, step_rollout, step_monitoring)

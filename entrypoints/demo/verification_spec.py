@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from domain.traceability import VerificationMethod
+from edgedeploy.domain.traceability import VerificationMethod
 
 Report = dict[str, Any]
 

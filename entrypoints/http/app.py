@@ -6,13 +6,13 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 
-from application.jobs import JobRunner
-from entrypoints.container import Container
-from entrypoints.http.drift import DriftController
-from entrypoints.http.jobs import JobsController
-from entrypoints.http.problems import handle_exception
-from entrypoints.http.rollout import RolloutController, RolloutTicker
-from entrypoints.http.routes import TraceabilityController
+from edgedeploy.application.jobs import JobRunner
+from edgedeploy.entrypoints.container import Container
+from edgedeploy.entrypoints.http.drift import DriftController
+from edgedeploy.entrypoints.http.jobs import JobsController
+from edgedeploy.entrypoints.http.problems import handle_exception
+from edgedeploy.entrypoints.http.rollout import RolloutController, RolloutTicker
+from edgedeploy.entrypoints.http.routes import TraceabilityController
 
 
 def create_app(container: Container) -> Litestar:

@@ -11,10 +11,14 @@ from litestar import Controller, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery
 
-from application.errors import InvalidInput
-from domain.drift import DetectorCapability
-from entrypoints.http.dto import DriftFeedbackCreate, DriftReferenceCreate, DriftWindowCreate
-from entrypoints.http.state import container_of
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.domain.drift import DetectorCapability
+from edgedeploy.entrypoints.http.dto import (
+    DriftFeedbackCreate,
+    DriftReferenceCreate,
+    DriftWindowCreate,
+)
+from edgedeploy.entrypoints.http.state import container_of
 
 
 def _matrix(rows: Sequence[Sequence[float | None]]) -> np.ndarray:

@@ -9,15 +9,15 @@ from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath
 
-from application.errors import InvalidInput
-from application.jobs import JobRunner
-from application.optimization import OptimizeRequest
-from application.optimization.progress import Progress
-from application.ports.optimization import ModelSource
-from domain.errors import NotFound
-from domain.models import ModelRef
-from entrypoints.http.dto import JobAcceptedView, JobView, OptimizeCreate, view
-from entrypoints.http.state import container_of
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.jobs import JobRunner
+from edgedeploy.application.optimization import OptimizeRequest
+from edgedeploy.application.optimization.progress import Progress
+from edgedeploy.application.ports.optimization import ModelSource
+from edgedeploy.domain.errors import NotFound
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.entrypoints.http.dto import JobAcceptedView, JobView, OptimizeCreate, view
+from edgedeploy.entrypoints.http.state import container_of
 
 
 def _jobs(state: State) -> JobRunner:

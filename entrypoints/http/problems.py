@@ -8,9 +8,9 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from application.rollout import ReleaseNotReady
-from domain.coverage import SafetyTraceGapError
-from entrypoints.errors import error_code, mapping_for
+from edgedeploy.application.rollout import ReleaseNotReady
+from edgedeploy.domain.coverage import SafetyTraceGapError
+from edgedeploy.entrypoints.errors import error_code, mapping_for
 
 log = structlog.get_logger(__name__)
 PROBLEM_JSON = "application/problem+json"

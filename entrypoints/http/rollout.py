@@ -25,14 +25,14 @@ from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
-from adapters.fleet import FleetDescription, SimulatedFleet
-from application.errors import InvalidInput
-from application.ports.system import Clock
-from application.rollout import RolloutView
-from domain.models import ModelRef
-from entrypoints.container import Container
-from entrypoints.http.state import container_of
-from entrypoints.rollout_container import RolloutControls, require_ready, start_command
+from edgedeploy.adapters.fleet import FleetDescription, SimulatedFleet
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.ports.system import Clock
+from edgedeploy.application.rollout import RolloutView
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.entrypoints.container import Container
+from edgedeploy.entrypoints.http.state import container_of
+from edgedeploy.entrypoints.rollout_container import RolloutControls, require_ready, start_command
 
 log = structlog.get_logger(__name__)
 

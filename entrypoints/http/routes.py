@@ -10,11 +10,17 @@ from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
-from application.errors import InvalidInput
-from domain.models import ModelRef
-from domain.requirements import ItemId
-from domain.traceability import Evidence, EvidenceKind, Relation, Verdict, VerificationMethod
-from entrypoints.http.dto import (
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.requirements import ItemId
+from edgedeploy.domain.traceability import (
+    Evidence,
+    EvidenceKind,
+    Relation,
+    Verdict,
+    VerificationMethod,
+)
+from edgedeploy.entrypoints.http.dto import (
     GateReportView,
     ImpactView,
     ImportResultView,
@@ -25,7 +31,7 @@ from entrypoints.http.dto import (
     TraceView,
     view,
 )
-from entrypoints.http.state import container_of
+from edgedeploy.entrypoints.http.state import container_of
 
 
 def _problem(description: str) -> ResponseSpec:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar.datastructures import State
 
-from entrypoints.container import Container
+from edgedeploy.entrypoints.container import Container
 
 
 def container_of(state: State) -> Container:

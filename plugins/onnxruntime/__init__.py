@@ -1,9 +1,10 @@
 """The ONNX Runtime inference backend (CPU execution provider; CUDA where onnxruntime-gpu is).
 
-Registered through the entry point ``onnxruntime = "plugins.onnxruntime:factory"`` in group
+Registered through the entry point ``onnxruntime = "edgedeploy.plugins.onnxruntime:factory"`` in
+group
 ``edgedeploy.inference_backends``, the same path a third-party backend takes.
 """
 
-from plugins.onnxruntime.backend import OnnxRuntimeBackend, OnnxRuntimeSession, factory
+from edgedeploy.plugins.onnxruntime.backend import OnnxRuntimeBackend, OnnxRuntimeSession, factory
 
 __all__ = ["OnnxRuntimeBackend", "OnnxRuntimeSession", "factory"]

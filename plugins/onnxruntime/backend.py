@@ -13,8 +13,13 @@ from typing import Any
 
 import structlog
 
-from application.errors import BackendUnavailable, CapabilityNotSupported, InvalidInput
-from application.ports.inference import API_VERSION, Capabilities, ProbeResult, TensorSpec
+from edgedeploy.application.errors import BackendUnavailable, CapabilityNotSupported, InvalidInput
+from edgedeploy.application.ports.inference import (
+    API_VERSION,
+    Capabilities,
+    ProbeResult,
+    TensorSpec,
+)
 
 _log = structlog.get_logger(__name__)
 

@@ -13,10 +13,15 @@ from typing import Any
 
 import structlog
 
-from application.errors import BackendUnavailable, CapabilityNotSupported, InvalidInput
-from application.ports.inference import API_VERSION, Capabilities, ProbeResult, TensorSpec
-from plugins.tensorrt.builder import EngineBuildOptions, build_engine
-from plugins.tensorrt.cuda import CudaMemory, open_cuda, require_tensorrt_runtime
+from edgedeploy.application.errors import BackendUnavailable, CapabilityNotSupported, InvalidInput
+from edgedeploy.application.ports.inference import (
+    API_VERSION,
+    Capabilities,
+    ProbeResult,
+    TensorSpec,
+)
+from edgedeploy.plugins.tensorrt.builder import EngineBuildOptions, build_engine
+from edgedeploy.plugins.tensorrt.cuda import CudaMemory, open_cuda, require_tensorrt_runtime
 
 _log = structlog.get_logger(__name__)
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from application.errors import BackendUnavailable, CapabilityNotSupported, InvalidInput
-from plugins.tensorrt.cuda import require_tensorrt_runtime
+from edgedeploy.application.errors import BackendUnavailable, CapabilityNotSupported, InvalidInput
+from edgedeploy.plugins.tensorrt.cuda import require_tensorrt_runtime
 
 if TYPE_CHECKING:
     import tensorrt as trt
@@ -55,7 +55,7 @@ def _make_calibrator(trt_module: Any, batches: Sequence[Any], cache: Path | None
     """An ``IInt8EntropyCalibrator2`` feeding ``batches`` (contiguous float32 arrays)."""
     import tensorrt as trt
 
-    from plugins.tensorrt.cuda import open_cuda
+    from edgedeploy.plugins.tensorrt.cuda import open_cuda
 
     # Without tensorrt-stubs on the path the base is Any; with them it is the real class.
     class EntropyCalibrator(trt.IInt8EntropyCalibrator2):  # type: ignore[misc, unused-ignore]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from application.errors import BackendUnavailable
+from edgedeploy.application.errors import BackendUnavailable
 
 
 class CudaMemory(Protocol):

@@ -22,7 +22,7 @@ from typing import Any
 
 import structlog
 
-from application.errors import InvalidInput
+from edgedeploy.application.errors import InvalidInput
 
 _log = structlog.get_logger(__name__)
 
@@ -180,7 +180,7 @@ def _train(name: str, folder: Path, epochs: int,
     torch.save({"arch": EXAMPLE_ARCH, "config": config, "input_shape": [1, 1, 32, 32],
                 "state_dict": model.state_dict()}, checkpoint)
     data = folder / "digits.npz"
-    from plugins.torch.loading import stratified_sample
+    from edgedeploy.plugins.torch.loading import stratified_sample
 
     calibration = stratified_sample(y[train_idx], CALIBRATION_SAMPLES, CALIBRATION_SEED)
     np.savez(data, inputs=x[train_idx], labels=y[train_idx], heldout_inputs=x[test_idx],

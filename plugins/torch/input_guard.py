@@ -1,6 +1,7 @@
 """The input guard of a deployed model: the domain's ``InputContract`` on arrays (ML-AEB-005).
 
-The rule (shape, dtype, finiteness, value range) lives in ``domain.input_contract``; this module
+The rule (shape, dtype, finiteness, value range) lives in ``edgedeploy.domain.input_contract``;
+this module
 only summarizes a NumPy batch for it and wraps an inference session so that every batch is
 checked before the runtime sees it. The verifier probes the guarded session with malformed
 batches and records how each was handled.
@@ -11,9 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from application.ports.inference import InferenceSession, TensorSpec
-from domain.input_contract import DEFAULT_RANGE_MARGIN, InputContract, InputRejected, InputSummary
-from domain.verification import InputValidationCase
+from edgedeploy.application.ports.inference import InferenceSession, TensorSpec
+from edgedeploy.domain.input_contract import (
+    DEFAULT_RANGE_MARGIN,
+    InputContract,
+    InputRejected,
+    InputSummary,
+)
+from edgedeploy.domain.verification import InputValidationCase
 
 
 def summarize(batch: Any) -> InputSummary:
@@ -130,7 +136,7 @@ def probe_guard(session: GuardedSession, valid: Any) -> tuple[InputValidationCas
     """
     import numpy as np
 
-    from application.errors import ApplicationError
+    from edgedeploy.application.errors import ApplicationError
 
     name = session.inputs[0].name
     cases: list[InputValidationCase] = []

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from application.errors import InvalidInput
-from application.ports.optimization import ModelSource
-from plugins.torch.examples import EXAMPLE_ARCH, build_digits_cnn
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.ports.optimization import ModelSource
+from edgedeploy.plugins.torch.examples import EXAMPLE_ARCH, build_digits_cnn
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +159,7 @@ def load_dataset(path: str, *, input_shape: tuple[int, ...] | None, classes: int
         return Dataset(arrays["inputs"].astype(np.float32), arrays["labels"].astype(np.int64),
                        arrays["heldout_inputs"].astype(np.float32),
                        arrays["heldout_labels"].astype(np.int64), arrays.get("slices"))
-    from plugins.torch.examples import stratified_split
+    from edgedeploy.plugins.torch.examples import stratified_split
 
     keep, held = stratified_split(arrays["labels"], 0.2, seed)
     x, y = arrays["inputs"].astype(np.float32), arrays["labels"].astype(np.int64)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from application.errors import CapabilityNotSupported, InvalidInput
+from edgedeploy.application.errors import CapabilityNotSupported, InvalidInput
 
 OPSET = 17
 INPUT_NAME = "input"

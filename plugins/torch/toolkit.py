@@ -18,17 +18,22 @@ from typing import Any
 
 import structlog
 
-from application.errors import CapabilityNotSupported, InvalidInput
-from application.ports.inference import InferenceBackend
-from application.ports.optimization import (
+from edgedeploy.application.errors import CapabilityNotSupported, InvalidInput
+from edgedeploy.application.ports.inference import InferenceBackend
+from edgedeploy.application.ports.optimization import (
     CandidateResult,
     CandidateSpec,
     LayerInfo,
     ModelSource,
 )
-from domain.quantization import LayerSensitivity, ParetoPoint, Precision
-from plugins.torch import cpu, onnx_tools
-from plugins.torch.loading import LoadedModel, load_dataset, load_model, stratified_sample
+from edgedeploy.domain.quantization import LayerSensitivity, ParetoPoint, Precision
+from edgedeploy.plugins.torch import cpu, onnx_tools
+from edgedeploy.plugins.torch.loading import (
+    LoadedModel,
+    load_dataset,
+    load_model,
+    stratified_sample,
+)
 
 _log = structlog.get_logger(__name__)
 
@@ -157,7 +162,7 @@ class OnnxOptimizationWorkspace:
             CapabilityNotSupported: the model is TorchScript or an exported program, which
                 cannot be fine-tuned here.
         """
-        from plugins.torch import qat
+        from edgedeploy.plugins.torch import qat
 
         if not self._loaded.trainable:
             raise CapabilityNotSupported(
@@ -178,7 +183,7 @@ class OnnxOptimizationWorkspace:
         matplotlib.use("Agg")
         from matplotlib import pyplot as plt
 
-        from domain.quantization import pareto_frontier
+        from edgedeploy.domain.quantization import pareto_frontier
 
         fig, ax = plt.subplots(figsize=(7, 4.5))
         sizes = [p.size_bytes / 1024 for p in points]

@@ -17,12 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from application.errors import InvalidInput
-from application.ports.inference import InferenceBackend
-from application.ports.optimization import VerificationRun
-from domain.input_contract import InvalidInputContract
-from domain.verification import DatasetFacts, NoiseRobustness
-from plugins.torch.input_guard import GuardedSession, contract_for, probe_guard, summarize
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.ports.inference import InferenceBackend
+from edgedeploy.application.ports.optimization import VerificationRun
+from edgedeploy.domain.input_contract import InvalidInputContract
+from edgedeploy.domain.verification import DatasetFacts, NoiseRobustness
+from edgedeploy.plugins.torch.input_guard import (
+    GuardedSession,
+    contract_for,
+    probe_guard,
+    summarize,
+)
 
 _BATCHES = (1, 64)
 NOISE_SEED = 20240611

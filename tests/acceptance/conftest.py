@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from pytest_bdd import given, parsers
 
-from domain.models import ModelRef
-from domain.requirements import Artifact, ArtifactKind, ItemId, ItemKind, Requirement
-from domain.requirements import RequirementLevel as L
-from domain.traceability import DECOMPOSING, Relation
-from entrypoints.bootstrap import build_container, close_container
-from entrypoints.settings import Settings
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.requirements import Artifact, ArtifactKind, ItemId, ItemKind, Requirement
+from edgedeploy.domain.requirements import RequirementLevel as L
+from edgedeploy.domain.traceability import DECOMPOSING, Relation
+from edgedeploy.entrypoints.bootstrap import build_container, close_container
+from edgedeploy.entrypoints.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_REQUIREMENTS = ROOT / "examples" / "aeb" / "requirements.reqif"

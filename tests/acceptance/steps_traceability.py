@@ -7,20 +7,20 @@ from datetime import UTC, datetime
 from litestar.testing import TestClient
 from pytest_bdd import given, parsers, then, when
 
-from application.errors import ImportRefused
-from application.ports.interchange import RequirementDocument
-from domain.coverage import GapCode
-from domain.models import ModelRef
-from domain.requirements import Artifact, ArtifactKind, ItemId, RequirementLevel
-from domain.safety import ASIL
-from domain.traceability import (
+from edgedeploy.application.errors import ImportRefused
+from edgedeploy.application.ports.interchange import RequirementDocument
+from edgedeploy.domain.coverage import GapCode
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.requirements import Artifact, ArtifactKind, ItemId, RequirementLevel
+from edgedeploy.domain.safety import ASIL
+from edgedeploy.domain.traceability import (
     Evidence,
     EvidenceKind,
     Relation,
     Verdict,
     VerificationMethod,
 )
-from entrypoints.http.app import create_app
+from edgedeploy.entrypoints.http.app import create_app
 from tests.acceptance.conftest import FIXTURES
 
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from adapters.edge import NumpyTensorTools
-from application.edge import EdgeConfig, EdgeRuntime, SwapOutcome
-from domain.models import ModelRef
+from edgedeploy.adapters.edge import NumpyTensorTools
+from edgedeploy.application.edge import EdgeConfig, EdgeRuntime, SwapOutcome
+from edgedeploy.domain.models import ModelRef
 from tests.fakes.edge import InMemoryAgentStateStore, InMemoryPackageSource, ScriptedBackend
 
 scenarios("edge_agent/last_known_good.feature")

@@ -6,11 +6,16 @@ import numpy as np
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from adapters.drift import NumpyWindowInspector, builtin_detectors
-from application.monitoring import CheckWindow, DetectorPool, FitReference, RecordFeedback
-from domain.drift import DriftSeverity, DriftVerdict, Feedback, FeedbackRecord
-from domain.drift_policy import SeverityPolicy, WeightPolicy
-from domain.errors import DomainError
+from edgedeploy.adapters.drift import NumpyWindowInspector, builtin_detectors
+from edgedeploy.application.monitoring import (
+    CheckWindow,
+    DetectorPool,
+    FitReference,
+    RecordFeedback,
+)
+from edgedeploy.domain.drift import DriftSeverity, DriftVerdict, Feedback, FeedbackRecord
+from edgedeploy.domain.drift_policy import SeverityPolicy, WeightPolicy
+from edgedeploy.domain.errors import DomainError
 from tests.fakes.drift import InMemoryDriftRepository
 from tests.fakes.persistence import SteppingClock
 

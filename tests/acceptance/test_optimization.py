@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from application.errors import ApplicationError
-from application.optimization import (
+from edgedeploy.application.errors import ApplicationError
+from edgedeploy.application.optimization import (
     OptimizationResult,
     OptimizeModel,
     OptimizeRequest,
@@ -20,11 +20,11 @@ from application.optimization import (
     VerifyModel,
     VerifyRequest,
 )
-from application.ports.optimization import ModelSource
-from domain.errors import DomainError
-from domain.quantization import Precision, pareto_frontier
-from plugins.onnxruntime import factory as onnxruntime_factory
-from plugins.torch import OnnxDeploymentVerifier, TorchQuantizationToolkit
+from edgedeploy.application.ports.optimization import ModelSource
+from edgedeploy.domain.errors import DomainError
+from edgedeploy.domain.quantization import Precision, pareto_frontier
+from edgedeploy.plugins.onnxruntime import factory as onnxruntime_factory
+from edgedeploy.plugins.torch import OnnxDeploymentVerifier, TorchQuantizationToolkit
 from tests.fakes.persistence import InMemoryEvidenceStore
 from tests.plugins.example_models import TrainedExample, outlier_example, trained_small_example
 

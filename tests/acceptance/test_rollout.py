@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from application.rollout import (
+from edgedeploy.application.rollout import (
     AbortRollout,
     ApproveStage,
     RolloutEngine,
@@ -19,11 +19,11 @@ from application.rollout import (
     StartRolloutCommand,
     TickRollout,
 )
-from domain.audit import verify_chain
-from domain.errors import DomainError
-from domain.models import ModelRef
-from domain.rollout import ASIL_STAGE_FLOORS, RolloutPlan
-from domain.safety import ASIL
+from edgedeploy.domain.audit import verify_chain
+from edgedeploy.domain.errors import DomainError
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.rollout import ASIL_STAGE_FLOORS, RolloutPlan
+from edgedeploy.domain.safety import ASIL
 from tests.fakes.rollout import (
     DIGEST_A,
     DIGEST_B,

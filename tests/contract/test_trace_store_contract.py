@@ -9,12 +9,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from adapters.rdf import OxigraphTraceStore, RdflibTraceStore
-from adapters.rdf import vocabulary as v
-from application.errors import BackendUnavailable, InvalidInput
-from application.ports.trace_store import TraceChange, TraceStore
-from domain.coverage import GapCode, assess_coverage
-from domain.requirements import (
+from edgedeploy.adapters.rdf import OxigraphTraceStore, RdflibTraceStore
+from edgedeploy.adapters.rdf import vocabulary as v
+from edgedeploy.application.errors import BackendUnavailable, InvalidInput
+from edgedeploy.application.ports.trace_store import TraceChange, TraceStore
+from edgedeploy.domain.coverage import GapCode, assess_coverage
+from edgedeploy.domain.requirements import (
     Artifact,
     ArtifactKind,
     ItemId,
@@ -23,9 +23,9 @@ from domain.requirements import (
     TraceItem,
     item_kind,
 )
-from domain.safety import ASIL
-from domain.trace_graph import TraceGraph
-from domain.traceability import (
+from edgedeploy.domain.safety import ASIL
+from edgedeploy.domain.trace_graph import TraceGraph
+from edgedeploy.domain.traceability import (
     Evidence,
     EvidenceKind,
     InvalidLink,

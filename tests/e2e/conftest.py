@@ -12,9 +12,9 @@ import pytest
 import uvicorn
 from click.testing import CliRunner
 
-from entrypoints.bootstrap import build_container, close_container
-from entrypoints.http.app import create_app
-from entrypoints.settings import HttpSettings, Settings
+from edgedeploy.entrypoints.bootstrap import build_container, close_container
+from edgedeploy.entrypoints.http.app import create_app
+from edgedeploy.entrypoints.settings import HttpSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "aeb" / "requirements.reqif"
@@ -60,7 +60,7 @@ def fx_client(server):
 @pytest.fixture(name="cli")
 def fx_cli(tmp_path, monkeypatch):
     """Runs ``edgedeploy`` in-process against a fresh home; returns a callable."""
-    from entrypoints.cli import cli
+    from edgedeploy.entrypoints.cli import cli
 
     monkeypatch.setenv("EDGEDEPLOY_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("EDGEDEPLOY_ACTOR", "cli.test")

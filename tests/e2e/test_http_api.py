@@ -17,7 +17,7 @@ def _import_example(client):
 
 
 def _register(container):
-    from domain.models import ModelRef
+    from edgedeploy.domain.models import ModelRef
 
     container.register_model()(ModelRef.parse(MODEL), b"model-bytes", "api.test")
 

@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from application.optimization.release import VERIFICATION_REPORT
-from application.ports.trace_store import TraceChange
-from domain.models import ModelRef
-from domain.requirements import Artifact
-from domain.requirements import ArtifactKind as K
-from domain.requirements import RequirementLevel as L
-from domain.safety import ASIL
-from domain.traceability import Relation as R
-from domain.traceability import VerificationMethod as M
-from entrypoints.bootstrap import build_container, close_container
-from entrypoints.container import Container
-from entrypoints.settings import Settings
+from edgedeploy.application.optimization.release import VERIFICATION_REPORT
+from edgedeploy.application.ports.trace_store import TraceChange
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.requirements import Artifact
+from edgedeploy.domain.requirements import ArtifactKind as K
+from edgedeploy.domain.requirements import RequirementLevel as L
+from edgedeploy.domain.safety import ASIL
+from edgedeploy.domain.traceability import Relation as R
+from edgedeploy.domain.traceability import VerificationMethod as M
+from edgedeploy.entrypoints.bootstrap import build_container, close_container
+from edgedeploy.entrypoints.container import Container
+from edgedeploy.entrypoints.settings import Settings
 from tests.builders import art, link, req, result, review
 
 READY, BASELINE, UNVERIFIED = (ModelRef("aeb", "1.0.0"), ModelRef("aeb", "0.9.0"),
@@ -161,9 +161,9 @@ def test_the_api_starts_follows_and_aborts_a_rollout_and_refuses_unready_version
 
 def test_the_background_ticker_drives_a_rollout_to_completion_and_releases_the_fleet(
         seeded_home) -> None:
-    from adapters.fleet import load_fleet
-    from entrypoints.http.rollout import RolloutTicker
-    from entrypoints.rollout_container import start_command
+    from edgedeploy.adapters.fleet import load_fleet
+    from edgedeploy.entrypoints.http.rollout import RolloutTicker
+    from edgedeploy.entrypoints.rollout_container import start_command
 
     container = build_container(Settings(home=str(seeded_home), actor="api.test"))
     path = seeded_home / "ticker.yaml"

@@ -6,9 +6,14 @@ import copy
 from collections.abc import Mapping
 from datetime import datetime
 
-from application.ports.drift import WindowData
-from domain.drift import DriftVerdict, FeedbackRecord, ReferenceNotFitted, ReferenceProfile
-from domain.drift_policy import EnsembleWeights
+from edgedeploy.application.ports.drift import WindowData
+from edgedeploy.domain.drift import (
+    DriftVerdict,
+    FeedbackRecord,
+    ReferenceNotFitted,
+    ReferenceProfile,
+)
+from edgedeploy.domain.drift_policy import EnsembleWeights
 
 
 class InMemoryDriftRepository:

@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from application.edge.package import GoldenCase, ModelPackage
-from application.edge.ports import AgentState
-from application.ports.inference import Capabilities, ProbeResult, TensorSpec
-from domain.errors import NotFound
-from domain.models import ModelRef
+from edgedeploy.application.edge.package import GoldenCase, ModelPackage
+from edgedeploy.application.edge.ports import AgentState
+from edgedeploy.application.ports.inference import Capabilities, ProbeResult, TensorSpec
+from edgedeploy.domain.errors import NotFound
+from edgedeploy.domain.models import ModelRef
 
 INPUTS = (TensorSpec("x", (None, 4), "float32"),)
 OUTPUTS = (TensorSpec("probs", (None, 3), "float32"), TensorSpec("tag", (None, 1), "float32"))

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from adapters.edge import write_package
-from application.ports.inference import TensorSpec
-from domain.models import ModelRef
+from edgedeploy.adapters.edge import write_package
+from edgedeploy.application.ports.inference import TensorSpec
+from edgedeploy.domain.models import ModelRef
 
 INPUTS = (TensorSpec("x", (None, 4), "float32"),)
 OUTPUTS = (TensorSpec("probs", (None, 3), "float32"), TensorSpec("tag", (None, 1), "float32"))

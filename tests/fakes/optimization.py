@@ -7,18 +7,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from application.errors import InvalidInput
-from application.ports.inference import API_VERSION, Capabilities, ProbeResult
-from application.ports.optimization import (
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.ports.inference import API_VERSION, Capabilities, ProbeResult
+from edgedeploy.application.ports.optimization import (
     CandidateResult,
     CandidateSpec,
     LayerInfo,
     ModelSource,
     VerificationRun,
 )
-from domain.input_contract import InputContract
-from domain.quantization import LayerSensitivity, ParetoPoint, Precision
-from domain.verification import DatasetFacts, InputValidationCase, NoiseRobustness
+from edgedeploy.domain.input_contract import InputContract
+from edgedeploy.domain.quantization import LayerSensitivity, ParetoPoint, Precision
+from edgedeploy.domain.verification import DatasetFacts, InputValidationCase, NoiseRobustness
 
 Scorer = Callable[[CandidateSpec], float]
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from domain.audit import AuditEntry
-from domain.errors import NotFound
-from domain.models import ModelRef, ModelVersion
+from edgedeploy.domain.audit import AuditEntry
+from edgedeploy.domain.errors import NotFound
+from edgedeploy.domain.models import ModelRef, ModelVersion
 
 
 class InMemoryDatabase:

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from application.ports.rollout import ApplyResult, Readiness
-from domain.audit import AuditEntry
-from domain.errors import Conflict, NotFound
-from domain.health import LATENCY_BUCKETS, HealthWindow, latency_bucket
-from domain.models import ModelRef
-from domain.rollout import DesiredState, DeviceInfo, Rollout
+from edgedeploy.application.ports.rollout import ApplyResult, Readiness
+from edgedeploy.domain.audit import AuditEntry
+from edgedeploy.domain.errors import Conflict, NotFound
+from edgedeploy.domain.health import LATENCY_BUCKETS, HealthWindow, latency_bucket
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.rollout import DesiredState, DeviceInfo, Rollout
 
 DIGEST_A = "sha256:" + "a" * 64
 DIGEST_B = "sha256:" + "b" * 64

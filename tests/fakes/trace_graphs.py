@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import strategies as st
 
-from domain.requirements import (
+from edgedeploy.domain.requirements import (
     Artifact,
     ArtifactKind,
     ItemId,
@@ -16,8 +16,8 @@ from domain.requirements import (
     TraceItem,
     item_kind,
 )
-from domain.safety import ASIL, DecomposedAsil
-from domain.traceability import (
+from edgedeploy.domain.safety import ASIL, DecomposedAsil
+from edgedeploy.domain.traceability import (
     LINK_RULES,
     Evidence,
     EvidenceKind,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from application.ports.trace_store import TraceChange
-from domain.coverage import CoverageFacts
-from domain.requirements import ItemId, ItemKind, TraceItem, item_kind
-from domain.trace_graph import ImpactReport, TraceGraph, TraceView
-from domain.traceability import (
+from edgedeploy.application.ports.trace_store import TraceChange
+from edgedeploy.domain.coverage import CoverageFacts
+from edgedeploy.domain.requirements import ItemId, ItemKind, TraceItem, item_kind
+from edgedeploy.domain.trace_graph import ImpactReport, TraceGraph, TraceView
+from edgedeploy.domain.traceability import (
     ItemNotFound,
     LinkKey,
     LinkNotFound,

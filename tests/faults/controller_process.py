@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from adapters.sql.rollout_journal import SqlAlchemyRolloutJournal  # noqa: E402
-from application.rollout import (  # noqa: E402
+from edgedeploy.adapters.sql.rollout_journal import SqlAlchemyRolloutJournal  # noqa: E402
+from edgedeploy.application.rollout import (  # noqa: E402
     ResumeRollout,
     RolloutEngine,
     RunOptions,
@@ -27,10 +27,10 @@ from application.rollout import (  # noqa: E402
     StartRolloutCommand,
     TickRollout,
 )
-from domain.errors import NotFound  # noqa: E402
-from domain.models import ModelRef  # noqa: E402
-from domain.rollout import RolloutPlan  # noqa: E402
-from domain.safety import ASIL  # noqa: E402
+from edgedeploy.domain.errors import NotFound  # noqa: E402
+from edgedeploy.domain.models import ModelRef  # noqa: E402
+from edgedeploy.domain.rollout import RolloutPlan  # noqa: E402
+from edgedeploy.domain.safety import ASIL  # noqa: E402
 from tests.fakes.rollout import (  # noqa: E402
     DIGEST_A,
     DIGEST_B,

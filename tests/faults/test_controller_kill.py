@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.sql.rollout_journal import SqlAlchemyRolloutJournal
-from domain.audit import verify_chain
+from edgedeploy.adapters.sql.rollout_journal import SqlAlchemyRolloutJournal
+from edgedeploy.domain.audit import verify_chain
 
 SCRIPT = Path(__file__).with_name("controller_process.py")
 ROOT = SCRIPT.parents[2]

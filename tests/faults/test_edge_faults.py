@@ -11,11 +11,11 @@ import httpx
 import numpy as np
 import pytest
 
-from adapters.edge import NumpyTensorTools
-from adapters.fleet import LocalAgentFleet
-from application.edge import EdgeConfig, EdgeRuntime
-from domain.models import ModelRef
-from domain.rollout import DesiredState
+from edgedeploy.adapters.edge import NumpyTensorTools
+from edgedeploy.adapters.fleet import LocalAgentFleet
+from edgedeploy.application.edge import EdgeConfig, EdgeRuntime
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.rollout import DesiredState
 from tests.fakes.edge import InMemoryAgentStateStore, InMemoryPackageSource, ScriptedBackend
 from tests.fakes.onnx_models import publish
 from tests.fakes.traffic import Traffic

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.files import EvidenceCorrupted, EvidenceNotFound, FileEvidenceStore
-from application.errors import BackendUnavailable, InvalidInput
-from domain.errors import NotFound
+from edgedeploy.adapters.files import EvidenceCorrupted, EvidenceNotFound, FileEvidenceStore
+from edgedeploy.application.errors import BackendUnavailable, InvalidInput
+from edgedeploy.domain.errors import NotFound
 
 REPORT = b'{"model": "aeb-perception@1.0.0", "top1_agreement": 0.998}'
 REPORT_DIGEST = "sha256:" + hashlib.sha256(REPORT).hexdigest()

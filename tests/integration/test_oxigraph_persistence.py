@@ -6,12 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from adapters.rdf import PATH_ENV, OxigraphTraceStore, oxigraph_factory, rdflib_memory_factory
-from application.errors import BackendUnavailable
-from application.ports.trace_store import TraceChange
-from domain.requirements import ItemId
-from domain.trace_graph import TraceGraph
-from domain.traceability import Relation
+from edgedeploy.adapters.rdf import (
+    PATH_ENV,
+    OxigraphTraceStore,
+    oxigraph_factory,
+    rdflib_memory_factory,
+)
+from edgedeploy.application.errors import BackendUnavailable
+from edgedeploy.application.ports.trace_store import TraceChange
+from edgedeploy.domain.requirements import ItemId
+from edgedeploy.domain.trace_graph import TraceGraph
+from edgedeploy.domain.traceability import Relation
 from tests.fakes.trace_graphs import aeb_graph
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from adapters.system import SystemClock
+from edgedeploy.adapters.system import SystemClock
 
 
 def test_now_is_time_zone_aware_in_utc() -> None:

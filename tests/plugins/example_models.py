@@ -24,7 +24,7 @@ def trained_small_example(base: Path) -> TrainedExample:
     """The small example trained for a few epochs, with a smaller data file for speed."""
     import numpy as np
 
-    from plugins.torch import ensure_example_model
+    from edgedeploy.plugins.torch import ensure_example_model
 
     example = ensure_example_model("small", base / "edgedeploy-home" / "models",
                                    epochs=TEST_EPOCHS)

@@ -7,8 +7,12 @@ from typing import Any
 
 import pytest
 
-from plugins.onnxruntime import factory as onnxruntime_factory
-from plugins.testing import InferenceBackendContract, tiny_onnx_feeds, write_tiny_onnx_model
+from edgedeploy.plugins.onnxruntime import factory as onnxruntime_factory
+from edgedeploy.plugins.testing import (
+    InferenceBackendContract,
+    tiny_onnx_feeds,
+    write_tiny_onnx_model,
+)
 
 
 @pytest.fixture(name="model_path")
@@ -39,7 +43,7 @@ class TestThirdPartyExampleBackendConformance(InferenceBackendContract):
 class TestTorchReferenceBackendConformance(InferenceBackendContract):
     @pytest.fixture(name="backend")
     def fx_backend(self) -> Any:
-        from plugins.torch import factory as torch_factory
+        from edgedeploy.plugins.torch import factory as torch_factory
 
         return torch_factory()
 

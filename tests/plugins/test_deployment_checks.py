@@ -14,17 +14,22 @@ import onnx
 import pytest
 from onnx import helper, numpy_helper
 
-from application.errors import InvalidInput
-from application.optimization import VerificationResult, VerifyModel, VerifyRequest
-from domain.input_contract import InputSummary
-from domain.verification import VerificationThresholds
-from plugins.onnxruntime import factory as onnxruntime_factory
-from plugins.torch import OnnxDeploymentVerifier
-from plugins.torch.examples import CALIBRATION_SAMPLES, CALIBRATION_SEED
-from plugins.torch.input_guard import GuardedSession, contract_for, probe_guard, summarize
-from plugins.torch.loading import load_model, stratified_sample
-from plugins.torch.onnx_tools import export_onnx
-from plugins.torch.verification import dataset_facts
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.optimization import VerificationResult, VerifyModel, VerifyRequest
+from edgedeploy.domain.input_contract import InputSummary
+from edgedeploy.domain.verification import VerificationThresholds
+from edgedeploy.plugins.onnxruntime import factory as onnxruntime_factory
+from edgedeploy.plugins.torch import OnnxDeploymentVerifier
+from edgedeploy.plugins.torch.examples import CALIBRATION_SAMPLES, CALIBRATION_SEED
+from edgedeploy.plugins.torch.input_guard import (
+    GuardedSession,
+    contract_for,
+    probe_guard,
+    summarize,
+)
+from edgedeploy.plugins.torch.loading import load_model, stratified_sample
+from edgedeploy.plugins.torch.onnx_tools import export_onnx
+from edgedeploy.plugins.torch.verification import dataset_facts
 from tests.plugins.example_models import TrainedExample
 
 SWAP = (3, 8)
@@ -33,7 +38,7 @@ SWAP = (3, 8)
 @pytest.fixture(name="fp32_onnx", scope="module")
 def fx_fp32_onnx(small_example: TrainedExample,
                  tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from application.ports.optimization import ModelSource
+    from edgedeploy.application.ports.optimization import ModelSource
 
     loaded = load_model(ModelSource(str(small_example.checkpoint)))
     return export_onnx(loaded.module, (1, 1, 32, 32),

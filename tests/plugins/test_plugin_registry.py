@@ -6,17 +6,17 @@ from importlib import metadata
 
 import pytest
 
-from application.errors import BackendUnavailable, CapabilityNotSupported
-from plugins.registry import INFERENCE_BACKENDS, BackendRegistry, discover
+from edgedeploy.application.errors import BackendUnavailable, CapabilityNotSupported
+from edgedeploy.plugins.registry import INFERENCE_BACKENDS, BackendRegistry, discover
 
 
 def _eps(*pairs: tuple[str, str]) -> list[metadata.EntryPoint]:
     return [metadata.EntryPoint(name, value, INFERENCE_BACKENDS) for name, value in pairs]
 
 
-FIRST_PARTY = _eps(("onnxruntime", "plugins.onnxruntime:factory"),
-                   ("torch", "plugins.torch:factory"),
-                   ("tensorrt", "plugins.tensorrt:factory"))
+FIRST_PARTY = _eps(("onnxruntime", "edgedeploy.plugins.onnxruntime:factory"),
+                   ("torch", "edgedeploy.plugins.torch:factory"),
+                   ("tensorrt", "edgedeploy.plugins.tensorrt:factory"))
 
 
 def test_first_party_backends_load_through_the_entry_point_path() -> None:
@@ -28,7 +28,7 @@ def test_first_party_backends_load_through_the_entry_point_path() -> None:
 
 
 def test_tensorrt_is_reported_unusable_with_the_reason_where_it_is_missing() -> None:
-    from plugins.tensorrt import tensorrt_available
+    from edgedeploy.plugins.tensorrt import tensorrt_available
 
     if tensorrt_available():
         pytest.skip("tensorrt is installed here")
@@ -42,7 +42,7 @@ def test_tensorrt_is_reported_unusable_with_the_reason_where_it_is_missing() -> 
 
 def test_a_plugin_whose_import_fails_is_reported_and_the_others_still_load() -> None:
     eps = _eps(("ghost", "no_such_package.backend:factory"),
-               ("onnxruntime", "plugins.onnxruntime:factory"))
+               ("onnxruntime", "edgedeploy.plugins.onnxruntime:factory"))
     records = {r.name: r for r in discover(INFERENCE_BACKENDS, entry_points=lambda g: eps)}
     assert not records["ghost"].usable
     assert "ModuleNotFoundError" in records["ghost"].reason
@@ -57,7 +57,7 @@ def test_a_factory_that_raises_is_isolated_and_named() -> None:
 
 
 def test_a_plugin_outside_the_allow_list_is_not_even_imported() -> None:
-    eps = _eps(("onnxruntime", "plugins.onnxruntime:factory"),
+    eps = _eps(("onnxruntime", "edgedeploy.plugins.onnxruntime:factory"),
                ("ghost", "no_such_package.backend:factory"))
     registry = BackendRegistry(allow={"onnxruntime"}, entry_points=lambda g: eps)
     rows = {r.name: r for r in registry.report()}

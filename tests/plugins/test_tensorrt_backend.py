@@ -7,9 +7,13 @@ from typing import Any
 
 import pytest
 
-from application.errors import CapabilityNotSupported
-from plugins.tensorrt import EngineBuildOptions, factory, tensorrt_available
-from plugins.testing import InferenceBackendContract, tiny_onnx_feeds, write_tiny_onnx_model
+from edgedeploy.application.errors import CapabilityNotSupported
+from edgedeploy.plugins.tensorrt import EngineBuildOptions, factory, tensorrt_available
+from edgedeploy.plugins.testing import (
+    InferenceBackendContract,
+    tiny_onnx_feeds,
+    write_tiny_onnx_model,
+)
 
 TENSORRT_MISSING = not tensorrt_available()
 

@@ -10,8 +10,8 @@ import numpy as np
 import onnx
 import pytest
 
-from application.errors import InvalidInput
-from application.optimization import (
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.optimization import (
     OptimizationResult,
     OptimizeModel,
     OptimizeRequest,
@@ -19,12 +19,12 @@ from application.optimization import (
     VerifyModel,
     VerifyRequest,
 )
-from application.ports.optimization import CandidateSpec, ModelSource
-from domain.quantization import Precision
-from plugins.onnxruntime import factory as onnxruntime_factory
-from plugins.torch import OnnxDeploymentVerifier, TorchQuantizationToolkit
-from plugins.torch.cpu import cpu_flags, has_vnni
-from plugins.torch.loading import load_dataset, stratified_sample
+from edgedeploy.application.ports.optimization import CandidateSpec, ModelSource
+from edgedeploy.domain.quantization import Precision
+from edgedeploy.plugins.onnxruntime import factory as onnxruntime_factory
+from edgedeploy.plugins.torch import OnnxDeploymentVerifier, TorchQuantizationToolkit
+from edgedeploy.plugins.torch.cpu import cpu_flags, has_vnni
+from edgedeploy.plugins.torch.loading import load_dataset, stratified_sample
 from tests.plugins.example_models import TrainedExample
 
 
@@ -203,8 +203,8 @@ def test_vnni_is_read_from_the_cpu_flags() -> None:
 def test_an_unexportable_operator_is_named(tmp_path: Path) -> None:
     import torch
 
-    from application.errors import CapabilityNotSupported
-    from plugins.torch.onnx_tools import export_onnx
+    from edgedeploy.application.errors import CapabilityNotSupported
+    from edgedeploy.plugins.torch.onnx_tools import export_onnx
 
     class Fft(torch.nn.Module):
         def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.fleet import LocalAgentFleet
-from domain.models import ModelRef
-from domain.rollout import DesiredState
+from edgedeploy.adapters.fleet import LocalAgentFleet
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.rollout import DesiredState
 from tests.fakes.onnx_models import publish
 
 V1, V2, V3 = ModelRef("aeb", "1.0"), ModelRef("aeb", "2.0"), ModelRef("aeb", "3.0")

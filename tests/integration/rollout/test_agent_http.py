@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
-from adapters.edge import NumpyTensorTools
-from application.edge import EdgeConfig, EdgeRuntime
-from domain.models import ModelRef
-from entrypoints.agent.app import create_agent_app
+from edgedeploy.adapters.edge import NumpyTensorTools
+from edgedeploy.application.edge import EdgeConfig, EdgeRuntime
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.entrypoints.agent.app import create_agent_app
 from tests.fakes.edge import InMemoryAgentStateStore, InMemoryPackageSource, ScriptedBackend
 
 V1 = ModelRef("aeb", "1.0")

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from adapters.edge import NumpyTensorTools
-from plugins.onnxruntime import factory
-from plugins.onnxruntime.degrade import add_low_confidence_branch
+from edgedeploy.adapters.edge import NumpyTensorTools
+from edgedeploy.plugins.onnxruntime import factory
+from edgedeploy.plugins.onnxruntime.degrade import add_low_confidence_branch
 from tests.fakes.onnx_models import build_classifier
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.fleet import HttpFleet, SimulatedBehaviour, SimulatedFleet, load_fleet
-from application.errors import InvalidInput
-from domain.models import ModelRef
-from domain.rollout import DesiredState
+from edgedeploy.adapters.fleet import HttpFleet, SimulatedBehaviour, SimulatedFleet, load_fleet
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.rollout import DesiredState
 
 OLD, NEW = ModelRef("aeb", "1.0"), ModelRef("aeb", "1.1")
 D = "sha256:" + "d" * 64

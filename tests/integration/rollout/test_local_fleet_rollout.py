@@ -8,9 +8,9 @@ from pathlib import Path
 
 import httpx
 
-from adapters.fleet import LocalAgentFleet
-from adapters.sql.rollout_journal import SqlAlchemyRolloutJournal
-from application.rollout import (
+from edgedeploy.adapters.fleet import LocalAgentFleet
+from edgedeploy.adapters.sql.rollout_journal import SqlAlchemyRolloutJournal
+from edgedeploy.application.rollout import (
     ExportDecisionLog,
     RolloutEngine,
     RunOptions,
@@ -19,9 +19,9 @@ from application.rollout import (
     StartRolloutCommand,
     TickRollout,
 )
-from domain.audit import verify_chain
-from domain.rollout import RolloutPlan
-from domain.safety import ASIL
+from edgedeploy.domain.audit import verify_chain
+from edgedeploy.domain.rollout import RolloutPlan
+from edgedeploy.domain.safety import ASIL
 from tests.fakes.rollout import ScriptedReadiness
 from tests.fakes.traffic import Traffic
 from tests.integration.rollout.conftest import TAGS, V1, V2, V3, Models
@@ -93,7 +93,7 @@ def test_an_agent_off_line_during_a_rollback_converges_when_it_comes_back(
     rollout = journal.get(view.rollout_id)
     canary = rollout.cohorts()[0][0]
     agents.stop(canary)
-    from application.rollout import RollbackRollout
+    from edgedeploy.application.rollout import RollbackRollout
     RollbackRollout(engine)(view.rollout_id, "carol", "field report")
     assert canary in tick(view.rollout_id).unreachable
     agents.start(canary)

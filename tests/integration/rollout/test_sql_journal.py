@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from adapters.sql.rollout_journal import RolloutJournalConflict, SqlAlchemyRolloutJournal
-from domain.audit import next_entry, verify_chain
-from domain.errors import NotFound
-from domain.health import HealthWindow
-from domain.models import ModelRef
-from domain.rollout import DeviceInfo, RolloutPlan, new_rollout
-from domain.safety import ASIL
+from edgedeploy.adapters.sql.rollout_journal import RolloutJournalConflict, SqlAlchemyRolloutJournal
+from edgedeploy.domain.audit import next_entry, verify_chain
+from edgedeploy.domain.errors import NotFound
+from edgedeploy.domain.health import HealthWindow
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.rollout import DeviceInfo, RolloutPlan, new_rollout
+from edgedeploy.domain.safety import ASIL
 
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 OLD, NEW = ModelRef("aeb", "1.0"), ModelRef("aeb", "1.1")

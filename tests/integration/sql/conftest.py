@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 
-from adapters.sql import (
+from edgedeploy.adapters.sql import (
     SqlAlchemyUnitOfWork,
     create_engine_for,
     create_session_factory,

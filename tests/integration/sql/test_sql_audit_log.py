@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from adapters.sql import SqlAlchemyUnitOfWork, create_engine_for, create_session_factory
-from domain.audit import AuditChainBroken, AuditEntry, next_entry, verify_chain
-from domain.errors import Conflict, InvariantViolation
+from edgedeploy.adapters.sql import SqlAlchemyUnitOfWork, create_engine_for, create_session_factory
+from edgedeploy.domain.audit import AuditChainBroken, AuditEntry, next_entry, verify_chain
+from edgedeploy.domain.errors import Conflict, InvariantViolation
 
 UnitOfWorkFactory = Callable[[], SqlAlchemyUnitOfWork]
 START = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from adapters.sql.drift_repository import SqlAlchemyDriftRepository
-from domain.drift import (
+from edgedeploy.adapters.sql.drift_repository import SqlAlchemyDriftRepository
+from edgedeploy.domain.drift import (
     DetectorCapability,
     DetectorScore,
     DriftSeverity,
@@ -22,8 +22,8 @@ from domain.drift import (
     ReferenceProfile,
     WindowProfile,
 )
-from domain.drift_policy import EnsembleWeights
-from domain.errors import Conflict
+from edgedeploy.domain.drift_policy import EnsembleWeights
+from edgedeploy.domain.errors import Conflict
 
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
-from adapters.sql import (
+from edgedeploy.adapters.sql import (
     SqlAlchemyUnitOfWork,
     create_engine_for,
     create_session_factory,

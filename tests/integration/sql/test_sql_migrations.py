@@ -12,14 +12,14 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from adapters.sql import (
+from edgedeploy.adapters.sql import (
     create_engine_for,
     current_revision,
     head_revision,
     metadata,
     upgrade_to_head,
 )
-from adapters.sql.migrate import alembic_config
+from edgedeploy.adapters.sql.migrate import alembic_config
 
 
 def test_an_empty_database_has_no_revision(database_url: str) -> None:

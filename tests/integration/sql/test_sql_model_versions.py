@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from adapters.sql import SqlAlchemyUnitOfWork
-from domain.errors import Conflict, InvariantViolation
-from domain.models import ModelRef, ModelVersion
+from edgedeploy.adapters.sql import SqlAlchemyUnitOfWork
+from edgedeploy.domain.errors import Conflict, InvariantViolation
+from edgedeploy.domain.models import ModelRef, ModelVersion
 
 UnitOfWorkFactory = Callable[[], SqlAlchemyUnitOfWork]
 REGISTERED_AT = datetime(2026, 11, 22, 8, 30, 15, 123456, tzinfo=UTC)

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from adapters.sql import (
+from edgedeploy.adapters.sql import (
     SqlAlchemyUnitOfWork,
     create_engine_for,
     create_session_factory,
     current_revision,
     upgrade_to_head,
 )
-from application.errors import BackendUnavailable, InvalidInput
-from domain.models import ModelRef
+from edgedeploy.application.errors import BackendUnavailable, InvalidInput
+from edgedeploy.domain.models import ModelRef
 
 # Port 1 on loopback: nothing listens there, so the connection is refused at once.
 UNREACHABLE = "postgresql+psycopg://release:s3cret-pw@127.0.0.1:1/edgedeploy"

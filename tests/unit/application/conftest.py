@@ -1,7 +1,7 @@
 import pytest
 
-from application.models import RegisterModel
-from application.traceability import EvaluateGate, ImportRequirements, LinkItems
+from edgedeploy.application.models import RegisterModel
+from edgedeploy.application.traceability import EvaluateGate, ImportRequirements, LinkItems
 from tests.fakes.persistence import (
     InMemoryDatabase,
     InMemoryEvidenceStore,

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from adapters.edge import NumpyTensorTools
-from application.edge import EdgeConfig, EdgeRuntime
-from application.errors import BackendUnavailable
-from domain.models import ModelRef
+from edgedeploy.adapters.edge import NumpyTensorTools
+from edgedeploy.application.edge import EdgeConfig, EdgeRuntime
+from edgedeploy.application.errors import BackendUnavailable
+from edgedeploy.domain.models import ModelRef
 from tests.fakes.edge import InMemoryAgentStateStore, InMemoryPackageSource, ScriptedBackend
 
 V1, V2, V3 = ModelRef("aeb", "1.0"), ModelRef("aeb", "2.0"), ModelRef("aeb", "3.0")

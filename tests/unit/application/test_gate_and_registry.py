@@ -1,15 +1,15 @@
 import pytest
 
-from application.ports.trace_store import TraceChange
-from application.traceability import AssessReadiness
-from domain.coverage import GapCode, SafetyTraceGapError
-from domain.models import DigestMismatch, ModelRef, ModelVersionNotFound
-from domain.requirements import ArtifactKind as K
-from domain.requirements import RequirementLevel as L
-from domain.safety import ASIL
-from domain.traceability import DuplicateTraceLink, InvalidLink, ItemNotFound
-from domain.traceability import Relation as R
-from domain.traceability import VerificationMethod as M
+from edgedeploy.application.ports.trace_store import TraceChange
+from edgedeploy.application.traceability import AssessReadiness
+from edgedeploy.domain.coverage import GapCode, SafetyTraceGapError
+from edgedeploy.domain.models import DigestMismatch, ModelRef, ModelVersionNotFound
+from edgedeploy.domain.requirements import ArtifactKind as K
+from edgedeploy.domain.requirements import RequirementLevel as L
+from edgedeploy.domain.safety import ASIL
+from edgedeploy.domain.traceability import DuplicateTraceLink, InvalidLink, ItemNotFound
+from edgedeploy.domain.traceability import Relation as R
+from edgedeploy.domain.traceability import VerificationMethod as M
 from tests.builders import art, link, req, result, review
 
 MODEL = ModelRef("aeb", "1.0.0")

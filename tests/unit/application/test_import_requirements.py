@@ -1,11 +1,11 @@
 import pytest
 
-from application.errors import ImportRefused, InvalidInput
-from application.ports.interchange import RequirementDocument
-from domain.requirements import ArtifactKind as K
-from domain.requirements import RequirementLevel as L
-from domain.safety import ASIL, DecomposedAsil
-from domain.traceability import Relation as R
+from edgedeploy.application.errors import ImportRefused, InvalidInput
+from edgedeploy.application.ports.interchange import RequirementDocument
+from edgedeploy.domain.requirements import ArtifactKind as K
+from edgedeploy.domain.requirements import RequirementLevel as L
+from edgedeploy.domain.safety import ASIL, DecomposedAsil
+from edgedeploy.domain.traceability import Relation as R
 from tests.builders import art, link, req, result
 
 

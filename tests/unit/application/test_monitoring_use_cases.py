@@ -1,16 +1,16 @@
 import numpy as np
 import pytest
 
-from adapters.drift import NumpyWindowInspector, builtin_detectors
-from application.errors import InvalidInput
-from application.monitoring import (
+from edgedeploy.adapters.drift import NumpyWindowInspector, builtin_detectors
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.monitoring import (
     CheckWindow,
     DetectorPool,
     DriftReport,
     FitReference,
     RecordFeedback,
 )
-from domain.drift import (
+from edgedeploy.domain.drift import (
     DataQualityFlag,
     DetectorCapability,
     DriftSeverity,

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from application.errors import InvalidInput
-from application.optimization import (
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.optimization import (
     OptimizeModel,
     OptimizeRequest,
     UnsupportedOperator,
     VerifyModel,
     VerifyRequest,
 )
-from application.ports.optimization import ModelSource
-from domain.quantization import Precision
-from domain.verification import NoiseRobustness, VerificationThresholds
+from edgedeploy.application.ports.optimization import ModelSource
+from edgedeploy.domain.quantization import Precision
+from edgedeploy.domain.verification import NoiseRobustness, VerificationThresholds
 from tests.fakes.optimization import (
     ScriptedDeploymentVerifier,
     ScriptedInferenceBackend,

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from application.rollout import (
+from edgedeploy.application.rollout import (
     AbortRollout,
     ApproveStage,
     ExportDecisionLog,
@@ -22,11 +22,11 @@ from application.rollout import (
     StartRolloutCommand,
     TickRollout,
 )
-from domain.audit import AuditChainBroken, verify_chain
-from domain.errors import InvariantViolation
-from domain.models import ModelRef
-from domain.rollout import RolloutPlan, StageTransitionRefused
-from domain.safety import ASIL
+from edgedeploy.domain.audit import AuditChainBroken, verify_chain
+from edgedeploy.domain.errors import InvariantViolation
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.rollout import RolloutPlan, StageTransitionRefused
+from edgedeploy.domain.safety import ASIL
 from tests.fakes.rollout import (
     DIGEST_A,
     DIGEST_B,

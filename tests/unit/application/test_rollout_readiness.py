@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from application.optimization.release import VERIFICATION_REPORT
-from application.ports.trace_store import TraceChange
-from application.rollout.readiness import TraceAndVerificationReadiness
-from domain.models import ModelRef
-from domain.requirements import Artifact
-from domain.safety import ASIL
+from edgedeploy.application.optimization.release import VERIFICATION_REPORT
+from edgedeploy.application.ports.trace_store import TraceChange
+from edgedeploy.application.rollout.readiness import TraceAndVerificationReadiness
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.requirements import Artifact
+from edgedeploy.domain.safety import ASIL
 from tests.fakes.persistence import InMemoryEvidenceStore
 from tests.unit.application.test_gate_and_registry import MODEL, seed
 

@@ -3,8 +3,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.audit import AuditChainBroken, next_entry, verify_chain
-from domain.models import DigestMismatch, InvalidModelVersion, ModelRef, ModelVersion
+from edgedeploy.domain.audit import AuditChainBroken, next_entry, verify_chain
+from edgedeploy.domain.models import DigestMismatch, InvalidModelVersion, ModelRef, ModelVersion
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
 DIGEST = "sha256:" + "a" * 64

@@ -1,6 +1,6 @@
 import pytest
 
-from domain.coverage import (
+from edgedeploy.domain.coverage import (
     DEFAULT_COVERAGE_RULES,
     CoverageFacts,
     CoverageRule,
@@ -10,10 +10,10 @@ from domain.coverage import (
     assess_coverage,
     check_rule_table,
 )
-from domain.errors import InvariantViolation
-from domain.requirements import ItemId
-from domain.safety import ASIL, DecomposedAsil
-from domain.traceability import VerificationMethod as M
+from edgedeploy.domain.errors import InvariantViolation
+from edgedeploy.domain.requirements import ItemId
+from edgedeploy.domain.safety import ASIL, DecomposedAsil
+from edgedeploy.domain.traceability import VerificationMethod as M
 
 
 def facts(asil: ASIL, **kw) -> CoverageFacts:

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.drift import (
+from edgedeploy.domain.drift import (
     DataQualityFlag,
     DetectorScore,
     DriftSeverity,
@@ -13,7 +13,7 @@ from domain.drift import (
     InvalidWindow,
     WindowProfile,
 )
-from domain.drift_policy import (
+from edgedeploy.domain.drift_policy import (
     EnsembleWeights,
     SeverityPolicy,
     WeightPolicy,

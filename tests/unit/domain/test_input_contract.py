@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from domain.input_contract import (
+from edgedeploy.domain.input_contract import (
     InputContract,
     InputRejected,
     InputSummary,

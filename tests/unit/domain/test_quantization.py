@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.errors import InvariantViolation
-from domain.quantization import (
+from edgedeploy.domain.errors import InvariantViolation
+from edgedeploy.domain.quantization import (
     DEFAULT_ACCURACY_BUDGET,
     AccuracyBudgetExceeded,
     InvalidQuantizationPlan,

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.errors import InvariantViolation
-from domain.health import (
+from edgedeploy.domain.errors import InvariantViolation
+from edgedeploy.domain.health import (
     LATENCY_BUCKETS,
     HealthPolicy,
     HealthWindow,

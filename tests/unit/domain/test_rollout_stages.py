@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.health import HealthWindow
-from domain.models import ModelRef
-from domain.rollout import (
+from edgedeploy.domain.health import HealthWindow
+from edgedeploy.domain.models import ModelRef
+from edgedeploy.domain.rollout import (
     ASIL_STAGE_FLOORS,
     DeviceInfo,
     FloorViolated,
@@ -24,7 +24,7 @@ from domain.rollout import (
     next_stage,
     validate_floor_table,
 )
-from domain.safety import ASIL
+from edgedeploy.domain.safety import ASIL
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 OLD, NEW = ModelRef("aeb", "1.0"), ModelRef("aeb", "1.1")
@@ -178,6 +178,6 @@ def test_the_device_order_depends_only_on_the_rollout_id():
 
 
 def test_a_rollout_of_the_baseline_onto_itself_is_refused():
-    from domain.errors import InvariantViolation
+    from edgedeploy.domain.errors import InvariantViolation
     with pytest.raises(InvariantViolation):
         new_rollout("r", "f", OLD, DA, OLD, DA, RolloutPlan.for_asil(ASIL.QM), fleet(3), 1, NOW)

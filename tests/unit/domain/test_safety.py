@@ -1,6 +1,6 @@
 import pytest
 
-from domain.safety import (
+from edgedeploy.domain.safety import (
     ASIL,
     DecomposedAsil,
     InvalidAsil,

@@ -1,11 +1,11 @@
-from domain.coverage import assess_coverage
-from domain.requirements import ArtifactKind as K
-from domain.requirements import RequirementLevel as L
-from domain.safety import ASIL
-from domain.trace_graph import TraceGraph
-from domain.traceability import Relation as R
-from domain.traceability import Verdict
-from domain.traceability import VerificationMethod as M
+from edgedeploy.domain.coverage import assess_coverage
+from edgedeploy.domain.requirements import ArtifactKind as K
+from edgedeploy.domain.requirements import RequirementLevel as L
+from edgedeploy.domain.safety import ASIL
+from edgedeploy.domain.trace_graph import TraceGraph
+from edgedeploy.domain.traceability import Relation as R
+from edgedeploy.domain.traceability import Verdict
+from edgedeploy.domain.traceability import VerificationMethod as M
 from tests.builders import art, link, req, result, review
 
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from domain.verification import (
+from edgedeploy.domain.verification import (
     DatasetFacts,
     DeploymentVerificationFailed,
     InputValidationCase,

@@ -1,7 +1,7 @@
 import pytest
 
-from application.errors import InvalidInput
-from entrypoints.settings import load_settings
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.entrypoints.settings import load_settings
 
 
 def test_settings_come_from_edgedeploy_variables_with_nested_keys(tmp_path):

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from adapters.drift import (
+from edgedeploy.adapters.drift import (
     AdwinDetector,
     CusumDetector,
     DriftEnsemble,
@@ -19,9 +19,9 @@ from adapters.drift import (
     rank_statistics,
     serves,
 )
-from application.errors import InvalidInput
-from application.ports.drift import DriftDetector, StatefulDetector
-from domain.drift import DetectorCapability, DriftSeverity
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.ports.drift import DriftDetector, StatefulDetector
+from edgedeploy.domain.drift import DetectorCapability, DriftSeverity
 
 NAMES = ["a", "b", "c", "d"]
 

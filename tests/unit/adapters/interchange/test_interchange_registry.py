@@ -4,14 +4,14 @@ from collections.abc import Callable
 
 import pytest
 
-from adapters.interchange import (
+from edgedeploy.adapters.interchange import (
     CsvRequirementsReader,
     InterchangeRegistry,
     ReqIfReader,
     YamlRequirementsReader,
     readers_by_suffix,
 )
-from application.errors import ImportRefused, InvalidInput
+from edgedeploy.application.errors import ImportRefused, InvalidInput
 
 
 def test_every_shipped_format_has_a_reader() -> None:

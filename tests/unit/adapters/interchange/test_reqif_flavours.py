@@ -4,12 +4,12 @@ from collections.abc import Callable
 
 import pytest
 
-from adapters.interchange import ReqIfDocument, ReqIfReader
-from adapters.interchange.reqif_schema import AttributeType
-from application.ports.interchange import RequirementDocument
-from domain.requirements import ArtifactKind, Requirement, RequirementLevel
-from domain.safety import ASIL, DecomposedAsil
-from domain.traceability import Relation
+from edgedeploy.adapters.interchange import ReqIfDocument, ReqIfReader
+from edgedeploy.adapters.interchange.reqif_schema import AttributeType
+from edgedeploy.application.ports.interchange import RequirementDocument
+from edgedeploy.domain.requirements import ArtifactKind, Requirement, RequirementLevel
+from edgedeploy.domain.safety import ASIL, DecomposedAsil
+from edgedeploy.domain.traceability import Relation
 
 Read = Callable[[str], RequirementDocument]
 

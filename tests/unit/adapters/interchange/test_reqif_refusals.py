@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from adapters.interchange import ReqIfReader
-from application.errors import ImportRefused
+from edgedeploy.adapters.interchange import ReqIfReader
+from edgedeploy.application.errors import ImportRefused
 
 Refusal = Callable[[str], ImportRefused]
 

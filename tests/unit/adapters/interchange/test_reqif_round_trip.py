@@ -8,13 +8,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.interchange import ReqIfDocument, ReqIfReader, ReqIfWriter
-from adapters.interchange.reqif_schema import REQIF_NS, XHTML_NS
-from application.errors import InvalidInput
-from application.ports.interchange import RequirementDocument
-from domain.requirements import Artifact, ArtifactKind, ItemId, Requirement, RequirementLevel
-from domain.safety import ASIL, DecomposedAsil
-from domain.traceability import Relation, TraceLink
+from edgedeploy.adapters.interchange import ReqIfDocument, ReqIfReader, ReqIfWriter
+from edgedeploy.adapters.interchange.reqif_schema import REQIF_NS, XHTML_NS
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.ports.interchange import RequirementDocument
+from edgedeploy.domain.requirements import (
+    Artifact,
+    ArtifactKind,
+    ItemId,
+    Requirement,
+    RequirementLevel,
+)
+from edgedeploy.domain.safety import ASIL, DecomposedAsil
+from edgedeploy.domain.traceability import Relation, TraceLink
 
 FIXED = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
 FIXTURES = ["doors.reqif", "polarion.reqif", "codebeamer.reqif", "ea.reqif",

@@ -4,7 +4,13 @@ from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
 
-from adapters.interchange.xhtml import derive_title, from_elements, is_xhtml, plain_text, to_element
+from edgedeploy.adapters.interchange.xhtml import (
+    derive_title,
+    from_elements,
+    is_xhtml,
+    plain_text,
+    to_element,
+)
 
 XHTML = "http://www.w3.org/1999/xhtml"
 

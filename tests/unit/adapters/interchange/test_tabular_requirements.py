@@ -4,12 +4,12 @@ from collections.abc import Callable
 
 import pytest
 
-from adapters.interchange import CsvRequirementsReader, YamlRequirementsReader
-from application.errors import ImportRefused
-from application.ports.interchange import RequirementDocument
-from domain.requirements import ArtifactKind, Requirement, RequirementLevel
-from domain.safety import ASIL, DecomposedAsil
-from domain.traceability import Relation
+from edgedeploy.adapters.interchange import CsvRequirementsReader, YamlRequirementsReader
+from edgedeploy.application.errors import ImportRefused
+from edgedeploy.application.ports.interchange import RequirementDocument
+from edgedeploy.domain.requirements import ArtifactKind, Requirement, RequirementLevel
+from edgedeploy.domain.safety import ASIL, DecomposedAsil
+from edgedeploy.domain.traceability import Relation
 
 HEADER = "id,title,text,asil,level,parent,status,derives,verified_by,kind\n"
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from adapters.interchange import CsvHtmlMatrixRenderer
-from application.ports.reporting import MatrixRow, TraceMatrix
-from domain.coverage import Gap, GapCode
-from domain.requirements import ItemId, Requirement, RequirementLevel
-from domain.safety import ASIL, DecomposedAsil
+from edgedeploy.adapters.interchange import CsvHtmlMatrixRenderer
+from edgedeploy.application.ports.reporting import MatrixRow, TraceMatrix
+from edgedeploy.domain.coverage import Gap, GapCode
+from edgedeploy.domain.requirements import ItemId, Requirement, RequirementLevel
+from edgedeploy.domain.safety import ASIL, DecomposedAsil
 
 RICH = ('<div xmlns="http://www.w3.org/1999/xhtml">Detect <b>pedestrians</b> &amp; '
         "<script>alert(1)</script> within 150 ms</div>")

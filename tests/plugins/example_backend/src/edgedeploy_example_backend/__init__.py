@@ -11,8 +11,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from application.errors import BackendUnavailable, CapabilityNotSupported, InvalidInput
-from application.ports.inference import API_VERSION, Capabilities, ProbeResult, TensorSpec
+from edgedeploy.application.errors import BackendUnavailable, CapabilityNotSupported, InvalidInput
+from edgedeploy.application.ports.inference import (
+    API_VERSION,
+    Capabilities,
+    ProbeResult,
+    TensorSpec,
+)
 
 SUPPORTED_OPS = frozenset({"Gemm", "Relu"})
 
