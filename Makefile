@@ -3,7 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-TEST_STAMP := $(VENV)/.installed-tests
+# Example plugin distributions go here, never into .venv: only the tests see them (pytest puts
+# this directory on sys.path; subprocesses of the tests get it through PYTHONPATH).
+TEST_PLUGINS := build/test-plugins
+TEST_STAMP := $(TEST_PLUGINS)/.installed
+EXAMPLE_PLUGINS := $(sort $(dir $(wildcard tests/plugins/example_*/pyproject.toml)))
 
 .PHONY: setup demo test lint typecheck contracts unit clean
 
@@ -16,9 +20,12 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps tensorrt-stubs
 	touch $(STAMP)
 
-# A third-party backend distribution, installed so the tests prove plugin discovery end to end.
-$(TEST_STAMP): $(STAMP) tests/plugins/example_backend/pyproject.toml
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e tests/plugins/example_backend
+# Third-party example distributions (a backend, a drift detector, a trace store, a fleet kind),
+# installed so the tests prove plugin discovery end to end.
+$(TEST_STAMP): $(STAMP) $(wildcard tests/plugins/example_*/pyproject.toml tests/plugins/example_*/src/*/*.py)
+	rm -rf $(TEST_PLUGINS)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+		--target $(TEST_PLUGINS) $(EXAMPLE_PLUGINS)
 	touch $(TEST_STAMP)
 
 demo: setup
@@ -42,7 +49,8 @@ contracts: setup
 
 test: lint typecheck contracts $(TEST_STAMP)
 	mkdir -p reports
-	$(BIN)/pytest --cucumberjson=reports/acceptance.json
+	PYTHONPATH=$(TEST_PLUGINS) $(BIN)/pytest --cucumberjson=reports/acceptance.json
+	$(BIN)/edgedeploy report acceptance reports/acceptance.json --html reports/acceptance.html
 
 clean:
 	rm -rf $(VENV) reports .edgedeploy edgedeploy-demo

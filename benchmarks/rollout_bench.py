@@ -49,6 +49,7 @@ from edgedeploy.domain.models import ModelRef  # noqa: E402
 from edgedeploy.domain.rollout import (  # noqa: E402
     DesiredState,
     Rollout,
+    RolloutPhase,
     RolloutPlan,
     canary_count,
     rollout_order,
@@ -102,6 +103,31 @@ class Journal:
         return self.entries.get(rollout_id, [])
 
 
+class Work:
+    """A unit of work over the in-memory journal alone (no transaction to speak of)."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.rollouts = journal
+
+    def __enter__(self) -> Work:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def commit(self) -> None:
+        return None
+
+    def rollback(self) -> None:
+        return None
+
+    def add_event(self, *events: object) -> None:
+        return None
+
+    def collect_events(self) -> list[object]:
+        return []
+
+
 class Ready:
     def check(self, model: ModelRef) -> Readiness:
         return Readiness(True)
@@ -123,7 +149,8 @@ def make_fleet(devices: int, behaviour: SimulatedBehaviour, seed: int) -> Simula
 def run_edgedeploy(devices: int, behaviour: SimulatedBehaviour, seed: int,
                    plan: RolloutPlan) -> Outcome:
     fleet = make_fleet(devices, behaviour, seed)
-    engine = RolloutEngine(Journal(), fleet, fleet.clock)  # type: ignore[arg-type]
+    journal = Journal()
+    engine = RolloutEngine(lambda: Work(journal), fleet, fleet.clock)  # type: ignore[arg-type,return-value]
     view = StartRollout(engine, Ready())(StartRolloutCommand(
         "sim", CANARY, DIGEST_B, plan, "bench", BASE, DIGEST_A, rollout_id=f"bench-{seed}"))
     tick, approve = TickRollout(engine), ApproveStage(engine)
@@ -136,10 +163,10 @@ def run_edgedeploy(devices: int, behaviour: SimulatedBehaviour, seed: int,
         if (min_reached_at is None and judged is not None
                 and judged.canary.inferences >= plan.stages[0].min_inferences):
             min_reached_at = window
-        if result.view.phase == "awaiting_approval":
+        if result.view.phase is RolloutPhase.AWAITING_APPROVAL:
             approve(view.rollout_id, "bench-approver")
-        elif result.view.phase in ("rolled_back", "completed"):
-            rolled = result.view.phase == "rolled_back"
+        elif result.view.phase in (RolloutPhase.ROLLED_BACK, RolloutPhase.COMPLETED):
+            rolled = result.view.phase is RolloutPhase.ROLLED_BACK
             after = None if min_reached_at is None or not rolled else window - min_reached_at + 1
             return Outcome(rolled, after, fleet.count_on(CANARY) if rolled else 0)
     raise RuntimeError("roll-out did not finish")

@@ -1,7 +1,8 @@
 """Trace completeness by ASIL: the rule table, the facts it is checked against, and the gaps.
 
-The rule table is data (``DEFAULT_COVERAGE_RULES``) so that a safety manager can tighten it
-without touching code; the trace store computes :class:`CoverageFacts` with its own queries and
+The rule table is data (``DEFAULT_COVERAGE_RULES`` in :mod:`edgedeploy.domain.asil_rules`, beside
+the other per-ASIL tables) so that a safety manager can tighten it without touching code; the
+trace store computes :class:`CoverageFacts` with its own queries and
 this module alone decides what counts as a gap.
 """
 
@@ -10,77 +11,30 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import pairwise
 
-from edgedeploy.domain.errors import Conflict, InvariantViolation
+from edgedeploy.domain.asil_rules import (
+    DEFAULT_COVERAGE_RULES,
+    CoverageRule,
+    ReviewLevel,
+    check_rule_table,
+)
+from edgedeploy.domain.errors import Conflict
 from edgedeploy.domain.requirements import ItemId
 from edgedeploy.domain.safety import ASIL, DecomposedAsil
 from edgedeploy.domain.traceability import VerificationMethod
 
-
-class ReviewLevel(enum.IntEnum):
-    """How much review a requirement's trace needs (ISO 26262-2 table 1 confirmation reviews)."""
-
-    NONE = 0
-    REVIEW = 1
-    INDEPENDENT = 2
-
-
-@dataclass(frozen=True, slots=True)
-class CoverageRule:
-    """What one ASIL demands of every requirement that carries it."""
-
-    min_passing_verifications: int
-    min_verification_methods: int
-    review: ReviewLevel
-    suspect_links_are_gaps: bool
-    requires_realization: bool
-
-    def __post_init__(self) -> None:
-        if self.min_passing_verifications < self.min_verification_methods:
-            raise InvariantViolation(
-                "a coverage rule cannot ask for more verification methods than verifications",
-                code="COVERAGE_RULE_INVALID")
-        if min(self.min_passing_verifications, self.min_verification_methods) < 0:
-            raise InvariantViolation("coverage rule counts cannot be negative",
-                                     code="COVERAGE_RULE_INVALID")
-
-
-DEFAULT_COVERAGE_RULES: Mapping[ASIL, CoverageRule] = {
-    ASIL.QM: CoverageRule(0, 0, ReviewLevel.NONE, suspect_links_are_gaps=False,
-                          requires_realization=False),
-    ASIL.A: CoverageRule(1, 1, ReviewLevel.NONE, suspect_links_are_gaps=False,
-                         requires_realization=True),
-    ASIL.B: CoverageRule(1, 1, ReviewLevel.NONE, suspect_links_are_gaps=False,
-                         requires_realization=True),
-    ASIL.C: CoverageRule(1, 1, ReviewLevel.REVIEW, suspect_links_are_gaps=True,
-                         requires_realization=True),
-    ASIL.D: CoverageRule(2, 2, ReviewLevel.INDEPENDENT, suspect_links_are_gaps=True,
-                         requires_realization=True),
-}
-
-
-def check_rule_table(rules: Mapping[ASIL, CoverageRule]) -> None:
-    """A rule table must cover every ASIL and never ask less of a higher one.
-
-    Raises:
-        InvariantViolation: naming the level that is missing or weaker than the one below.
-    """
-    missing = [level.value for level in ASIL if level not in rules]
-    if missing:
-        raise InvariantViolation(f"coverage rules missing for ASIL {', '.join(missing)}",
-                                 code="COVERAGE_RULE_INVALID")
-    ordered = sorted(ASIL)
-    for lower, higher in pairwise(ordered):
-        a, b = rules[lower], rules[higher]
-        if (b.min_passing_verifications < a.min_passing_verifications
-                or b.min_verification_methods < a.min_verification_methods
-                or b.review < a.review
-                or (a.suspect_links_are_gaps and not b.suspect_links_are_gaps)
-                or (a.requires_realization and not b.requires_realization)):
-            raise InvariantViolation(
-                f"coverage rule for ASIL {higher} asks less than the one for ASIL {lower}",
-                code="COVERAGE_RULE_INVALID")
+__all__ = [
+    "DEFAULT_COVERAGE_RULES",
+    "CoverageAssessment",
+    "CoverageFacts",
+    "CoverageRule",
+    "Gap",
+    "GapCode",
+    "ReviewLevel",
+    "SafetyTraceGapError",
+    "assess_coverage",
+    "check_rule_table",
+]
 
 
 @dataclass(frozen=True, slots=True)

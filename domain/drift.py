@@ -101,17 +101,102 @@ class Feedback(enum.StrEnum):
 
 
 class DataQualityFlag(enum.StrEnum):
-    """Why a window was reported as a data-quality alarm instead of being judged for drift."""
+    """A data-quality problem, as opposed to a change of distribution.
+
+    ``nan_share_above_limit`` makes a whole window a data-quality alarm that is not judged for
+    drift. The column findings (``constant_changed``, ``constant_varying``, ``stuck``) are
+    reported beside a normal drift judgement of the other columns.
+    """
 
     NAN_SHARE_ABOVE_LIMIT = "nan_share_above_limit"
+    CONSTANT_CHANGED = "constant_changed"
+    CONSTANT_VARYING = "constant_varying"
+    STUCK = "stuck"
 
 
 class DetectorCapability(enum.StrEnum):
-    """What kind of window a detector judges."""
+    """What kind of window a detector judges.
+
+    ``predictions`` windows are a model's outputs: one column per class holding softmax
+    probabilities, or a single column of predicted class ids.
+    """
 
     FEATURES = "features"
     EMBEDDINGS = "embeddings"
     STREAM = "stream"
+    PREDICTIONS = "predictions"
+
+
+class ColumnKind(enum.StrEnum):
+    """What a column holds, which decides the test that suits it.
+
+    * ``continuous``: measurements without repeated values to speak of (rank tests).
+    * ``count``: whole numbers (event counts, quantised sensor codes); few levels are compared
+      as a table of frequencies, many levels by tie-aware rank tests.
+    * ``categorical``: unordered codes (frequencies only).
+    * ``constant``: one value throughout the reference; any change is a data-quality finding,
+      never drift.
+    * ``bounded``: measurements that pile up at a limit (a saturating sensor).
+    """
+
+    CONTINUOUS = "continuous"
+    COUNT = "count"
+    CATEGORICAL = "categorical"
+    CONSTANT = "constant"
+    BOUNDED = "bounded"
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnProfile:
+    """One reference column: its kind and the facts the data-quality rules need.
+
+    Attributes:
+        name: the column's name.
+        kind: how it is tested.
+        distinct: number of distinct values in the reference.
+        top_share: share of the reference rows holding the most frequent value.
+        minimum: smallest reference value.
+        maximum: largest reference value.
+        declared: whether the kind was given by the user rather than detected.
+    """
+
+    name: str
+    kind: ColumnKind
+    distinct: int
+    top_share: float
+    minimum: float
+    maximum: float
+    declared: bool = False
+
+    def __post_init__(self) -> None:
+        if self.distinct < 1:
+            raise InvalidDriftValue(f"column {self.name} needs at least one value")
+        if not 0.0 < self.top_share <= 1.0:
+            raise InvalidDriftValue(f"top share of {self.name} must lie in (0, 1], "
+                                    f"got {self.top_share}")
+
+    @property
+    def constant_value(self) -> float | None:
+        """The column's only value when it is constant in the reference."""
+        return self.minimum if self.kind is ColumnKind.CONSTANT else None
+
+
+@dataclass(frozen=True, slots=True)
+class DataQualityFinding:
+    """A column-level data-quality problem found in a window (SR_MON_004).
+
+    Attributes:
+        feature: the column concerned.
+        flag: what is wrong.
+        severity: how urgent it is; set by the data-quality policy, apart from the drift
+            severity, so that a stuck sensor is never hidden by a calm drift vote.
+        detail: a sentence for the person who reads the verdict.
+    """
+
+    feature: str
+    flag: DataQualityFlag
+    severity: DriftSeverity
+    detail: str
 
 
 def _require_finite(name: str, value: float) -> None:
@@ -170,11 +255,15 @@ class FeatureAttribution:
         feature: the feature's name as fitted on the reference.
         score: weighted evidence; 1.0 means the feature alone would make a detector fire.
         detector: the detector that contributed most of ``score``.
+        effect: size of the change on a probability scale shared by every column kind (the
+            Kolmogorov distance for ordered columns, the total-variation distance for
+            categories), 0 when no detector measured one.
     """
 
     feature: str
     score: float
     detector: str
+    effect: float = 0.0
 
     def __post_init__(self) -> None:
         _require_finite(f"attribution score of {self.feature}", self.score)
@@ -196,6 +285,8 @@ class WindowProfile:
         inf_features: names of the features holding at least one Inf.
         means: per-feature mean over the finite values (empty when not computed).
         stds: per-feature standard deviation over the finite values.
+        minimums: per-feature smallest finite value (NaN when the column has none).
+        maximums: per-feature largest finite value.
     """
 
     n_samples: int
@@ -206,6 +297,8 @@ class WindowProfile:
     inf_features: tuple[str, ...] = ()
     means: tuple[float, ...] = ()
     stds: tuple[float, ...] = ()
+    minimums: tuple[float, ...] = ()
+    maximums: tuple[float, ...] = ()
 
     @property
     def nan_share(self) -> float:
@@ -227,6 +320,8 @@ class ReferenceProfile:
         digest: content digest of the reference rows, so a verdict names its baseline.
         fitted_at: when the reference was fitted.
         detectors: names of the detectors fitted on it.
+        columns: each column's kind and reference facts, in feature order (empty for
+            references stored before column kinds were recorded).
     """
 
     deployment: str
@@ -237,6 +332,7 @@ class ReferenceProfile:
     digest: str
     fitted_at: datetime
     detectors: tuple[str, ...]
+    columns: tuple[ColumnProfile, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.feature_names:
@@ -248,6 +344,13 @@ class ReferenceProfile:
         if unknown:
             raise InvalidDriftValue(f"categorical features {unknown} are not among the "
                                     f"features of {self.deployment}")
+        if self.columns and tuple(c.name for c in self.columns) != self.feature_names:
+            raise InvalidDriftValue(f"column profiles of {self.deployment} do not follow its "
+                                    f"feature names")
+
+    def kinds(self) -> dict[str, ColumnKind]:
+        """Column name -> kind (empty when the profile predates column kinds)."""
+        return {c.name: c.kind for c in self.columns}
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +370,9 @@ class DriftVerdict:
         attributions: features ranked from most to least moved.
         data_quality: flags when the window was a data-quality alarm and not judged for drift.
         reference_digest: the reference the window was compared with.
+        profile: the window's summary statistics.
+        findings: column-level data-quality findings (a constant column that changed, a
+            stuck sensor), reported beside the drift judgement.
     """
 
     id: str
@@ -282,6 +388,7 @@ class DriftVerdict:
     data_quality: tuple[DataQualityFlag, ...] = ()
     reference_digest: str = ""
     profile: WindowProfile | None = field(default=None, compare=False)
+    findings: tuple[DataQualityFinding, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.vote_share <= 1.0:
@@ -307,6 +414,21 @@ class DriftVerdict:
     def top_features(self, count: int = 3) -> tuple[str, ...]:
         """Names of the ``count`` most moved features."""
         return tuple(a.feature for a in self.attributions[:count])
+
+    @property
+    def standing_out(self) -> tuple[str, ...]:
+        """Features whose evidence alone reaches a detector's firing point (score >= 1).
+
+        Empty means that no feature stands out: the ranking below that point is noise and
+        should not send anyone to a particular sensor.
+        """
+        return tuple(a.feature for a in self.attributions if a.score >= 1.0)
+
+    @property
+    def alert_worthy(self) -> bool:
+        """A critical verdict or any data-quality problem: someone must be told."""
+        return (self.severity is DriftSeverity.CRITICAL or bool(self.data_quality)
+                or bool(self.findings))
 
 
 @dataclass(frozen=True, slots=True)

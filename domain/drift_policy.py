@@ -10,6 +10,7 @@ Three rule objects, each small enough to audit on its own:
 Requirement SR_MON_001 (drift is reported with a severity and the moved features), SR_MON_002
 (escalation past *watch* needs persistent drift), SR_MON_003 (feedback adapts the ensemble) and
 SR_MON_004 (unusable windows are refused or flagged, never judged).
+:class:`DataQualityPolicy` turns column facts into data-quality findings (SR_MON_004).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from edgedeploy.domain.drift import (
+    ColumnKind,
+    ColumnProfile,
+    DataQualityFinding,
     DataQualityFlag,
     DetectorScore,
     DriftSeverity,
@@ -171,7 +175,9 @@ def vote_share(scores: Sequence[DetectorScore]) -> float:
 
 
 def rank_attributions(contributions: Mapping[str, Mapping[str, float]],
-                      weights: Mapping[str, float]) -> tuple[FeatureAttribution, ...]:
+                      weights: Mapping[str, float],
+                      effects: Mapping[str, float] | None = None,
+                      ) -> tuple[FeatureAttribution, ...]:
     """Combine detectors' per-feature evidence into one ranking, most moved feature first.
 
     Each detector reports, per feature, evidence in units of its own firing threshold. A
@@ -181,7 +187,9 @@ def rank_attributions(contributions: Mapping[str, Mapping[str, float]],
     Args:
         contributions: detector name -> feature name -> evidence (>= 0).
         weights: detector name -> current weight.
+        effects: feature name -> effect size on the shared probability scale, when measured.
     """
+    sizes = effects or {}
     totals: dict[str, float] = {}
     norm: dict[str, float] = {}
     best: dict[str, tuple[float, str]] = {}
@@ -194,8 +202,74 @@ def rank_attributions(contributions: Mapping[str, Mapping[str, float]],
             if feature not in best or weight * value > best[feature][0]:
                 best[feature] = (weight * value, detector)
     ranked = sorted(totals, key=lambda f: -(totals[f] / norm[f] if norm[f] else 0.0))
-    return tuple(FeatureAttribution(f, totals[f] / norm[f] if norm[f] else 0.0, best[f][1])
+    return tuple(FeatureAttribution(f, totals[f] / norm[f] if norm[f] else 0.0, best[f][1],
+                                    _effect(sizes.get(f, 0.0)))
                  for f in ranked)
+
+
+def _effect(value: float) -> float:
+    return min(1.0, max(0.0, value)) if math.isfinite(value) else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class DataQualityPolicy:
+    """Column-level data-quality findings and their severity (SR_MON_004).
+
+    Rules, per column, from the reference's column profile and the window's minimum and
+    maximum:
+
+    1. A column constant in the reference that varies in the window: ``constant_varying``.
+    2. A column constant in the reference that holds another single value:
+       ``constant_changed``.
+    3. A column that varied in the reference and holds one value throughout the window:
+       ``stuck``, unless the reference makes such a run plausible (its most frequent value's
+       share to the power ``rows - 1`` is at least ``stuck_chance``, e.g. a count that is
+       nearly always 0).
+
+    A constant column is never tested for drift, so these findings are its only voice: never
+    a silent pass, never a false drift.
+
+    Attributes:
+        constant_severity: severity of findings on constant columns.
+        stuck_severity: severity of a stuck column.
+        stuck_chance: chance below which a single-valued window is called stuck.
+    """
+
+    constant_severity: DriftSeverity = DriftSeverity.WARNING
+    stuck_severity: DriftSeverity = DriftSeverity.CRITICAL
+    stuck_chance: float = 1e-6
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.stuck_chance < 1.0:
+            raise InvalidDriftValue(f"stuck_chance must lie in (0, 1), got {self.stuck_chance}")
+
+    def findings(self, columns: Sequence[ColumnProfile],
+                 profile: WindowProfile) -> tuple[DataQualityFinding, ...]:
+        """The findings for one window (empty when the profile lacks minimums/maximums)."""
+        if len(profile.minimums) != len(columns) or len(profile.maximums) != len(columns):
+            return ()
+        found: list[DataQualityFinding] = []
+        for column, low, high in zip(columns, profile.minimums, profile.maximums, strict=True):
+            if not (math.isfinite(low) and math.isfinite(high)):
+                continue
+            if column.kind is ColumnKind.CONSTANT:
+                if low != high:
+                    found.append(DataQualityFinding(
+                        column.name, DataQualityFlag.CONSTANT_VARYING, self.constant_severity,
+                        f"{column.name} was constant at {column.minimum:g} and now varies "
+                        f"from {low:g} to {high:g}"))
+                elif low != column.minimum:
+                    found.append(DataQualityFinding(
+                        column.name, DataQualityFlag.CONSTANT_CHANGED, self.constant_severity,
+                        f"{column.name} was constant at {column.minimum:g} and is now "
+                        f"constant at {low:g}"))
+            elif (low == high and profile.n_samples >= 2
+                  and column.top_share ** (profile.n_samples - 1) < self.stuck_chance):
+                found.append(DataQualityFinding(
+                    column.name, DataQualityFlag.STUCK, self.stuck_severity,
+                    f"{column.name} holds {low:g} in all {profile.n_samples} rows; it varied "
+                    f"in the reference ({column.distinct} distinct values)"))
+        return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,11 @@
 
 A roll-out moves a model version through stages (5 % -> 25 % -> 50 % -> 100 % by default).
 Each stage follows the state machine of :func:`next_stage` (pending -> baking -> promoted |
-rolled_back | aborted, with awaiting_approval for ASIL C/D). Floors per ASIL (minimum bake
-time, devices and inferences per stage, human approval) are data in
-:data:`ASIL_STAGE_FLOORS`; :func:`validate_plan` refuses any plan below them.
+rolled_back | aborted, with awaiting_approval for ASIL C/D or an escalated inconclusive canary).
+Floors per ASIL (minimum bake time, devices and inferences per stage, human approval) and the
+hold deadlines are data in :mod:`edgedeploy.domain.asil_rules`; :func:`validate_plan` refuses
+any plan below the floors. :func:`decide` is the controller's policy: a pure function from a
+roll-out, the canary judge's verdict and the time to the next :class:`RolloutDecision`.
 
 Every change of what devices should run raises the roll-out's *epoch*; devices apply a desired
 state only when its epoch is newer than the one they hold, so commands are idempotent and a
@@ -18,9 +20,20 @@ import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from edgedeploy.domain.asil_rules import (
+    ASIL_INCONCLUSIVE_LIMITS,
+    ASIL_STAGE_FLOORS,
+    FloorViolated,
+    InconclusiveLimit,
+    InconclusiveOutcome,
+    StageFloor,
+    floor_shortfalls,
+    validate_floor_table,
+)
+from edgedeploy.domain.canary_judge import HealthJudgement, Verdict
 from edgedeploy.domain.errors import Conflict, InvariantViolation
 from edgedeploy.domain.health import HealthWindow
 from edgedeploy.domain.models import ModelRef
@@ -31,12 +44,6 @@ class StageTransitionRefused(Conflict):
     """The requested change is not allowed from the stage's current state."""
 
     code = "ROLLOUT_STAGE_TRANSITION_REFUSED"
-
-
-class FloorViolated(InvariantViolation):
-    """A roll-out plan goes below its ASIL's floor (bake time, devices, inferences, approval)."""
-
-    code = "ROLLOUT_BELOW_ASIL_FLOOR"
 
 
 class InvalidRolloutPlan(InvariantViolation):
@@ -69,6 +76,7 @@ class StageEvent(enum.StrEnum):
     PASS = "pass"
     APPROVE = "approve"
     FAIL = "fail"
+    ESCALATE = "escalate"
     ROLLBACK = "rollback"
     ABORT = "abort"
 
@@ -81,6 +89,7 @@ _TRANSITIONS: Mapping[tuple[RolloutStage, StageEvent], RolloutStage] = {
     (_S.BAKING, _E.HOLD): _S.BAKING,
     (_S.BAKING, _E.PASS): _S.PROMOTED,
     (_S.BAKING, _E.FAIL): _S.ROLLED_BACK,
+    (_S.BAKING, _E.ESCALATE): _S.AWAITING_APPROVAL,
     (_S.BAKING, _E.ROLLBACK): _S.ROLLED_BACK,
     (_S.BAKING, _E.ABORT): _S.ABORTED,
     (_S.AWAITING_APPROVAL, _E.HOLD): _S.AWAITING_APPROVAL,
@@ -112,73 +121,7 @@ def next_stage(stage: RolloutStage, event: StageEvent, *,
             f"a stage that is {stage.value} cannot '{event.value}'") from None
 
 
-# --- floors and plans ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class StageFloor:
-    """The least a stage may demand at one ASIL."""
-
-    min_bake_seconds: float
-    min_devices: int
-    min_inferences: int
-    approval_required: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form for evidence."""
-        return {"min_bake_seconds": self.min_bake_seconds, "min_devices": self.min_devices,
-                "min_inferences": self.min_inferences,
-                "approval_required": self.approval_required}
-
-
-ASIL_STAGE_FLOORS: Mapping[ASIL, StageFloor] = {
-    ASIL.QM: StageFloor(min_bake_seconds=0.0, min_devices=1, min_inferences=100,
-                        approval_required=False),
-    ASIL.A: StageFloor(min_bake_seconds=60.0, min_devices=1, min_inferences=500,
-                       approval_required=False),
-    ASIL.B: StageFloor(min_bake_seconds=300.0, min_devices=2, min_inferences=2_000,
-                       approval_required=False),
-    ASIL.C: StageFloor(min_bake_seconds=900.0, min_devices=3, min_inferences=10_000,
-                       approval_required=True),
-    ASIL.D: StageFloor(min_bake_seconds=1_800.0, min_devices=5, min_inferences=20_000,
-                       approval_required=True),
-}
-"""Minimums per stage for each ASIL (SR_ROLL_003). Data, not code: a deployment may pass a
-stricter table, and :func:`validate_floor_table` refuses one weaker than this."""
-
-
-def validate_floor_table(table: Mapping[ASIL, StageFloor],
-                         reference: Mapping[ASIL, StageFloor] = ASIL_STAGE_FLOORS) -> None:
-    """Refuse a floor table that is weaker than ``reference`` at any ASIL.
-
-    Raises:
-        FloorViolated: naming each ASIL and field that is too weak.
-    """
-    problems = []
-    for asil, ref in reference.items():
-        floor = table.get(asil)
-        if floor is None:
-            problems.append(f"ASIL {asil}: no floor")
-            continue
-        problems += _weaker(f"ASIL {asil} floor", floor.min_bake_seconds, floor.min_devices,
-                            floor.min_inferences, floor.approval_required, ref)
-    if problems:
-        raise FloorViolated("; ".join(problems))
-
-
-def _weaker(label: str, bake: float, devices: int, inferences: int, approval: bool,
-            floor: StageFloor) -> list[str]:
-    out = []
-    if bake < floor.min_bake_seconds:
-        out.append(f"{label}: bake time {bake:g}s is below the floor {floor.min_bake_seconds:g}s")
-    if devices < floor.min_devices:
-        out.append(f"{label}: {devices} devices is below the floor {floor.min_devices}")
-    if inferences < floor.min_inferences:
-        out.append(f"{label}: {inferences} inferences is below the floor "
-                   f"{floor.min_inferences}")
-    if floor.approval_required and not approval:
-        out.append(f"{label}: a recorded human approval is required")
-    return out
+# --- plans (the floors they are checked against live in asil_rules) ----------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,9 +218,9 @@ def validate_plan(plan: RolloutPlan, floors: Mapping[ASIL, StageFloor]) -> None:
     floor = floors[plan.asil]
     problems: list[str] = []
     for stage in plan.stages:
-        problems += _weaker(f"stage {stage.name} (ASIL {plan.asil})", stage.bake_seconds,
-                            stage.min_devices, stage.min_inferences, stage.approval_required,
-                            floor)
+        problems += floor_shortfalls(f"stage {stage.name} (ASIL {plan.asil})",
+                                     stage.bake_seconds, stage.min_devices,
+                                     stage.min_inferences, stage.approval_required, floor)
     if problems:
         raise FloorViolated("; ".join(problems))
 
@@ -482,6 +425,10 @@ class Rollout:
             return self
         return replace(self, current=self.current + 1).start(now)
 
+    def escalated(self, reason: str) -> Rollout:
+        """The canary stayed inconclusive too long: a human decides (approve or roll back)."""
+        return self._with_stage(StageEvent.ESCALATE, new_epoch=False, reason=reason)
+
     def failed(self, reason: str) -> Rollout:
         """Health failed: every device goes back to the baseline; later stages are skipped."""
         return self._with_stage(StageEvent.FAIL, new_epoch=True, reason=reason)
@@ -519,20 +466,191 @@ def new_rollout(rollout_id: str, fleet: str, model: ModelRef, digest: str, basel
                    created_at)
 
 
+# --- decisions ----------------------------------------------------------------------------
+
+
+class RolloutAction(enum.StrEnum):
+    """Every kind of decision the decision log records about a roll-out."""
+
+    NONE = "none"
+    """Nothing changed (the roll-out is final, or a tick only re-sent desired states)."""
+    CREATE = "create"
+    START_STAGE = "start_stage"
+    HOLD = "hold"
+    PROMOTE = "promote"
+    REQUEST_APPROVAL = "request_approval"
+    AWAIT_APPROVAL = "await_approval"
+    ESCALATE = "escalate"
+    ROLLBACK = "rollback"
+    APPROVE = "approve"
+    ABORT = "abort"
+    SUPERSEDE = "supersede"
+    MANUAL_ROLLBACK = "manual_rollback"
+
+    @property
+    def changes_state(self) -> bool:
+        """False for the actions that leave the stored roll-out as it was."""
+        return self not in (RolloutAction.NONE, RolloutAction.HOLD,
+                            RolloutAction.AWAIT_APPROVAL)
+
+
+class HoldReason(enum.StrEnum):
+    """Why a baking stage was held."""
+
+    DATA = "data"
+    """The judge is inconclusive: too little data on either cohort."""
+    BAKE = "bake"
+    """Healthy on a sufficient sample, but the stage's bake time is not over."""
+
+
+Outcome = RolloutStage | RolloutPhase
+"""What a decision led to: a stage state, or the roll-out's phase."""
+
+
 @dataclass(frozen=True, slots=True)
 class RolloutDecision:
-    """One decision about a roll-out, as it goes into the hash-chained decision log."""
+    """One decision about a roll-out, as it goes into the hash-chained decision log.
+
+    ``after`` is the roll-out the decision leads to, when the decision was taken by
+    :func:`decide` (use cases that build a decision themselves pass the state separately).
+    """
 
     rollout_id: str
-    action: str
-    outcome: str
+    action: RolloutAction
+    outcome: Outcome
     actor: str
     stage: str
     epoch: int
     reason: str
     details: Mapping[str, Any] = field(default_factory=dict)
+    after: Rollout | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # The log is read back as text; refusing unknown names here keeps it parseable.
+        object.__setattr__(self, "action", RolloutAction(self.action))
 
     def log_details(self) -> dict[str, Any]:
         """What the audit entry stores besides action, outcome and actor."""
         return {"stage": self.stage, "epoch": self.epoch, "reason": self.reason,
                 **dict(self.details)}
+
+
+CONTROLLER = "controller"
+"""The actor of every decision :func:`decide` takes."""
+
+
+def hold_deadline(rollout: Rollout, limit: InconclusiveLimit) -> datetime | None:
+    """The instant after which the current stage may no longer hold for lack of data.
+
+    None while the stage has not started (nothing to judge yet).
+    """
+    if rollout.stage_started_at is None:
+        return None
+    return rollout.stage_started_at + timedelta(
+        seconds=rollout.spec.bake_seconds + limit.max_hold_seconds)
+
+
+def decide(rollout: Rollout, judgement: HealthJudgement | None, now: datetime, *,
+           matched_baseline: bool = True,
+           limits: Mapping[ASIL, InconclusiveLimit] = ASIL_INCONCLUSIVE_LIMITS,
+           ) -> RolloutDecision:
+    """The controller's next decision about ``rollout`` (SR_ROLL_020..026), pure.
+
+    A pending stage starts. A baking stage is rolled back on a failed judgement, held while the
+    judge is inconclusive or the bake time is not over, and promoted (or handed to a human at
+    ASIL C/D) once it is healthy. A stage awaiting approval stays watched: a failed judgement
+    still rolls it back. A canary that stays inconclusive past its hold deadline
+    (:func:`hold_deadline`) is rolled back or escalated to a human, as its ASIL's
+    :class:`~edgedeploy.domain.asil_rules.InconclusiveLimit` says; it is never held forever.
+
+    Args:
+        rollout: the stored roll-out.
+        judgement: the canary judge's verdict on the current stage; None is allowed only for
+            a pending stage or a final roll-out, where nothing is judged.
+        now: the controller's clock.
+        matched_baseline: False when the judge compared against the kept reference window
+            (no baseline devices left at 100 %); only a matched cohort becomes the reference.
+        limits: the inconclusive limits per ASIL.
+
+    Raises:
+        InvariantViolation: a baking or approval-awaiting stage was given no judgement.
+    """
+    spec = rollout.spec
+
+    def decision(action: RolloutAction, after: Rollout, outcome: Outcome, reason: str,
+                 details: Mapping[str, Any] | None = None) -> RolloutDecision:
+        return RolloutDecision(rollout.rollout_id, action, outcome, CONTROLLER, spec.name,
+                               after.epoch, reason, details or {}, after)
+
+    if rollout.phase.is_final:
+        return decision(RolloutAction.NONE, rollout, rollout.phase,
+                        f"the roll-out is {rollout.phase.value}")
+    if rollout.stage is RolloutStage.PENDING:
+        after = rollout.start(now)
+        return decision(RolloutAction.START_STAGE, after, RolloutStage.BAKING,
+                        f"stage {spec.name}: {after.canary_size} devices get {rollout.model}")
+    if judgement is None:
+        raise InvariantViolation(
+            f"stage {spec.name} is {rollout.stage.value}: deciding needs a health judgement")
+    limit = limits[rollout.plan.asil]
+    deadline = hold_deadline(rollout, limit)
+    details: dict[str, Any] = {
+        "health": judgement.to_dict(), "bake_elapsed_s": rollout.bake_elapsed(now),
+        "bake_required_s": spec.bake_seconds, "inconclusive_limit": limit.to_dict(),
+        "hold_deadline": None if deadline is None else deadline.isoformat()}
+    if judgement.verdict is Verdict.ROLLBACK:
+        reason = "; ".join(judgement.reasons)
+        return decision(RolloutAction.ROLLBACK, rollout.failed(reason),
+                        RolloutStage.ROLLED_BACK, reason, details)
+    if rollout.stage is RolloutStage.AWAITING_APPROVAL:
+        return decision(RolloutAction.AWAIT_APPROVAL, rollout, RolloutStage.AWAITING_APPROVAL,
+                        f"stage {spec.name} awaits a recorded approval", details)
+    if judgement.verdict is Verdict.HOLD:
+        inconclusive = "; ".join(judgement.reasons)
+        if deadline is not None and now >= deadline:
+            reason = (f"stage {spec.name} still inconclusive at its hold deadline "
+                      f"{deadline.isoformat()} ({inconclusive})")
+            if limit.on_expiry is InconclusiveOutcome.ROLLBACK:
+                return decision(RolloutAction.ROLLBACK, rollout.failed(reason),
+                                RolloutStage.ROLLED_BACK, reason, details)
+            return decision(RolloutAction.ESCALATE, rollout.escalated(reason),
+                            RolloutStage.AWAITING_APPROVAL, reason, details)
+        return decision(RolloutAction.HOLD, rollout.hold(), RolloutStage.BAKING, inconclusive,
+                        {**details, "hold": HoldReason.DATA.value})
+    if rollout.bake_elapsed(now) < spec.bake_seconds:
+        reason = f"bake time {rollout.bake_elapsed(now):.0f}s of {spec.bake_seconds:.0f}s"
+        return decision(RolloutAction.HOLD, rollout.hold(), RolloutStage.BAKING, reason,
+                        {**details, "hold": HoldReason.BAKE.value})
+    after = rollout.passed(now, judgement.baseline if matched_baseline else None)
+    if after.stage is RolloutStage.AWAITING_APPROVAL:
+        return decision(RolloutAction.REQUEST_APPROVAL, after, RolloutStage.AWAITING_APPROVAL,
+                        f"stage {spec.name} healthy; a recorded approval is required", details)
+    return decision(RolloutAction.PROMOTE, after, RolloutStage.PROMOTED,
+                    f"stage {spec.name} healthy", details)
+
+
+__all__ = [
+    "CONTROLLER",
+    "DEFAULT_SHARES",
+    "DesiredState",
+    "DeviceInfo",
+    "HoldReason",
+    "InvalidRolloutPlan",
+    "Outcome",
+    "Rollout",
+    "RolloutAction",
+    "RolloutDecision",
+    "RolloutPhase",
+    "RolloutPlan",
+    "RolloutStage",
+    "StageEvent",
+    "StageSpec",
+    "StageTransitionRefused",
+    "canary_count",
+    "decide",
+    "hold_deadline",
+    "new_rollout",
+    "next_stage",
+    "rollout_order",
+    "validate_plan",
+]

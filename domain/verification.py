@@ -13,8 +13,9 @@ not, so the report shows the whole picture.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 from edgedeploy.domain.errors import InvariantViolation
@@ -50,6 +51,15 @@ class VerificationThresholds:
             the held-out set (DS-AEB-001).
         min_calibration_samples: fewest calibration samples, which must cover every class
             (DS-AEB-002).
+        min_accuracy: smallest deployed top-1 accuracy (%), or None for no floor (ML-AEB-001).
+        latency_budget_ms: the deployment's declared per-frame budget at batch 1, or None. The
+            check compares the upper confidence bound of the deployed model's median frame
+            time with it: on a shared host the tail measures the scheduler, the median the
+            model (ML-AEB-004).
+        max_latency_ratio: largest allowed ratio of the deployed model's frame time to the
+            FP32 reference's, both timed in alternation on the same host so that load slows
+            both alike (upper confidence bound of the median ratio), or None.
+        latency_confidence: one-sided confidence (0.5-1) of those bounds.
     """
 
     max_accuracy_drop: float = DEFAULT_ACCURACY_BUDGET
@@ -61,6 +71,10 @@ class VerificationThresholds:
     max_noise_drop_points: float = 2.0
     min_heldout_class_share: float = 0.10
     min_calibration_samples: int = 256
+    min_accuracy: float | None = None
+    latency_budget_ms: float | None = None
+    max_latency_ratio: float | None = None
+    latency_confidence: float = 0.95
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.max_accuracy_drop) and self.max_accuracy_drop >= 0):
@@ -78,7 +92,13 @@ class VerificationThresholds:
                 or self.min_calibration_samples < 1):
             raise InvalidVerificationThresholds("min_calibration_samples must be a whole "
                                                 "number >= 1")
-        for name in ("max_abs_logit_diff", "max_latency_p99_ms"):
+        if self.min_accuracy is not None and not (math.isfinite(self.min_accuracy)
+                                                  and 0.0 <= self.min_accuracy <= 100.0):
+            raise InvalidVerificationThresholds("min_accuracy must be a percentage in [0, 100]")
+        if not (math.isfinite(self.latency_confidence) and 0.5 <= self.latency_confidence < 1):
+            raise InvalidVerificationThresholds("latency_confidence must be in [0.5, 1)")
+        for name in ("max_abs_logit_diff", "max_latency_p99_ms", "latency_budget_ms",
+                     "max_latency_ratio"):
             value = getattr(self, name)
             if value is not None and not (math.isfinite(value) and value > 0):
                 raise InvalidVerificationThresholds(f"{name} must be positive when set")
@@ -93,7 +113,85 @@ class VerificationThresholds:
                 "noise_sigma": self.noise_sigma,
                 "max_noise_drop_points": self.max_noise_drop_points,
                 "min_heldout_class_share": self.min_heldout_class_share,
-                "min_calibration_samples": self.min_calibration_samples}
+                "min_calibration_samples": self.min_calibration_samples,
+                "min_accuracy": self.min_accuracy,
+                "latency_budget_ms": self.latency_budget_ms,
+                "max_latency_ratio": self.max_latency_ratio,
+                "latency_confidence": self.latency_confidence}
+
+
+def upper_quantile_bound(values: Sequence[float], q: float, confidence: float) -> float:
+    """A distribution-free upper confidence bound of the ``q``-quantile of ``values``.
+
+    The k-th smallest value exceeds the true quantile with probability P(Binomial(n, q) < k);
+    k is chosen from the normal approximation of that binomial, so no shape of the timing
+    distribution is assumed. Too few values for the bound give the largest value, which errs
+    on the safe side.
+    """
+    if not values:
+        raise ValueError("no values to bound")
+    ordered = sorted(values)
+    n = len(ordered)
+    z = NormalDist().inv_cdf(confidence)
+    k = math.ceil(n * q + z * math.sqrt(n * q * (1.0 - q)) + 0.5)
+    return ordered[min(max(k, 1), n) - 1]
+
+
+def _median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+@dataclass(frozen=True, slots=True)
+class InterleavedLatency:
+    """Frame times of the FP32 reference and the deployed model, timed in alternation.
+
+    Each pair is one iteration: both models run back to back (the order alternates), so a
+    loaded host slows both alike and the ratio within a pair cancels the load (ML-AEB-004).
+
+    Attributes:
+        batch: the batch size timed.
+        warmup: runs of each model before timing started.
+        pairs: ``(reference_ms, deployed_ms)`` per iteration.
+    """
+
+    batch: int
+    warmup: int
+    pairs: tuple[tuple[float, float], ...]
+
+    @property
+    def deployed(self) -> tuple[float, ...]:
+        """The deployed model's frame times (ms)."""
+        return tuple(d for _, d in self.pairs)
+
+    @property
+    def ratios(self) -> tuple[float, ...]:
+        """Deployed over reference time per iteration."""
+        return tuple(d / r for r, d in self.pairs if r > 0)
+
+    def deployed_median(self) -> float:
+        """The deployed model's median frame time (ms)."""
+        return _median(self.deployed)
+
+    def ratio_median(self) -> float:
+        """The median of the per-iteration ratios."""
+        return _median(self.ratios)
+
+    def to_dict(self, confidence: float) -> dict[str, Any]:
+        """Plain data for reports: medians, their bounds, tails; not the raw pairs."""
+        if not self.pairs:
+            return {"batch": self.batch, "warmup": self.warmup, "runs": 0}
+        reference = [r for r, _ in self.pairs]
+        return {"batch": self.batch, "warmup": self.warmup, "runs": len(self.pairs),
+                "confidence": confidence,
+                "deployed_p50": self.deployed_median(),
+                "deployed_p50_upper": upper_quantile_bound(self.deployed, 0.5, confidence),
+                "deployed_p99": upper_quantile_bound(self.deployed, 0.99, 0.5),
+                "reference_p50": _median(reference),
+                "reference_p99": upper_quantile_bound(reference, 0.99, 0.5),
+                "ratio_p50": self.ratio_median(),
+                "ratio_p50_upper": upper_quantile_bound(self.ratios, 0.5, confidence)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +314,7 @@ class VerificationMeasurements:
         input_validation: the input guard's probes, None if unmeasured.
         dataset: the split's facts, None when the data file does not declare its split.
         dataset_reason: why the dataset checks do not apply, when ``dataset`` is None.
+        latency: the interleaved timing of reference and deployed model, None if unmeasured.
     """
 
     reference_accuracy: float
@@ -231,6 +330,7 @@ class VerificationMeasurements:
     input_validation: tuple[InputValidationCase, ...] | None = None
     dataset: DatasetFacts | None = None
     dataset_reason: str = "the data file does not declare how it was split"
+    latency: InterleavedLatency | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,6 +549,50 @@ def check_calibration_coverage(m: VerificationMeasurements,
                        f"(minimum {t.min_calibration_samples}){gap}")
 
 
+def check_min_accuracy(m: VerificationMeasurements, t: VerificationThresholds) -> CheckResult:
+    """Deployed top-1 accuracy at least ``min_accuracy`` %, when a floor is set (ML-AEB-001)."""
+    limit = t.min_accuracy
+    if limit is None:
+        return CheckResult("min_accuracy", True, m.deployed_accuracy, None,
+                           f"deployed top-1 accuracy {m.deployed_accuracy:.2f}% (no floor set)")
+    ok = math.isfinite(m.deployed_accuracy) and m.deployed_accuracy >= limit
+    return CheckResult("min_accuracy", ok, m.deployed_accuracy, limit,
+                       f"deployed top-1 accuracy {m.deployed_accuracy:.2f}% over {m.samples} "
+                       f"held-out samples (minimum {limit:g}%)")
+
+
+def check_latency_budget(m: VerificationMeasurements, t: VerificationThresholds) -> CheckResult:
+    """Frame time within the declared budget and close to the reference's (ML-AEB-004).
+
+    Both figures are upper confidence bounds of medians over interleaved runs: a busy host
+    stretches the tail of both models alike, and must not decide a release either way.
+    """
+    budget, max_ratio, confidence = (t.latency_budget_ms, t.max_latency_ratio,
+                                     t.latency_confidence)
+    if budget is None and max_ratio is None:
+        return CheckResult("latency_budget", True, None, None, "no latency budget declared")
+    lat = m.latency
+    if lat is None or not lat.pairs:
+        return _unmeasured("latency_budget", budget or max_ratio or 0.0,
+                           "interleaved latency against the reference")
+    median, bound = lat.deployed_median(), upper_quantile_bound(lat.deployed, 0.5, confidence)
+    ratio, ratio_bound = lat.ratio_median(), upper_quantile_bound(lat.ratios, 0.5, confidence)
+    within_budget = budget is None or bound <= budget
+    within_ratio = max_ratio is None or ratio_bound <= max_ratio
+    facts = lat.to_dict(confidence)
+    parts = [f"median frame time at batch {lat.batch} {median:.3f} ms "
+             f"({confidence:.0%} upper bound {bound:.3f} ms"
+             + (f", budget {budget:g} ms)" if budget is not None else ")"),
+             f"{ratio:.2f}x the FP32 reference timed in alternation ({confidence:.0%} upper "
+             f"bound {ratio_bound:.2f}x"
+             + (f", limit {max_ratio:g}x)" if max_ratio is not None else ")"),
+             f"p99 {facts['deployed_p99']:.3f} ms vs reference p99 "
+             f"{facts['reference_p99']:.3f} ms over {len(lat.pairs)} runs after "
+             f"{lat.warmup} warm-up runs"]
+    return CheckResult("latency_budget", within_budget and within_ratio, bound,
+                       budget if budget is not None else max_ratio, "; ".join(parts))
+
+
 def verify_deployment(m: VerificationMeasurements,
                       t: VerificationThresholds | None = None) -> VerificationVerdict:
     """Apply every check; the verdict lists them all, passed or not."""
@@ -456,5 +600,6 @@ def verify_deployment(m: VerificationMeasurements,
     rules = (check_accuracy_drop, check_top1_agreement, check_logit_difference,
              check_finite_outputs, check_latency, check_per_class_recall,
              check_noise_robustness, check_input_validation, check_heldout_independence,
-             check_heldout_class_share, check_calibration_coverage)
+             check_heldout_class_share, check_calibration_coverage, check_min_accuracy,
+             check_latency_budget)
     return VerificationVerdict(tuple(rule(m, thresholds) for rule in rules))

@@ -1,20 +1,38 @@
-"""Build a configured container from settings (shared by CLI, HTTP server and tests)."""
+"""The composition root: one function builds every object the product runs on.
+
+``bootstrap(settings, **overrides)`` returns the configured container from which the HTTP
+app, the CLI's use cases, the job runner, the roll-out ticker, the edge agent's runtime and
+the demo take what they need. Settings are the only input read from the environment
+(:func:`edgedeploy.entrypoints.settings.load_settings`); overrides replace providers by name,
+the way tests hand in fakes::
+
+    container = bootstrap(Settings(home=str(tmp_path)), clock=ManualClock())
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import msgspec
 from dependency_injector import providers
 
+from edgedeploy.application.errors import InvalidInput
 from edgedeploy.entrypoints.container import Container
 from edgedeploy.entrypoints.logging import configure_logging
 from edgedeploy.entrypoints.settings import Settings, load_settings
 
 
-def build_container(settings: Settings | None = None) -> Container:
-    """A container wired for ``settings`` (read from file and environment when None)."""
+def bootstrap(settings: Settings | None = None, **overrides: Any) -> Container:
+    """The container wired for ``settings`` (read from file and environment when None).
+
+    Each keyword names a provider and replaces it: a provider is used as given, any other
+    object is served as it is (``clock=ManualClock()``).
+
+    Raises:
+        InvalidInput: the settings are invalid, or an override names no provider.
+    """
     settings = settings or load_settings()
     configure_logging(settings.log_format, settings.log_level)
-    settings.home_dir.mkdir(parents=True, exist_ok=True)
     container = Container()
     config = msgspec.to_builtins(settings, enc_hook=str)
     config.update(
@@ -26,6 +44,13 @@ def build_container(settings: Settings | None = None) -> Container:
     )
     container.config.from_dict(config)
     container.settings.override(providers.Object(settings))
+    for name, replacement in overrides.items():
+        provider = container.providers.get(name)
+        if provider is None or name in ("config", "settings"):
+            raise InvalidInput(f"bootstrap: no provider named '{name}' to override",
+                               code="BOOTSTRAP_OVERRIDE")
+        provider.override(replacement if isinstance(replacement, providers.Provider)
+                          else providers.Object(replacement))
     return container
 
 

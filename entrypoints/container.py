@@ -1,15 +1,30 @@
-"""The composition root: the only place that knows which adapter serves which port."""
+"""The declarative container: which adapter serves which port, and how use cases are built.
+
+Only :func:`edgedeploy.entrypoints.bootstrap.bootstrap` instantiates it, from settings; the
+CLI, the HTTP API, the roll-out ticker, the edge agent and the demo all take their objects
+from that one container, and tests replace providers with ``container.<name>.override``.
+Providers are lazy: an edge agent process builds its runtime without opening the database.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dependency_injector import containers, providers
-from sqlalchemy.engine import Engine
 
-from edgedeploy.adapters.drift import NumpyWindowInspector, detector_provider
+from edgedeploy.adapters.edge import (
+    DirectoryPackageSource,
+    JsonFileAgentState,
+    NumpyTensorTools,
+    write_package,
+)
 from edgedeploy.adapters.files import FileEvidenceStore
+from edgedeploy.adapters.fleet import JournalOnlyTarget, LocalAgentFleet, open_fleet
+from edgedeploy.adapters.fleet.plugin_kind import PluginFleet, fleet_fields
 from edgedeploy.adapters.interchange import (
     CsvHtmlMatrixRenderer,
     CsvRequirementsReader,
@@ -17,18 +32,20 @@ from edgedeploy.adapters.interchange import (
     ReqIfWriter,
     YamlRequirementsReader,
 )
-from edgedeploy.adapters.rdf import OxigraphTraceStore, RdflibTraceStore
-from edgedeploy.adapters.reporting import HtmlReleaseReportRenderer
-from edgedeploy.adapters.sql import SqlAlchemyUnitOfWork, create_engine_for, create_session_factory
-from edgedeploy.adapters.sql.drift_repository import SqlAlchemyDriftRepository
-from edgedeploy.adapters.sql.migrate import upgrade_to_head
+from edgedeploy.adapters.rdf import oxigraph_factory
 from edgedeploy.adapters.system import SystemClock
-from edgedeploy.application.models import RegisterModel
+from edgedeploy.application.edge.runtime import EdgeConfig, EdgeRuntime
+from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.jobs import JobRunner
+from edgedeploy.application.messagebus import MessageBus
+from edgedeploy.application.models import ModelQueries, RegisterModel
 from edgedeploy.application.monitoring import (
     CheckWindow,
     DetectorPool,
     DriftReport,
     FitReference,
+    ListVerdicts,
+    RaiseDriftAlert,
     RecordFeedback,
 )
 from edgedeploy.application.optimization import (
@@ -37,55 +54,256 @@ from edgedeploy.application.optimization import (
     VerifyModel,
     VerifyRegisteredModel,
 )
+from edgedeploy.application.ports.drift import DetectorProvider, DriftDetector, WindowInspector
 from edgedeploy.application.ports.inference import InferenceBackend
+from edgedeploy.application.ports.reporting import ReleaseReportRenderer
+from edgedeploy.application.ports.rollout import FleetDriver, FleetSource
+from edgedeploy.application.ports.trace_store import TraceStore
+from edgedeploy.application.rollout import (
+    ExportDecisionLog,
+    ListRollouts,
+    PrepareRollout,
+    RecordEvidenceWhenFinished,
+    RecordRolloutEvidence,
+    RolloutEngine,
+    RolloutFleets,
+    RolloutStatus,
+    RolloutTicker,
+    TraceAndVerificationReadiness,
+)
 from edgedeploy.application.traceability import (
     AssessReadiness,
     BuildTraceMatrix,
     EvaluateGate,
+    EvidenceFiles,
     ExportRequirements,
+    ExportTraceGraph,
     ImportRequirements,
     LinkItems,
+    LinkVerificationEvidence,
+    ListRequirements,
     RecordArtifact,
+    RenderTraceMatrix,
     TraceQueries,
 )
-from edgedeploy.entrypoints.rollout_container import RolloutContainer
-from edgedeploy.entrypoints.settings import Settings
-from edgedeploy.plugins.registry import BackendRegistry
-from edgedeploy.plugins.torch import OnnxDeploymentVerifier, TorchQuantizationToolkit
+from edgedeploy.domain.drift import DetectorCapability
+from edgedeploy.domain.events import CriticalDriftDetected, RolloutFinished
+from edgedeploy.entrypoints.settings import AgentSettings, Settings
+from edgedeploy.plugins.registry import ROLLOUT_TARGETS, BackendRegistry, PluginRegistry
+from edgedeploy.plugins.torch import (
+    OnnxDeploymentVerifier,
+    TorchQuantizationToolkit,
+    ensure_example_model,
+)
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from edgedeploy.adapters.drift.files import FeatureTable
+    from edgedeploy.adapters.reporting.acceptance import CucumberAcceptanceReport
+    from edgedeploy.adapters.sql import SqlAlchemyUnitOfWork
+
+# SQLAlchemy and Alembic load with the first provider that needs the database, so processes
+# that never open it (the edge agent, ``--help``) start without them.
 
 def _migrated_engine(url: str) -> Iterator[Engine]:
     """Apply pending migrations on first use, then hand out the engine until shutdown."""
+    from edgedeploy.adapters.sql import create_engine_for, upgrade_to_head
+
     upgrade_to_head(url)
     engine = create_engine_for(url)
     yield engine
     engine.dispose()
 
 
-def _oxigraph(path: str) -> Iterator[OxigraphTraceStore]:
-    Path(path).mkdir(parents=True, exist_ok=True)
-    store = OxigraphTraceStore(Path(path))
+def _session_factory(engine: Engine) -> sessionmaker[Session]:
+    from edgedeploy.adapters.sql import create_session_factory
+
+    return create_session_factory(engine)
+
+
+def _unit_of_work(sessions: sessionmaker[Session]) -> SqlAlchemyUnitOfWork:
+    from edgedeploy.adapters.sql import SqlAlchemyUnitOfWork
+
+    return SqlAlchemyUnitOfWork(sessions)
+
+
+# --- Plugin selection: every port a plugin serves is chosen by setting and capability ------
+
+def _plugin_registry(allow: list[str] | None) -> PluginRegistry:
+    return PluginRegistry(allow=allow)
+
+
+def _trace_store(name: str, path: str, plugins: PluginRegistry) -> Iterator[TraceStore]:
+    """The store ``settings.trace_store`` names; closed at shutdown.
+
+    The default, Oxigraph, persists in the directory settings give; any other name is a
+    trace-store plugin (``rdflib-memory`` or a third party's), built by its factory.
+    """
+    store: TraceStore = oxigraph_factory(path) if name == "oxigraph" else \
+        plugins.trace_store(name)
     yield store
     store.close()
 
 
-def _rdflib_memory() -> Iterator[RdflibTraceStore]:
-    store = RdflibTraceStore()
-    yield store
-    store.close()
+def _runtime(backends: BackendRegistry, configured: str | None, name: str = "",
+             ) -> InferenceBackend:
+    """The backend a command names, else ``settings.backend``, else by capability.
+
+    By capability means the first usable backend, by name, that runs INT8 ONNX on CPU.
+    """
+    backend: InferenceBackend = backends.chosen(name or configured).create()
+    return backend
 
 
-def _backend_registry(allow: list[str] | None) -> BackendRegistry:
-    return BackendRegistry(allow=set(allow) if allow is not None else None)
+def _runtime_provenance(backends: BackendRegistry, configured: str | None,
+                        name: str = "") -> dict[str, str]:
+    """Which plugin :func:`_runtime` picks for the same arguments, for trace evidence."""
+    return backends.chosen(name or configured).evidence()
 
 
-def _default_runtime(registry: BackendRegistry) -> InferenceBackend:
-    return registry.get("onnxruntime")
+FIRST_PARTY_FLEET_KINDS = ("http", "local", "simulated")
+
+
+def _fleet_opener(plugins: PluginRegistry) -> Callable[[FleetSource], FleetDriver]:
+    """Open a fleet by its ``kind``: first-party kinds here, any other through its plugin."""
+    def open_any(source: FleetSource) -> FleetDriver:
+        fields = fleet_fields(source)
+        if fields is None or fields.kind in FIRST_PARTY_FLEET_KINDS:
+            return open_fleet(source)
+        installed = [r.name for r in plugins.records(ROLLOUT_TARGETS)]
+        if fields.kind not in installed:
+            raise InvalidInput(f"fleet {fields.name}: unknown kind '{fields.kind}' "
+                               f"({', '.join([*FIRST_PARTY_FLEET_KINDS, *installed])})",
+                               code="FLEET_INVALID")
+        return PluginFleet(fields.name,
+                           plugins.rollout_target(fields.kind, fields.data, fields.base))
+
+    return open_any
+
+
+def _detector_provider(plugins: PluginRegistry) -> DetectorProvider:
+    """First-party detectors for a kind of window, then every plugin detector serving it.
+
+    The first-party factories are entry points too; the names they take are skipped among
+    the plugins, so they are not counted twice.
+    """
+    def provide(kind: DetectorCapability) -> list[DriftDetector]:
+        from edgedeploy.adapters.drift import builtin_detectors
+
+        detectors = builtin_detectors(kind)
+        return [*detectors, *plugins.drift_detectors(kind,
+                                                     exclude=[d.name for d in detectors])]
+
+    return provide
+
+
+# SciPy and Matplotlib take seconds to import on a small ECU or a busy host; a process that
+# never checks drift or renders a report (the edge agent, most CLI commands) never loads them.
+
+def _window_inspector() -> WindowInspector:
+    from edgedeploy.adapters.drift import NumpyWindowInspector
+
+    return NumpyWindowInspector()
+
+
+def _release_report() -> ReleaseReportRenderer:
+    from edgedeploy.adapters.reporting import HtmlReleaseReportRenderer
+
+    return HtmlReleaseReportRenderer()
+
+
+def _acceptance_report() -> CucumberAcceptanceReport:
+    from edgedeploy.adapters.reporting.acceptance import CucumberAcceptanceReport
+
+    return CucumberAcceptanceReport()
 
 
 def _evidence(path: str) -> FileEvidenceStore:
     Path(path).mkdir(parents=True, exist_ok=True)
     return FileEvidenceStore(Path(path))
+
+
+def _message_bus(record_rollout_evidence: Callable[[], RecordRolloutEvidence],
+                 drift_alert: RaiseDriftAlert, actor: str) -> MessageBus:
+    """The bus and the handlers of every domain event: the one place effects are wired."""
+    bus = MessageBus()
+    bus.subscribe(RolloutFinished, RecordEvidenceWhenFinished(record_rollout_evidence, actor))
+    bus.subscribe(CriticalDriftDetected, drift_alert)
+    return bus
+
+
+def _agent_backends(agent: AgentSettings, allow: list[str] | None,
+                    backends: BackendRegistry) -> BackendRegistry:
+    """The backends an edge agent may load: only the one it is configured with.
+
+    An ECU does not import every framework installed beside it (loading the PyTorch plugin
+    alone takes seconds); without a named backend the process's own registry chooses.
+    """
+    if not agent.backend:
+        return backends
+
+    def named(group: str) -> list[metadata.EntryPoint]:
+        return [ep for ep in metadata.entry_points(group=group) if ep.name == agent.backend]
+
+    return BackendRegistry(PluginRegistry(allow=allow, entry_points=named))
+
+
+def _edge_runtime(agent: AgentSettings, registry: BackendRegistry) -> EdgeRuntime:
+    """The runtime of the edge agent the settings' ``agent`` section describes."""
+    home = agent.home_dir
+    return EdgeRuntime(agent.device_id, registry.chosen(agent.backend).create(),
+                       DirectoryPackageSource(agent.repository_dir), JsonFileAgentState(home),
+                       NumpyTensorTools(), replace(EdgeConfig(), **agent.limits()))
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSchema:
+    """The database's migration state, for ``edgedeploy doctor`` and ``edgedeploy db``."""
+
+    url: str
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password hidden, fit for output."""
+        from edgedeploy.adapters.sql.engine import redact
+
+        return redact(self.url)
+
+    def current(self) -> str | None:
+        """The revision the database is at (None: empty)."""
+        from edgedeploy.adapters.sql.migrate import current_revision
+
+        return current_revision(self.url)
+
+    def head(self) -> str:
+        """The newest revision this version ships."""
+        from edgedeploy.adapters.sql.migrate import head_revision
+
+        return head_revision()
+
+    def upgrade(self) -> str:
+        """Apply pending migrations; the revision reached."""
+        from edgedeploy.adapters.sql.migrate import upgrade_to_head
+
+        return upgrade_to_head(self.url)
+
+
+def _read_feature_table(name: str, data: bytes, key: str | None = None, *,
+                        header: bool = True) -> FeatureTable:
+    from edgedeploy.adapters.drift.files import read_feature_table
+
+    return read_feature_table(name, data, key, header=header)
+
+
+def _add_low_confidence_branch(source: Path, target: Path, *, brightness_threshold: float,
+                               temperature: float = 1_000.0) -> Path:
+    """The demo's deliberately degraded model (ONNX surgery lives in the ORT plugin)."""
+    from edgedeploy.plugins.onnxruntime.degrade import add_low_confidence_branch
+
+    return add_low_confidence_branch(source, target, brightness_threshold=brightness_threshold,
+                                     temperature=temperature)
 
 
 class Container(containers.DeclarativeContainer):
@@ -96,13 +314,13 @@ class Container(containers.DeclarativeContainer):
 
     clock = providers.Singleton(SystemClock)
     engine = providers.Resource(_migrated_engine, config.database_url)
-    session_factory = providers.Singleton(create_session_factory, engine)
-    uow = providers.Factory(SqlAlchemyUnitOfWork, session_factory)
-    trace_store = providers.Selector(
-        config.trace_store,
-        oxigraph=providers.Resource(_oxigraph, config.trace_store_path),
-        **{"rdflib-memory": providers.Resource(_rdflib_memory)},
-    )
+    session_factory = providers.Singleton(_session_factory, engine)
+    # One unit of work per use case over every repository (models, audit, drift, roll-outs);
+    # the events it collects go to the message bus, whose handlers are registered below.
+    uow = providers.Factory(_unit_of_work, session_factory)
+    plugins = providers.Singleton(_plugin_registry, config.plugins.allow)
+    trace_store = providers.Resource(_trace_store, config.trace_store, config.trace_store_path,
+                                     plugins)
     evidence = providers.Singleton(_evidence, config.evidence_path)
 
     readers = providers.List(
@@ -124,32 +342,88 @@ class Container(containers.DeclarativeContainer):
     register_model = providers.Factory(RegisterModel, uow.provider, evidence, trace_store,
                                        clock)
 
-    drift_repository = providers.Singleton(SqlAlchemyDriftRepository, engine)
-    window_inspector = providers.Singleton(NumpyWindowInspector)
+    window_inspector = providers.Singleton(_window_inspector)
     detector_pool = providers.Singleton(
-        DetectorPool, providers.Callable(detector_provider, config.plugins.allow))
-    fit_reference = providers.Factory(FitReference, drift_repository, window_inspector,
+        DetectorPool, providers.Callable(_detector_provider, plugins))
+    fit_reference = providers.Factory(FitReference, uow.provider, window_inspector,
                                       detector_pool, clock)
-    check_window = providers.Factory(CheckWindow, drift_repository, window_inspector,
+    check_window = providers.Factory(CheckWindow, uow.provider, window_inspector,
                                      detector_pool, clock)
-    record_feedback = providers.Factory(RecordFeedback, drift_repository, clock)
-    drift_report = providers.Factory(DriftReport, drift_repository)
+    record_feedback = providers.Factory(RecordFeedback, uow.provider, clock)
+    drift_report = providers.Factory(DriftReport, uow.provider)
 
-    backends = providers.Singleton(_backend_registry, config.plugins.allow)
-    runtime = providers.Factory(_default_runtime, backends)
+    backends = providers.Singleton(BackendRegistry, plugins)
+    # Call with a backend name to override the setting: ``container.runtime("tensorrt")``.
+    runtime = providers.Factory(_runtime, backends, config.backend)
+    runtime_provenance = providers.Factory(_runtime_provenance, backends, config.backend)
     quantization_toolkit = providers.Singleton(TorchQuantizationToolkit)
     deployment_verifier = providers.Singleton(OnnxDeploymentVerifier)
     optimize_model = providers.Factory(OptimizeModel, toolkit=quantization_toolkit,
-                                       runtime=runtime, evidence=evidence)
+                                       runtime=runtime, evidence=evidence,
+                                       provenance=runtime_provenance)
     verify_model = providers.Factory(VerifyModel, verifier=deployment_verifier, runtime=runtime,
-                                     evidence=evidence)
+                                     evidence=evidence, provenance=runtime_provenance)
     optimize_and_register = providers.Factory(OptimizeAndRegister, optimize=optimize_model,
                                               register=register_model, evidence=evidence)
     verify_registered = providers.Factory(VerifyRegisteredModel, verify=verify_model,
                                           store=trace_store, evidence=evidence, clock=clock)
-    release_report = providers.Singleton(HtmlReleaseReportRenderer)
+    release_report = providers.Singleton(_release_report)
+    acceptance_report = providers.Singleton(_acceptance_report)  # Cucumber JSON -> HTML
+    # The demo's example model and its verification evidence (entrypoints reach plugins and
+    # use cases only through these providers).
+    example_model = providers.Object(ensure_example_model)
+    link_verification_evidence = providers.Factory(LinkVerificationEvidence, trace_store,
+                                                   link_items, record_artifact, clock)
 
-    rollout = providers.Container(
-        RolloutContainer, db_engine=engine, actor=config.actor, clock=clock,
-        trace_store=trace_store, evidence=evidence, evaluate_gate=evaluate_gate,
-        record_artifact=record_artifact, link_items=link_items)
+    # Read-only list queries shared by the CLI's ``list`` commands and the HTTP API.
+    list_requirements = providers.Factory(ListRequirements, trace_store)
+    list_verdicts = providers.Factory(ListVerdicts, uow.provider)
+    model_queries = providers.Factory(ModelQueries, uow.provider)
+    # Downloads served by the HTTP API (the CLI writes the same bytes to files).
+    render_matrix = providers.Factory(RenderTraceMatrix, build_matrix, matrix_renderer)
+    export_trace = providers.Factory(ExportTraceGraph, trace_store, reqif_writer)
+    evidence_files = providers.Factory(EvidenceFiles, evidence)
+
+    # Roll-outs: one journal, engines bound per fleet (the fleet knows how it is driven).
+    release_readiness = providers.Factory(TraceAndVerificationReadiness, gate=evaluate_gate,
+                                          store=trace_store, evidence=evidence)
+    journal_only_target = providers.Singleton(JournalOnlyTarget)
+    journal_engine = providers.Factory(RolloutEngine, uow=uow.provider,
+                                       target=journal_only_target, clock=clock)
+    export_decision_log = providers.Factory(ExportDecisionLog, engine=journal_engine,
+                                            evidence=evidence)
+    record_rollout_evidence = providers.Factory(
+        RecordRolloutEvidence, export=export_decision_log, record_artifact=record_artifact,
+        link_items=link_items, clock=clock)
+    # Domain events: the bus and its handlers. A finished roll-out is linked into the trace,
+    # a critical drift verdict raises an alert; use cases hand the bus committed events only.
+    drift_alert = providers.Factory(RaiseDriftAlert, uow.provider, clock)
+    message_bus = providers.Singleton(_message_bus, record_rollout_evidence.provider,
+                                      drift_alert, config.actor)
+    check_window.add_kwargs(bus=message_bus)
+    fleet_opener = providers.Singleton(_fleet_opener, plugins)
+    rollout_fleets = providers.Factory(
+        RolloutFleets, uow=uow.provider, clock=clock, readiness=release_readiness,
+        evidence=evidence, detached_target=journal_only_target, open_fleet=fleet_opener,
+        bus=message_bus)
+    prepare_rollout = providers.Factory(PrepareRollout, uow.provider, evaluate_gate,
+                                        trace_store, release_readiness, config.actor)
+    rollout_status = providers.Factory(RolloutStatus, engine=journal_engine)
+    list_rollouts = providers.Factory(ListRollouts, engine=journal_engine)
+
+    # What a long-running service runs in the background (one per app: Factory).
+    job_runner = providers.Factory(JobRunner, clock)
+    rollout_ticker = providers.Factory(RolloutTicker, rollout_fleets,
+                                       interval_s=config.rollout.tick_interval_s)
+
+    # The edge agent process.
+    agent_backends = providers.Singleton(_agent_backends, settings.provided.agent,
+                                         config.plugins.allow, backends)
+    edge_runtime = providers.Singleton(_edge_runtime, settings.provided.agent, agent_backends)
+
+    # Tools the CLI and the demo use without importing adapters or plugins themselves.
+    database_schema = providers.Factory(DatabaseSchema, config.database_url)
+    feature_table_reader = providers.Object(_read_feature_table)
+    package_writer = providers.Object(write_package)
+    local_agent_fleet = providers.Factory(LocalAgentFleet)
+    degraded_model_builder = providers.Object(_add_low_confidence_branch)

@@ -1,4 +1,8 @@
-"""One table from error class to HTTP status, problem type and CLI exit code."""
+"""One table from error class to HTTP status, problem type and CLI exit code.
+
+The exit codes are the README's: 0 success, 2 invalid input, 3 refused by a rule or gate,
+4 not found, 5 backend unavailable, 1 internal error.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from edgedeploy.application.errors import (
     InvalidInput,
 )
 from edgedeploy.domain.errors import Conflict, DomainError, InvariantViolation, NotFound
+from edgedeploy.domain.models import InvalidModelVersion
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +29,9 @@ class ErrorMapping:
 
 # Most specific first: the first matching class wins.
 ERROR_TABLE: tuple[tuple[type[Exception], ErrorMapping], ...] = (
+    # A malformed NAME@VERSION is a typing mistake, not a rule the release broke: exit 2.
+    # HTTP keeps 422, since the request was well-formed and only the path value is not.
+    (InvalidModelVersion, ErrorMapping(422, 2, "Invalid model version")),
     (NotFound, ErrorMapping(404, 4, "Not found")),
     (Conflict, ErrorMapping(409, 3, "Refused in the current state")),
     (InvariantViolation, ErrorMapping(422, 3, "Rule violated")),

@@ -2,7 +2,12 @@
 
 Precedence (lowest first): built-in defaults, ``$EDGEDEPLOY_HOME/config.toml`` (or the file named
 by ``EDGEDEPLOY_CONFIG``), environment variables. Nested keys use a double underscore:
-``EDGEDEPLOY_HTTP__PORT=8800``. All state lives under one home directory.
+``EDGEDEPLOY_HTTP__PORT=8800``. The edge agent's section also answers to a single underscore
+(``EDGEDEPLOY_AGENT_PROBATION_INFERENCES=5``), the form fleets hand their agent processes.
+All state lives under one home directory.
+
+This module is the only one that reads the environment; everything else receives its
+configuration from :func:`edgedeploy.entrypoints.bootstrap.bootstrap`.
 """
 
 from __future__ import annotations
@@ -17,10 +22,11 @@ import msgspec
 from edgedeploy.application.errors import InvalidInput
 
 ENV_PREFIX = "EDGEDEPLOY_"
-# Variables in the same namespace that belong to other components (the edge agent, the plain
-# trace-store factory, the test and fault-injection harnesses) or name the settings file itself.
-# They are not settings; anything else under the prefix is, and an unknown one is refused.
-FOREIGN_VARIABLES = ("CONFIG", "AGENT_", "TRACE_STORE_PATH", "TEST_", "FAULT_")
+# Variables in the same namespace that belong to the test and fault-injection harnesses or name
+# the settings file itself. They are not settings; anything else under the prefix is, and an
+# unknown one is refused.
+FOREIGN_VARIABLES = ("CONFIG", "TEST_", "FAULT_")
+AGENT_PREFIX = "AGENT_"
 
 
 class HttpSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -37,17 +43,74 @@ class PluginSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     allow: list[str] | None = None
 
 
+class RolloutSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The roll-out controller of a long-running service."""
+
+    tick_interval_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.tick_interval_s > 0:
+            raise ValueError("rollout.tick_interval_s must be positive")
+
+
+class AgentSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One edge agent process (``edgedeploy agent serve``).
+
+    ``device_id`` and ``port`` usually come from the command line. Limits left unset keep the
+    edge runtime's own defaults (``EdgeConfig``); small ECUs and tests lower them.
+    """
+
+    device_id: str = ""
+    port: int = 0
+    home: str = ""
+    repository: str = ""
+    backend: str = ""
+    """The agent's inference backend; empty selects as ``Settings.backend`` does."""
+    memory_budget_bytes: int | None = None
+    load_timeout_s: float | None = None
+    probation_inferences: int | None = None
+    inference_timeout_ms: float | None = None
+    quarantine_base_s: float | None = None
+    confidence_floor: float | None = None
+
+    @property
+    def home_dir(self) -> Path:
+        """The agent's state directory: configured, else ``.edgedeploy/agents/<device>``."""
+        return Path(self.home) if self.home else Path(".edgedeploy") / "agents" / self.device_id
+
+    @property
+    def repository_dir(self) -> Path:
+        """Where model packages are installed from: configured, else ``<home>/repository``."""
+        return Path(self.repository) if self.repository else self.home_dir / "repository"
+
+    def limits(self) -> dict[str, Any]:
+        """The limits that were set, by ``EdgeConfig`` field name."""
+        names = ("memory_budget_bytes", "load_timeout_s", "probation_inferences",
+                 "inference_timeout_ms", "quarantine_base_s", "confidence_floor")
+        values = {name: getattr(self, name) for name in names}
+        return {name: value for name, value in values.items() if value is not None}
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Everything edgedeploy can be configured with."""
 
     home: str = ".edgedeploy"
     database_url: str = ""
-    trace_store: Literal["oxigraph", "rdflib-memory"] = "oxigraph"
+    # Plugin selection: the container picks each port's plugin by these names.
+    trace_store: str = "oxigraph"
+    """``oxigraph`` (on disk, in ``trace_store_dir``), ``rdflib-memory`` or any installed
+    ``edgedeploy.trace_stores`` plugin."""
+    backend: str = ""
+    """The inference backend for optimize and verify; empty selects the first usable one (by
+    name) that runs INT8 ONNX on CPU."""
+    trace_store_dir: str = ""
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
     actor: str = ""
     http: HttpSettings = msgspec.field(default_factory=HttpSettings)
     plugins: PluginSettings = msgspec.field(default_factory=PluginSettings)
+    rollout: RolloutSettings = msgspec.field(default_factory=RolloutSettings)
+    agent: AgentSettings = msgspec.field(default_factory=AgentSettings)
 
     @property
     def home_dir(self) -> Path:
@@ -61,8 +124,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     @property
     def trace_store_path(self) -> Path:
-        """Where the on-disk RDF store lives."""
-        return self.home_dir / "trace-store"
+        """Where the on-disk RDF store lives: configured, else ``<home>/trace-store``."""
+        return Path(self.trace_store_dir) if self.trace_store_dir else \
+            self.home_dir / "trace-store"
 
     @property
     def evidence_path(self) -> Path:
@@ -83,6 +147,8 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
         name = key[len(ENV_PREFIX):]
         if name.startswith(FOREIGN_VARIABLES):
             continue
+        if name.startswith(AGENT_PREFIX) and not name.startswith(AGENT_PREFIX + "_"):
+            name = "AGENT__" + name[len(AGENT_PREFIX):]
         path = name.lower().split("__")
         node = tree
         for part in path[:-1]:

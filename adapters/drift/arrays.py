@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from edgedeploy.adapters.drift.columns import profile_columns
 from edgedeploy.application.errors import InvalidInput
 from edgedeploy.application.ports.drift import WindowData
-from edgedeploy.domain.drift import WindowProfile
+from edgedeploy.domain.drift import ColumnKind, ColumnProfile, WindowProfile
 
 Matrix = npt.NDArray[np.float64]
 
@@ -37,7 +38,20 @@ def as_matrix(window: WindowData) -> Matrix:
 
 
 class NumpyWindowInspector:
-    """Counts NaN/Inf and computes per-feature means and deviations with NumPy."""
+    """Counts NaN/Inf, computes per-feature summaries and profiles columns with NumPy."""
+
+    def columns(self, reference: WindowData, feature_names: Sequence[str],
+                declared: Mapping[str, ColumnKind]) -> tuple[ColumnProfile, ...]:
+        """Each reference column's kind (detected unless declared) and facts."""
+        return profile_columns(as_matrix(reference), feature_names, declared)
+
+    def select(self, window: WindowData, order: Sequence[int]) -> WindowData:
+        """The window's columns in ``order``."""
+        array = as_matrix(window)
+        if list(order) == list(range(array.shape[1])):
+            return array
+        selected: Matrix = np.ascontiguousarray(array[:, list(order)])
+        return selected
 
     def profile(self, window: WindowData, feature_names: Sequence[str]) -> WindowProfile:
         """Summarise ``window``; feature names are used when their count matches the columns."""
@@ -53,12 +67,20 @@ class NumpyWindowInspector:
             means = np.where(counts > 0, safe.sum(axis=0) / np.maximum(counts, 1), 0.0)
             centred = np.where(finite, array - means, 0.0)
             stds = np.sqrt((centred**2).sum(axis=0) / np.maximum(counts - 1, 1))
+        if n:
+            lows = np.where(finite, array, np.inf).min(axis=0)
+            highs = np.where(finite, array, -np.inf).max(axis=0)
+            none = counts == 0
+            lows, highs = np.where(none, np.nan, lows), np.where(none, np.nan, highs)
+        else:
+            lows = highs = np.full(d, np.nan)
         return WindowProfile(
             n_samples=int(n), n_features=int(d), nan_count=int(nan.sum()),
             inf_count=int(inf.sum()),
             nan_features=tuple(names[i] for i in np.flatnonzero(nan.any(axis=0))),
             inf_features=tuple(names[i] for i in np.flatnonzero(inf.any(axis=0))),
-            means=tuple(float(v) for v in means), stds=tuple(float(v) for v in stds))
+            means=tuple(float(v) for v in means), stds=tuple(float(v) for v in stds),
+            minimums=tuple(float(v) for v in lows), maximums=tuple(float(v) for v in highs))
 
     def digest(self, window: WindowData) -> str:
         """SHA-256 over the shape and the float64 bytes of the window."""

@@ -1,19 +1,29 @@
-"""The first-party detector ensemble and the detector factories behind the entry points."""
+"""The first-party detector ensemble and the detector factories behind the entry points.
+
+The entry points (group ``edgedeploy.drift_detectors``) are loaded by the one plugin loader,
+``edgedeploy.plugins.registry``, like every third-party detector.
+"""
 
 from __future__ import annotations
 
-import importlib.metadata
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import structlog
 
+from edgedeploy.adapters.drift.arrays import as_matrix
+from edgedeploy.adapters.drift.columns import profile_columns
 from edgedeploy.adapters.drift.mmd import MmdDetector
+from edgedeploy.adapters.drift.predictions import (
+    ConfidenceDetector,
+    LabelShiftDetector,
+    SimplexDetector,
+)
 from edgedeploy.adapters.drift.psi import PsiDetector
 from edgedeploy.adapters.drift.stream import AdwinDetector, CusumDetector
 from edgedeploy.adapters.drift.univariate import KsCvmDetector
-from edgedeploy.application.monitoring.ensemble import Judgement, judge
-from edgedeploy.application.ports.drift import DETECTOR_GROUP, DriftDetector, WindowData
-from edgedeploy.domain.drift import DetectorCapability
+from edgedeploy.application.monitoring.ensemble import Judgement, fit_detector, judge
+from edgedeploy.application.ports.drift import DriftDetector, WindowData
+from edgedeploy.domain.drift import ColumnKind, ColumnProfile, DetectorCapability
 from edgedeploy.domain.drift_policy import EnsembleWeights, SeverityPolicy
 
 log = structlog.get_logger(__name__)
@@ -59,51 +69,13 @@ def builtin_detectors(kind: DetectorCapability) -> list[DriftDetector]:
     """Fresh first-party detectors for windows of ``kind``."""
     if kind is DetectorCapability.STREAM:
         return [CusumDetector(), AdwinDetector()]
+    if kind is DetectorCapability.PREDICTIONS:
+        return [LabelShiftDetector(), SimplexDetector(), ConfidenceDetector()]
     if kind is DetectorCapability.EMBEDDINGS:
         mmd = MmdDetector(capability=kind, project=True, scales=EMBEDDING_SCALES)
     else:
         mmd = MmdDetector(capability=kind)
     return [mmd, KsCvmDetector(capability=kind), PsiDetector()]
-
-
-def discover_detectors(kind: DetectorCapability,
-                       allow: Collection[str] | None = None) -> list[DriftDetector]:
-    """Detectors for ``kind`` from the ``edgedeploy.drift_detectors`` entry points.
-
-    Each factory is loaded in isolation: one that fails to import or build is logged and
-    skipped, so a broken third-party detector never takes the monitor down. ``allow`` limits
-    the entry points by name when given.
-    """
-    detectors: list[DriftDetector] = []
-    for entry in importlib.metadata.entry_points(group=DETECTOR_GROUP):
-        if allow is not None and entry.name not in allow:
-            continue
-        try:
-            detector = entry.load()()
-        except Exception as exc:  # a plugin's failure must not stop the others
-            log.warning("drift.detector_unusable", entry_point=entry.name, error=str(exc))
-            continue
-        if isinstance(detector, DriftDetector) and serves(detector, kind):
-            detectors.append(detector)
-    return detectors
-
-
-def detector_provider(allow: Collection[str] | None = None,
-                      ) -> Callable[[DetectorCapability], list[DriftDetector]]:
-    """The provider the composition root hands to ``DetectorPool``.
-
-    It yields the first-party detectors for a kind of window plus every third-party detector
-    registered under ``edgedeploy.drift_detectors`` (limited to ``allow`` when given) whose
-    name does not clash with a first-party one, so registering the first-party factories as
-    entry points does not count them twice.
-    """
-    def provide(kind: DetectorCapability) -> list[DriftDetector]:
-        detectors = builtin_detectors(kind)
-        taken = {d.name for d in detectors}
-        detectors += [d for d in discover_detectors(kind, allow) if d.name not in taken]
-        return detectors
-
-    return provide
 
 
 class DriftEnsemble:
@@ -122,12 +94,27 @@ class DriftEnsemble:
         self.policy = policy or SeverityPolicy()
         self.weights = EnsembleWeights()
         self.persistence = 0
+        self.columns: tuple[ColumnProfile, ...] = ()
 
     def fit(self, reference: WindowData, feature_names: Sequence[str],
-            categorical: Collection[str] = ()) -> DriftEnsemble:
-        """Fit every detector on the reference and restart the persistence count."""
+            categorical: Collection[str] = (),
+            kinds: Mapping[str, ColumnKind] | None = None) -> DriftEnsemble:
+        """Profile the columns, fit every detector and restart the persistence count.
+
+        ``kinds`` overrides detected column kinds; ``categorical`` is the short form for
+        declaring categorical columns.
+        """
+        data = as_matrix(reference)
+        declared = dict.fromkeys(categorical, ColumnKind.CATEGORICAL)
+        declared.update(kinds or {})
+        return self.fit_columns(data, profile_columns(data, feature_names, declared))
+
+    def fit_columns(self, reference: WindowData,
+                    columns: Sequence[ColumnProfile]) -> DriftEnsemble:
+        """Fit every detector on already profiled columns."""
+        self.columns = tuple(columns)
         for detector in self.detectors:
-            detector.fit(reference, feature_names, categorical)
+            fit_detector(detector, reference, columns)
         self.persistence = 0
         return self
 

@@ -18,15 +18,20 @@ class FeatureTable:
 
     rows: np.ndarray
     feature_names: tuple[str, ...]
+    named: bool = True
+    """False when the file gave no column names (``f0``, ``f1``, ... stand in)."""
 
 
-def read_feature_table(name: str, data: bytes, key: str | None = None) -> FeatureTable:
+def read_feature_table(name: str, data: bytes, key: str | None = None, *,
+                       header: bool = True) -> FeatureTable:
     """Parse a window file; the suffix of ``name`` selects the format.
 
     ``.npz``: the array ``key`` (default: ``features``, ``embeddings``, ``outcomes``,
     ``inputs`` or the only array; images are flattened) and optional ``feature_names``.
-    ``.csv``: a header row of names, then numbers (empty cells read as NaN). ``.parquet``: every
-    numeric column.
+    ``.csv``: a header row of names, then numbers (empty cells read as NaN); with
+    ``header=False`` every row is data. A header row made only of numbers is refused, since it
+    is almost certainly a data row that would silently be lost. ``.parquet``: every numeric
+    column.
 
     Raises:
         InvalidInput: naming the file and what is wrong with it.
@@ -36,7 +41,7 @@ def read_feature_table(name: str, data: bytes, key: str | None = None) -> Featur
         if suffix == ".npz":
             return _npz(name, data, key)
         if suffix == ".csv":
-            return _csv(name, data)
+            return _csv(name, data, header)
         if suffix == ".parquet":
             return _parquet(name, data)
     except InvalidInput:
@@ -47,17 +52,26 @@ def read_feature_table(name: str, data: bytes, key: str | None = None) -> Featur
                        f"not '{suffix or 'no suffix'}'", code="WINDOW_FORMAT_UNKNOWN")
 
 
+def _numeric(cells: list[str]) -> bool:
+    try:
+        [float(c) for c in cells if c.strip()]
+    except ValueError:
+        return False
+    return any(c.strip() for c in cells)
+
+
 def _named(rows: np.ndarray, names: tuple[str, ...] | None, name: str) -> FeatureTable:
     if rows.ndim == 1:
         rows = rows.reshape(-1, 1)
     if rows.ndim > 2:
         rows = rows.reshape(rows.shape[0], -1)
     width = rows.shape[1]
-    if names is None or len(names) != width:
+    named = names is not None and len(names) == width
+    if not named:
         names = tuple(f"f{i}" for i in range(width))
     if rows.shape[0] == 0:
         raise InvalidInput(f"{name}: holds no rows")
-    return FeatureTable(np.asarray(rows, dtype=np.float64), names)
+    return FeatureTable(np.asarray(rows, dtype=np.float64), tuple(names or ()), named)
 
 
 def _npz(name: str, data: bytes, key: str | None) -> FeatureTable:
@@ -76,21 +90,29 @@ def _npz(name: str, data: bytes, key: str | None) -> FeatureTable:
     return _named(rows, names, name)
 
 
-def _csv(name: str, data: bytes) -> FeatureTable:
+def _csv(name: str, data: bytes, header: bool = True) -> FeatureTable:
     reader = csv.reader(io.StringIO(data.decode("utf-8-sig")))
-    header = next(reader, None)
-    if not header:
-        raise InvalidInput(f"{name}: the header row is missing")
+    first = next(reader, None)
+    if not first:
+        raise InvalidInput(f"{name}: the file is empty" if not header
+                           else f"{name}: the header row is missing")
+    if header and _numeric(first):
+        raise InvalidInput(f"{name}: the first row holds only numbers, so it is data, not a "
+                           f"header of column names; pass --no-header (header=false) for a "
+                           f"file without one", code="WINDOW_HEADER_MISSING")
+    width = len(first)
+    records = reader if header else [first, *reader]
     rows = []
-    for line, record in enumerate(reader, start=2):
-        if len(record) != len(header):
+    for line, record in enumerate(records, start=2 if header else 1):
+        if len(record) != width:
             raise InvalidInput(f"{name}, line {line}: {len(record)} values for "
-                               f"{len(header)} columns")
+                               f"{width} columns")
         try:
             rows.append([float(v) if v.strip() else np.nan for v in record])
         except ValueError as exc:
             raise InvalidInput(f"{name}, line {line}: {exc}") from exc
-    return _named(np.array(rows, dtype=np.float64), tuple(h.strip() for h in header), name)
+    names = tuple(h.strip() for h in first) if header else None
+    return _named(np.array(rows, dtype=np.float64), names, name)
 
 
 def _parquet(name: str, data: bytes) -> FeatureTable:

@@ -24,12 +24,19 @@ import numpy as np
 import numpy.typing as npt
 
 from edgedeploy.adapters.drift.arrays import Matrix, as_matrix, single_threaded_blas
+from edgedeploy.adapters.drift.columns import profile_columns
 from edgedeploy.application.ports.drift import DetectorOutcome, WindowData
-from edgedeploy.domain.drift import DetectorCapability
+from edgedeploy.domain.drift import ColumnKind, ColumnProfile, DetectorCapability
 
 DEFAULT_SCALES = (4.0, 2.0, 1.0, 0.5)
 NOISE_FLOOR_FACTOR = 1.5
 """Principal components kept by ``project`` have variance above this multiple of the median."""
+RANDOM_PROJECTION_ABOVE = 64
+"""Above this many columns, the kernel works on a seeded Gaussian random projection to this
+many dimensions (Johnson-Lindenstrauss keeps the distances), so a window of 1,000 features
+costs what one of 64 does; the per-feature tests still see every column."""
+MAX_WINDOW = 1000
+"""Window rows the kernel uses (a seeded subsample beyond), bounding the window-by-window block."""
 
 
 def squared_distances(x: Matrix, y: Matrix) -> Matrix:  # fit-time, full precision
@@ -111,24 +118,42 @@ class MmdDetector:
         self._sigma = 1.0
         self._k_rr_mean = 0.0
         self._threshold = 1.0
+        self._random: Matrix | None = None
         self.null_statistics: Matrix = np.empty(0)
+        self.active = True
 
     def _prepare(self, data: Matrix) -> Matrix:
         prepared: Matrix = (data[:, self._columns] - self._mean) / self._scale
         if self._whiten or self._project:
             prepared = prepared @ self._rotation
+        elif self._random is not None:
+            prepared = prepared @ self._random
         return prepared
 
     def fit(self, reference: WindowData, feature_names: Sequence[str],
             categorical: Collection[str] = ()) -> None:
         """Standardise, choose the bandwidth, precompute the reference block and calibrate."""
-        with single_threaded_blas():
-            self._fit(as_matrix(reference), feature_names, categorical)
+        data = as_matrix(reference)
+        self.fit_columns(data, profile_columns(
+            data, feature_names, dict.fromkeys(categorical, ColumnKind.CATEGORICAL)))
 
-    def _fit(self, data: Matrix, feature_names: Sequence[str],
-             categorical: Collection[str]) -> None:
+    def fit_columns(self, reference: WindowData, columns: Sequence[ColumnProfile]) -> None:
+        """Fit on the measured columns: categorical and constant ones are left out.
+
+        Categories have no distance and constants no spread; the per-feature tests and the
+        data-quality rules judge them. With no column left the detector is inactive.
+        """
+        self._columns = [i for i, c in enumerate(columns)
+                         if c.kind not in (ColumnKind.CATEGORICAL, ColumnKind.CONSTANT)]
+        self.active = bool(self._columns)
+        if not self.active:
+            return
+        with single_threaded_blas():
+            self._fit(as_matrix(reference))
+
+    def _fit(self, data: Matrix) -> None:
         rng = np.random.default_rng(self._seed)
-        self._columns = [i for i, f in enumerate(feature_names) if f not in categorical]
+        self._random = None
         if len(data) > self._max_reference:
             data = data[np.sort(rng.choice(len(data), self._max_reference, replace=False))]
         selected = data[:, self._columns]
@@ -141,12 +166,21 @@ class MmdDetector:
             floor = max(float(values.max()) * 1e-6, 1e-12)
             self._rotation = vectors / np.sqrt(np.maximum(values, floor))
         elif self._project:
-            values, vectors = np.linalg.eigh(np.cov((selected - self._mean) / self._scale,
-                                                    rowvar=False))
+            # The components are chosen on one half of the reference and the kernel keeps the
+            # other half: components chosen on the very rows they summarise overstate those
+            # rows' spread along them (by about d/n), and every clean window would then look
+            # narrower than the reference -- 100 % false alarms at 256 dimensions.
+            halves = rng.permutation(len(data))
+            chooser, data = data[np.sort(halves[::2])], data[np.sort(halves[1::2])]
+            values, vectors = np.linalg.eigh(np.cov(
+                (chooser[:, self._columns] - self._mean) / self._scale, rowvar=False))
             keep = values > NOISE_FLOOR_FACTOR * float(np.median(values))
             if keep.sum() < 2:
                 keep = values >= np.sort(values)[-2]
             self._rotation = vectors[:, keep]
+        elif len(self._columns) > RANDOM_PROJECTION_ABOVE:
+            self._random = rng.normal(size=(len(self._columns), RANDOM_PROJECTION_ABOVE)) / (
+                np.sqrt(RANDOM_PROJECTION_ABOVE))
         ref = self._prepare(data)
         self._reference = ref.astype(np.float32)
         self._ref_norms = (self._reference * self._reference).sum(axis=1)
@@ -174,7 +208,12 @@ class MmdDetector:
             return self._statistic(window)
 
     def _statistic(self, window: WindowData) -> float:
-        w = self._prepare(as_matrix(window)).astype(np.float32)
+        data = as_matrix(window)
+        if len(data) > MAX_WINDOW:
+            keep = np.random.default_rng(self._seed + len(data)).choice(
+                len(data), MAX_WINDOW, replace=False)
+            data = data[np.sort(keep)]
+        w = self._prepare(data).astype(np.float32)
         n, m = len(self._reference), len(w)
         w_norms = (w * w).sum(axis=1)
         d_rw = np.maximum(self._ref_norms[:, None] + w_norms[None, :]

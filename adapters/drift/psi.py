@@ -7,8 +7,9 @@ from collections.abc import Collection, Sequence
 import numpy as np
 
 from edgedeploy.adapters.drift.arrays import Matrix, as_matrix
+from edgedeploy.adapters.drift.columns import profile_columns, tabled
 from edgedeploy.application.ports.drift import DetectorOutcome, WindowData
-from edgedeploy.domain.drift import DetectorCapability
+from edgedeploy.domain.drift import ColumnKind, ColumnProfile, DetectorCapability
 
 MODERATE_BAND = 0.1
 """PSI from which a shift is conventionally called moderate."""
@@ -47,18 +48,31 @@ class PsiDetector:
         self._expected: list[Matrix] = []
         self._categorical: list[bool] = []
         self._names: tuple[str, ...] = ()
+        self._constant: list[bool] = []
         self._n = 0
+        self.active = True
 
     def fit(self, reference: WindowData, feature_names: Sequence[str],
             categorical: Collection[str] = ()) -> None:
         """Compute bin edges and reference bin shares per feature."""
         data = as_matrix(reference)
-        self._names = tuple(feature_names)
+        self.fit_columns(data, profile_columns(
+            data, feature_names, dict.fromkeys(categorical, ColumnKind.CATEGORICAL)))
+
+    def fit_columns(self, reference: WindowData, columns: Sequence[ColumnProfile]) -> None:
+        """Bins per column: one per level for tabled columns, reference quantiles otherwise.
+
+        Constant columns are binned but never voted on: they are data-quality matters.
+        """
+        data = as_matrix(reference)
+        self._names = tuple(c.name for c in columns)
+        self._constant = [c.kind is ColumnKind.CONSTANT for c in columns]
+        self.active = not all(self._constant)
         self._n = data.shape[0]
         self._edges, self._expected, self._categorical = [], [], []
-        for j, name in enumerate(self._names):
+        for j, profile in enumerate(columns):
             column = data[:, j]
-            is_cat = name in categorical
+            is_cat = tabled(profile)
             if is_cat:
                 edges = np.unique(column)
             else:
@@ -100,13 +114,13 @@ class PsiDetector:
 
     def score(self, window: WindowData) -> DetectorOutcome:
         """Largest feature PSI against the threshold; every feature's PSI as its evidence."""
-        values = self.feature_psi(window)
+        values = np.where(self._constant, 0.0, self.feature_psi(window))
         m = as_matrix(window).shape[0]
         threshold = self.threshold_for(m)
         top = float(values.max())
         return DetectorOutcome(
             statistic=top, threshold=threshold, fired=top >= threshold,
-            contributions={n: float(v) / threshold for n, v in zip(self._names, values,
-                                                                   strict=True)},
+            contributions={n: float(v) / threshold for n, v, constant in zip(
+                self._names, values, self._constant, strict=True) if not constant},
             details={"max_psi": top, "features_major": float((values >= MAJOR_BAND).sum()),
                      "features_moderate": float((values >= MODERATE_BAND).sum())})

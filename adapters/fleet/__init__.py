@@ -1,7 +1,16 @@
-"""Roll-out targets: edge agents over HTTP, local agent processes, a simulated fleet."""
+"""Roll-out targets: edge agents over HTTP, local agent processes, a simulated fleet.
 
-from edgedeploy.adapters.fleet.config import FleetDescription, load_fleet
+Also a journal-only stand-in for commands run where no fleet is reachable.
+"""
+
+from edgedeploy.adapters.fleet.config import (
+    FleetDescription,
+    fleet_from_mapping,
+    load_fleet,
+    open_fleet,
+)
 from edgedeploy.adapters.fleet.http import HttpFleet
+from edgedeploy.adapters.fleet.journal_only import JournalOnlyTarget
 from edgedeploy.adapters.fleet.local import LocalAgentFleet, free_port
 from edgedeploy.adapters.fleet.simulated import (
     SimulatedBehaviour,
@@ -12,10 +21,13 @@ from edgedeploy.adapters.fleet.simulated import (
 __all__ = [
     "FleetDescription",
     "HttpFleet",
+    "JournalOnlyTarget",
     "LocalAgentFleet",
     "SimulatedBehaviour",
     "SimulatedClock",
     "SimulatedFleet",
+    "fleet_from_mapping",
     "free_port",
     "load_fleet",
+    "open_fleet",
 ]

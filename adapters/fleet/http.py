@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -11,6 +12,7 @@ import httpx
 import structlog
 
 from edgedeploy.application.ports.rollout import ApplyResult
+from edgedeploy.application.ports.system import Clock
 from edgedeploy.domain.health import HealthWindow
 from edgedeploy.domain.models import ModelRef
 from edgedeploy.domain.rollout import DesiredState, DeviceInfo
@@ -42,10 +44,20 @@ class HttpFleet:
         self._pool = ThreadPoolExecutor(max_workers=max_workers,
                                         thread_name_prefix="fleet-http")
 
+    #: Agents live in real time: the controller reads its own clock.
+    clock: Clock | None = None
+
     def close(self) -> None:
         """Release connections and threads."""
         self._pool.shutdown(wait=True)
         self._client.close()
+
+    def pace(self, seconds: float) -> None:
+        """Wait ``seconds`` of real time for the agents' health windows to fill."""
+        time.sleep(seconds)
+
+    def elapse(self, seconds: float) -> None:
+        """Real time passed elsewhere; the agents counted it themselves."""
 
     def url(self, device_id: str) -> str:
         """Base URL of one agent."""

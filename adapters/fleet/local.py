@@ -34,7 +34,7 @@ class LocalAgentFleet(HttpFleet):
 
     def __init__(self, base: Path, repository: Path, device_ids: list[str], *,
                  labels: Mapping[str, Mapping[str, str]] | None = None,
-                 backend: str = "onnxruntime", env: Mapping[str, str] | None = None,
+                 backend: str = "", env: Mapping[str, str] | None = None,
                  start_timeout_s: float = 60.0, swap_wait_s: float = 30.0) -> None:
         self._base, self._repository, self._backend = base, repository, backend
         self._extra_env = dict(env or {})
@@ -61,7 +61,8 @@ class LocalAgentFleet(HttpFleet):
         self._procs[device_id] = subprocess.Popen(
             [sys.executable, "-m", "edgedeploy.entrypoints.agent", "--device-id", device_id,
              "--port", str(self._ports[device_id]), "--home", str(home),
-             "--backend", self._backend, "--repository", str(self._repository)],
+             *(["--backend", self._backend] if self._backend else []),
+             "--repository", str(self._repository)],
             cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         if wait:

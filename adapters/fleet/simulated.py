@@ -198,6 +198,20 @@ class SimulatedFleet:
 
     # --- simulation -----------------------------------------------------------------------
 
+    def pace(self, seconds: float) -> None:
+        """Between two controller ticks one health window passes, whatever ``seconds`` says.
+
+        Simulated time is the point of the simulator: a controller loop does not sleep.
+        """
+        self.advance()
+
+    def elapse(self, seconds: float) -> None:
+        """A background ticker's interval passed: one health window passes here too."""
+        self.advance()
+
+    def close(self) -> None:
+        """Nothing is held: the simulation lives in memory."""
+
     def advance(self, windows: int = 1) -> None:
         """Simulate ``windows`` health windows of traffic on every on-line device."""
         for _ in range(windows):

@@ -1,30 +1,34 @@
 """RDF trace stores: Oxigraph on disk (the default) and rdflib in memory.
 
-Both implement :class:`edgedeploy.application.ports.trace_store.TraceStore` over the same vocabulary
-(:mod:`edgedeploy.adapters.rdf.vocabulary`) and give identical answers. The zero-argument factories
-are the
-``edgedeploy.trace_stores`` entry points.
+Both implement :class:`edgedeploy.application.ports.trace_store.TraceStore` over the same
+vocabulary (:mod:`edgedeploy.adapters.rdf.vocabulary`) and give identical answers. The
+factories are the ``edgedeploy.trace_stores`` entry points; nothing here reads the
+environment: the composition root hands over the directory from settings.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from edgedeploy.adapters.rdf.oxigraph_store import OxigraphTraceStore
 from edgedeploy.adapters.rdf.rdflib_store import RdflibTraceStore
 
-PATH_ENV = "EDGEDEPLOY_TRACE_STORE_PATH"
 
+def oxigraph_factory(path: str | Path | None = None) -> OxigraphTraceStore:
+    """The Oxigraph store in directory ``path`` (created), or in memory without one.
 
-def oxigraph_factory() -> OxigraphTraceStore:
-    """The Oxigraph store at ``$EDGEDEPLOY_TRACE_STORE_PATH``, or in memory when it is unset.
+    The composition root passes the directory from settings; called with no argument, as an
+    entry point is, the store lives in memory.
 
     Raises:
         BackendUnavailable: the directory cannot be opened (e.g. another process holds it).
     """
-    path = os.environ.get(PATH_ENV, "").strip()
-    return OxigraphTraceStore(Path(path) if path else None)
+    if path is None or not str(path).strip():
+        return OxigraphTraceStore(None)
+    directory = Path(path)
+    if not directory.exists():
+        directory.mkdir(parents=True)
+    return OxigraphTraceStore(directory)
 
 
 def rdflib_memory_factory() -> RdflibTraceStore:
@@ -33,7 +37,6 @@ def rdflib_memory_factory() -> RdflibTraceStore:
 
 
 __all__ = [
-    "PATH_ENV",
     "OxigraphTraceStore",
     "RdflibTraceStore",
     "oxigraph_factory",

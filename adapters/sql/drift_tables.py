@@ -1,11 +1,12 @@
 """Tables of the drift monitor: references, verdicts over time, weights, feedback, stream state.
 
-Declared on the shared ``metadata``; migration ``0003`` creates them.
+Declared on the shared ``metadata``; migrations ``0003`` and ``0004`` create them.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     ForeignKey,
     Integer,
@@ -65,3 +66,15 @@ drift_detector_state = Table(
     Column("state", JsonDocument, nullable=False),
 )
 """The carried state of stream detectors between windows."""
+
+drift_alert_deliveries = Table(
+    "drift_alert_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("verdict_id", String(64), nullable=False, index=True),
+    Column("receiver", String(255), nullable=False),
+    Column("sent_at", UtcDateTime, nullable=False),
+    Column("delivered", Boolean, nullable=False),
+    Column("record", JsonDocument, nullable=False),
+)
+"""Every delivery of a drift alert to a receiver: attempts, outcome, last status."""

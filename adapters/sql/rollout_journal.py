@@ -1,35 +1,42 @@
-"""The roll-out journal on SQLAlchemy Core (SQLite file by default, PostgreSQL at scale)."""
+"""The roll-out journal on SQLAlchemy Core: roll-outs, device order and decision logs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event, func, insert, select, update
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import CursorResult, RowMapping, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
+from edgedeploy.adapters.sql.errors import translated
 from edgedeploy.adapters.sql.rollout_tables import (
-    metadata,
     rollout_decisions,
     rollout_devices,
     rollouts,
 )
-from edgedeploy.application.errors import BackendUnavailable
 from edgedeploy.domain.audit import AuditEntry
 from edgedeploy.domain.errors import Conflict, NotFound
 from edgedeploy.domain.health import HealthWindow
 from edgedeploy.domain.models import ModelRef
-from edgedeploy.domain.rollout import DeviceInfo, Rollout, RolloutPlan, RolloutStage
-
-_TABLES = [rollouts, rollout_devices, rollout_decisions]
+from edgedeploy.domain.rollout import (
+    DeviceInfo,
+    Rollout,
+    RolloutPhase,
+    RolloutPlan,
+    RolloutStage,
+)
 
 
 class RolloutJournalConflict(Conflict):
     """Another controller changed the roll-out since it was read."""
 
     code = "ROLLOUT_JOURNAL_CONFLICT"
+
+
+_ACTIVE_PHASES = tuple(p.value for p in RolloutPhase if not p.is_final)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -42,78 +49,70 @@ def _aware(value: datetime | None) -> datetime | None:
 class SqlAlchemyRolloutJournal:
     """:class:`edgedeploy.application.ports.rollout.RolloutJournal` over SQL.
 
-    Each ``create``/``record`` is one transaction. ``after_write`` is called with the running
-    count of committed writes; the fault-injection suite uses it to kill the controller right
-    after the Nth durable write.
-
-    In the product the tables come from the Alembic migrations (``create_tables=False``);
-    a journal on a scratch database (tests, the fault-injection controller) creates its own
-    three tables and nothing else.
+    It works inside the session of one ``SqlAlchemyUnitOfWork`` (exposed as ``rollouts``) and
+    never commits: a roll-out's new state, its decision and whatever else the use case writes
+    commit together, so a controller killed at any point resumes from a state that matches
+    its log. The tables come from the Alembic migrations (or ``metadata.create_all`` on a
+    scratch database).
     """
 
-    def __init__(self, url: str | Engine, *, create_tables: bool = True,
-                 after_write: Callable[[int], None] | None = None) -> None:
-        try:
-            self._engine = create_engine(url) if isinstance(url, str) else url
-            if self._engine.dialect.name == "sqlite":
-                event.listen(self._engine, "connect", _sqlite_pragmas)
-            if create_tables:
-                metadata.create_all(self._engine, tables=_TABLES)
-        except SQLAlchemyError as exc:
-            raise BackendUnavailable(f"roll-out journal database unusable: {exc}") from exc
-        self._after_write = after_write
-        self._writes = 0
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._url = session.get_bind().engine.url
 
     # --- writes ---------------------------------------------------------------------------
 
     def create(self, rollout: Rollout, entry: AuditEntry) -> None:
-        """Store a new roll-out, its device order and its first decision."""
-        try:
-            with self._engine.begin() as conn:
-                seq = conn.execute(select(func.count()).select_from(rollouts)).scalar_one()
-                conn.execute(insert(rollouts).values(**_row(rollout), created_seq=seq + 1))
-                conn.execute(insert(rollout_devices), [
-                    {"rollout_id": rollout.rollout_id, "position": i,
-                     "device_id": d.device_id, "labels": dict(d.labels)}
-                    for i, d in enumerate(rollout.devices)])
-                conn.execute(insert(rollout_decisions).values(
-                    **_entry_row(rollout.rollout_id, entry)))
-        except IntegrityError as exc:
-            raise RolloutJournalConflict(
-                f"roll-out {rollout.rollout_id} already exists") from exc
-        except SQLAlchemyError as exc:
-            raise BackendUnavailable(f"roll-out journal write failed: {exc}") from exc
-        self._written()
+        """Store a new roll-out, its device order and its first decision.
+
+        Raises:
+            RolloutJournalConflict: the roll-out id is taken.
+        """
+        with translated(self._url):
+            seq = self._session.execute(
+                select(func.count()).select_from(rollouts)).scalar_one()
+            try:
+                with self._session.begin_nested():
+                    self._session.execute(
+                        insert(rollouts).values(**_row(rollout), created_seq=seq + 1))
+                    self._session.execute(insert(rollout_devices), [
+                        {"rollout_id": rollout.rollout_id, "position": i,
+                         "device_id": d.device_id, "labels": dict(d.labels)}
+                        for i, d in enumerate(rollout.devices)])
+                    self._session.execute(insert(rollout_decisions).values(
+                        **_entry_row(rollout.rollout_id, entry)))
+            except IntegrityError as exc:
+                raise RolloutJournalConflict(
+                    f"roll-out {rollout.rollout_id} already exists") from exc
 
     def record(self, rollout: Rollout, entry: AuditEntry, expected_epoch: int) -> None:
-        """Store the new state and its decision in one transaction (compare-and-set)."""
-        try:
-            with self._engine.begin() as conn:
-                values = _row(rollout)
-                del values["rollout_id"]
-                changed = conn.execute(
-                    update(rollouts)
-                    .where(rollouts.c.rollout_id == rollout.rollout_id,
-                           rollouts.c.epoch == expected_epoch)
-                    .values(**values)).rowcount
-                if changed != 1:
-                    raise RolloutJournalConflict(
-                        f"roll-out {rollout.rollout_id} is no longer at epoch "
-                        f"{expected_epoch}: another controller moved it on")
-                conn.execute(insert(rollout_decisions).values(
-                    **_entry_row(rollout.rollout_id, entry)))
-        except IntegrityError as exc:
-            raise RolloutJournalConflict(
-                f"decision {entry.sequence} of roll-out {rollout.rollout_id} was already "
-                "recorded by another controller") from exc
-        except SQLAlchemyError as exc:
-            raise BackendUnavailable(f"roll-out journal write failed: {exc}") from exc
-        self._written()
+        """Store the new state and its decision (compare-and-set on the stored epoch).
 
-    def _written(self) -> None:
-        self._writes += 1
-        if self._after_write is not None:
-            self._after_write(self._writes)
+        Raises:
+            RolloutJournalConflict: the stored epoch is no longer ``expected_epoch``, or the
+                decision's sequence number is taken: another controller moved it on.
+        """
+        values = _row(rollout)
+        del values["rollout_id"]
+        with translated(self._url):
+            try:
+                with self._session.begin_nested():
+                    result = self._session.execute(
+                        update(rollouts)
+                        .where(rollouts.c.rollout_id == rollout.rollout_id,
+                               rollouts.c.epoch == expected_epoch)
+                        .values(**values))
+                    changed = cast(CursorResult[Any], result).rowcount
+                    if changed != 1:
+                        raise RolloutJournalConflict(
+                            f"roll-out {rollout.rollout_id} is no longer at epoch "
+                            f"{expected_epoch}: another controller moved it on")
+                    self._session.execute(insert(rollout_decisions).values(
+                        **_entry_row(rollout.rollout_id, entry)))
+            except IntegrityError as exc:
+                raise RolloutJournalConflict(
+                    f"decision {entry.sequence} of roll-out {rollout.rollout_id} was already "
+                    "recorded by another controller") from exc
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -135,7 +134,7 @@ class SqlAlchemyRolloutJournal:
         with self._read() as conn:
             row = conn.execute(
                 select(rollouts).where(rollouts.c.fleet == fleet,
-                                       rollouts.c.phase.in_(("running", "awaiting_approval")))
+                                       rollouts.c.phase.in_(_ACTIVE_PHASES))
                 .order_by(rollouts.c.created_seq.desc())).mappings().first()
             return None if row is None else self._load(conn, row)
 
@@ -172,13 +171,12 @@ class SqlAlchemyRolloutJournal:
                 query = query.where(rollouts.c.fleet == fleet)
             return list(conn.execute(query).scalars())
 
-    def _read(self) -> Any:
-        try:
-            return self._engine.connect()
-        except SQLAlchemyError as exc:
-            raise BackendUnavailable(f"roll-out journal unreadable: {exc}") from exc
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with translated(self._url):
+            yield self._session
 
-    def _load(self, conn: Connection, row: Mapping[str, Any]) -> Rollout:
+    def _load(self, conn: Session, row: RowMapping) -> Rollout:
         devices = conn.execute(select(rollout_devices.c.device_id, rollout_devices.c.labels)
                                .where(rollout_devices.c.rollout_id == row["rollout_id"])
                                .order_by(rollout_devices.c.position)).all()
@@ -216,9 +214,3 @@ def _entry_row(rollout_id: str, entry: AuditEntry) -> dict[str, Any]:
             "entry_hash": entry.entry_hash}
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()

@@ -1,27 +1,50 @@
-"""The unit of work over the SQL repositories: one database transaction per ``with`` block."""
+"""The unit of work over every SQL repository: one database transaction per ``with`` block.
+
+Models, the audit log, drift verdicts and stream state, roll-outs with their decision logs:
+all of them work on the one session the unit of work opens, so a use case commits everything
+it wrote or nothing. Domain events the use case adds are handed out by ``collect_events`` only
+once their transaction committed.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from edgedeploy.adapters.sql.drift_repository import SqlAlchemyDriftRepository
+from edgedeploy.adapters.sql.engine import create_engine_for, create_session_factory
 from edgedeploy.adapters.sql.errors import translated, unavailable
 from edgedeploy.adapters.sql.repositories import (
     SqlAlchemyAuditLog,
     SqlAlchemyModelVersionRepository,
 )
+from edgedeploy.adapters.sql.rollout_journal import SqlAlchemyRolloutJournal
+from edgedeploy.adapters.sql.tables import metadata
+from edgedeploy.application.ports.drift import DriftRepository
 from edgedeploy.application.ports.persistence import AuditLog, ModelVersionRepository
+from edgedeploy.application.ports.rollout import RolloutJournal
+from edgedeploy.domain.events import DomainEvent
 
 
 class SqlAlchemyUnitOfWork:
-    """One transaction over ``models`` and ``audit``: commit, or nothing happened.
+    """One transaction over ``models``, ``audit``, ``drift`` and ``rollouts``.
 
     Use it as ``with uow: ...; uow.commit()``. Leaving the block without ``commit()`` (or
-    through an exception) rolls back. The instance can be entered again afterwards; each entry
-    opens a fresh session. The repositories exist only inside the block.
+    through an exception) rolls back and drops the events added since the last commit. The
+    instance can be entered again afterwards; each entry opens a fresh session. The
+    repositories exist only inside the block. Not shared between threads: use cases keep a
+    factory (:class:`SqlAlchemyUnitOfWorkFactory`, or the container's provider) and open one
+    per call.
+
+    ``after_commit`` is called with the running count of commits of this instance's
+    factory; the fault-injection suite uses it to kill a controller right after its Nth
+    durable write.
 
     Example:
         ``uow = SqlAlchemyUnitOfWork(create_session_factory(create_engine_for(url)))``
@@ -31,10 +54,16 @@ class SqlAlchemyUnitOfWork:
     # satisfy ``UnitOfWork`` for mypy.
     models: ModelVersionRepository
     audit: AuditLog
+    drift: DriftRepository
+    rollouts: RolloutJournal
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], *,
+                 after_commit: Callable[[], None] | None = None) -> None:
         self._session_factory = session_factory
         self._session: Session | None = None
+        self._after_commit = after_commit
+        self._pending: list[DomainEvent] = []
+        self._committed: list[DomainEvent] = []
 
     @property
     def url(self) -> str:
@@ -47,8 +76,11 @@ class SqlAlchemyUnitOfWork:
             raise RuntimeError("this unit of work is already open; it cannot be nested")
         session = self._session_factory()
         self._session = session
+        self._pending = []
         self.models = SqlAlchemyModelVersionRepository(session)
         self.audit = SqlAlchemyAuditLog(session)
+        self.drift = SqlAlchemyDriftRepository(session)
+        self.rollouts = SqlAlchemyRolloutJournal(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -58,6 +90,7 @@ class SqlAlchemyUnitOfWork:
         if session is None:
             return
         self._session = None
+        self._pending = []
         try:
             session.rollback()
         except SQLAlchemyError as failure:
@@ -71,22 +104,104 @@ class SqlAlchemyUnitOfWork:
             raise unavailable(session.get_bind().engine.url, exc) from exc
 
     def commit(self) -> None:
-        """Make the work durable.
+        """Make the work durable; its events become collectable.
 
         Raises:
-            BackendUnavailable: the database refused or lost the commit; nothing was written.
+            BackendUnavailable: the database refused or lost the commit; nothing was written
+                and the events are dropped.
         """
         session = self._require_open()
-        with translated(session.get_bind().engine.url):
-            session.commit()
+        try:
+            with translated(session.get_bind().engine.url):
+                session.commit()
+        except BaseException:
+            self._pending = []
+            raise
+        self._committed.extend(self._pending)
+        self._pending = []
+        if self._after_commit is not None:
+            self._after_commit()
 
     def rollback(self) -> None:
-        """Discard the work done since the last commit."""
+        """Discard the work done since the last commit, and its events."""
         session = self._require_open()
+        self._pending = []
         with translated(session.get_bind().engine.url):
             session.rollback()
+
+    def add_event(self, *events: DomainEvent) -> None:
+        """Remember events of this work; they are handed out once it is committed."""
+        self._require_open()
+        self._pending.extend(events)
+
+    def collect_events(self) -> list[DomainEvent]:
+        """The events of committed work, oldest first; each is handed out once."""
+        events, self._committed = self._committed, []
+        return events
 
     def _require_open(self) -> Session:
         if self._session is None:
             raise RuntimeError("the unit of work is not open: use it as a context manager")
         return self._session
+
+
+class SqlAlchemyUnitOfWorkFactory:
+    """Makes a fresh :class:`SqlAlchemyUnitOfWork` per call, all over one engine.
+
+    ``after_write`` receives the running count of commits made through this factory (the
+    fault-injection suite kills its controller after the Nth durable write).
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session], *,
+                 after_write: Callable[[int], None] | None = None) -> None:
+        self._session_factory = session_factory
+        self._after_write = after_write
+        self._writes = 0
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_url(cls, url: str, *, create_tables: bool = False,
+                after_write: Callable[[int], None] | None = None,
+                ) -> SqlAlchemyUnitOfWorkFactory:
+        """Units of work on the database at ``url``.
+
+        In the product the schema comes from the Alembic migrations; ``create_tables`` builds
+        it directly on a scratch database (tests, the fault-injection controller).
+
+        Raises:
+            InvalidInput: the URL is malformed or names an unsupported database.
+            BackendUnavailable: the database cannot be reached to create the tables.
+        """
+        engine = create_engine_for(url)
+        if create_tables:
+            create_schema(engine)
+        return cls(create_session_factory(engine), after_write=after_write)
+
+    @property
+    def writes(self) -> int:
+        """Commits made through this factory so far."""
+        return self._writes
+
+    def __call__(self) -> SqlAlchemyUnitOfWork:
+        """A new, not yet entered unit of work."""
+        return SqlAlchemyUnitOfWork(self._session_factory, after_commit=self._committed)
+
+    def _committed(self) -> None:
+        with self._lock:
+            self._writes += 1
+            count = self._writes
+        if self._after_write is not None:
+            self._after_write(count)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every table of the schema that is missing (scratch databases only).
+
+    Raises:
+        BackendUnavailable: the database refused.
+    """
+    with translated(engine.url):
+        metadata.create_all(engine)
+
+
+__all__ = ["SqlAlchemyUnitOfWork", "SqlAlchemyUnitOfWorkFactory", "create_schema"]

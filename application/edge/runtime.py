@@ -12,8 +12,11 @@ Swap protocol, as opposed to swapping a model object in place:
    replaced under one lock, so every answer names the version that produced it.
 4. **Probation**: the first N inferences of a new version are watched; an error, a timeout
    or a p99 over budget reverts to the last-known-good version (kept loaded meanwhile) and
-   quarantines the failing version with exponential back-off. Passing probation makes the
-   version last-known-good, persisted atomically so it survives a restart.
+   quarantines the failing version with exponential back-off. The rules are the domain's
+   :class:`~edgedeploy.domain.edge_policy.Probation` and
+   :class:`~edgedeploy.domain.edge_policy.Quarantine` values; this module only drives them.
+   Passing probation makes the version last-known-good, persisted atomically so it survives
+   a restart.
 
 Counting: one inference is one ROW of a request. A batched ``infer`` of N rows counts N
 inferences in the monitor and in probation; a failure, timeout or fallback of the request
@@ -26,7 +29,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
@@ -46,8 +49,14 @@ from edgedeploy.application.edge.ports import (
 )
 from edgedeploy.application.errors import BackendUnavailable
 from edgedeploy.application.ports.inference import InferenceBackend, InferenceSession
+from edgedeploy.domain.edge_policy import (
+    Probation,
+    ProbationLimits,
+    ProbationState,
+    Quarantine,
+    QuarantinePolicy,
+)
 from edgedeploy.domain.errors import DomainError
-from edgedeploy.domain.health import LATENCY_BUCKETS, histogram_percentile, latency_bucket
 from edgedeploy.domain.models import ModelRef
 
 log = structlog.get_logger(__name__)
@@ -87,6 +96,21 @@ class EdgeConfig:
     quarantine_base_s: float = 30.0
     quarantine_max_s: float = 3_600.0
 
+    def __post_init__(self) -> None:
+        # Invalid limits fail when the agent starts, not at its first swap.
+        _ = self.probation_limits, self.quarantine_policy
+
+    @property
+    def probation_limits(self) -> ProbationLimits:
+        """The domain's probation limits these settings describe."""
+        return ProbationLimits(self.probation_inferences, self.probation_max_errors,
+                               self.probation_max_timeouts)
+
+    @property
+    def quarantine_policy(self) -> QuarantinePolicy:
+        """The domain's quarantine periods these settings describe."""
+        return QuarantinePolicy(self.quarantine_base_s, self.quarantine_max_s)
+
 
 @dataclass(slots=True, eq=False)
 class _Slot:
@@ -106,11 +130,10 @@ class _Slot:
 
 @dataclass(slots=True)
 class _Probation:
+    """The last-known-good slot kept loaded, and the domain's probation value so far."""
+
     previous: _Slot | None
-    remaining: int
-    errors: int = 0
-    timeouts: int = 0
-    latency: list[int] = field(default_factory=lambda: [0] * LATENCY_BUCKETS)
+    watch: Probation
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,29 +327,17 @@ class EdgeRuntime:
 
     def _watch_probation(self, slot: _Slot, latency_ms: float, error: bool,
                          timed_out: bool, rows: int = 1) -> None:
-        revert_reason, passed = "", False
+        # The rules are the domain's (Probation); the runtime only feeds and acts on them.
         with self._lock:
             probation = self._probation
             if probation is None or self._active is not slot:
                 return
-            probation.remaining -= rows
-            probation.errors += rows if error else 0
-            probation.timeouts += rows if timed_out else 0
-            probation.latency[latency_bucket(latency_ms)] += rows
-            cfg, budget = self.config, slot.package.p99_budget_ms
-            if probation.errors > cfg.probation_max_errors:
-                revert_reason = f"{probation.errors} errors during probation"
-            elif probation.timeouts > cfg.probation_max_timeouts:
-                revert_reason = f"{probation.timeouts} timeouts during probation"
-            elif probation.remaining <= 0:
-                p99 = histogram_percentile(probation.latency, 99)
-                if budget is not None and p99 is not None and p99 > budget:
-                    revert_reason = f"p99 {p99:.2f} ms over budget {budget:.2f} ms"
-                else:
-                    passed = True
-        if revert_reason:
-            self._revert(slot, revert_reason)
-        elif passed:
+            probation.watch = probation.watch.observe(latency_ms, error=error,
+                                                      timed_out=timed_out, rows=rows)
+            state, reason = probation.watch.verdict()
+        if state is ProbationState.FAILED:
+            self._revert(slot, reason)
+        elif state is ProbationState.PASSED:
             self._pass_probation(slot)
 
     def _pass_probation(self, slot: _Slot) -> None:
@@ -351,12 +362,9 @@ class EdgeRuntime:
             previous = self._probation.previous
             self._active, self._probation = previous, None
             key = str(slot.model)
-            failures = self._state.quarantine.get(key, (0, 0.0))[0] + 1
-            period = min(self.config.quarantine_max_s,
-                         self.config.quarantine_base_s * 2 ** (failures - 1))
-            quarantine = dict(self._state.quarantine)
-            quarantine[key] = (failures, now + period)
-            self._state = replace(self._state, quarantine=quarantine)
+            quarantine = Quarantine(self._state.quarantine).failed(
+                key, now, self.config.quarantine_policy)
+            self._state = replace(self._state, quarantine=dict(quarantine.entries))
             state = self._state
             self._last = SwapOutcome(slot.generation, key, state.epoch, "failed",
                                      f"reverted in probation: {reason}")
@@ -447,9 +455,9 @@ class EdgeRuntime:
                 self.device_id, None if active is None else str(active.model),
                 None if active is None else active.package.digest, state.epoch,
                 None if state.last_known_good is None else str(state.last_known_good),
-                0 if self._probation is None else max(0, self._probation.remaining),
+                0 if self._probation is None else self._probation.watch.remaining,
                 None if self._loading is None else self._loading.generation,
-                {m: until for m, (_, until) in state.quarantine.items() if until > now},
+                Quarantine(state.quarantine).active(now),
                 self._last)
 
     # --- the worker -----------------------------------------------------------------------
@@ -497,10 +505,10 @@ class EdgeRuntime:
         now = self._clock()
         key = str(request.model)
         with self._lock:
-            failures, until = self._state.quarantine.get(key, (0, 0.0))
-        if until > now:
-            raise SwapRefused(f"{key} is quarantined for {until - now:.0f}s more after "
-                              f"{failures} failure(s)")
+            quarantine = Quarantine(self._state.quarantine)
+        if (left := quarantine.remaining(key, now)) > 0:
+            raise SwapRefused(f"{key} is quarantined for {left:.0f}s more after "
+                              f"{quarantine.failures(key)} failure(s)")
         package = self._verified_package(request.model, request.digest)
         with self._lock:
             resident = [s for s in (self._active,
@@ -528,7 +536,8 @@ class EdgeRuntime:
                 else:
                     previous = active
                 self._active = slot
-                self._probation = _Probation(previous, self.config.probation_inferences)
+                self._probation = _Probation(previous, Probation(
+                    self.config.probation_limits, slot.package.p99_budget_ms))
                 self._finish(SwapOutcome(request.generation, key, request.epoch, "applied",
                                          "verified and switched; on probation"))
         for old in retire:

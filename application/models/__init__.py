@@ -1,5 +1,6 @@
 """Model registry use cases."""
 
+from edgedeploy.application.models.queries import ModelQueries
 from edgedeploy.application.models.registration import RegisterModel
 
-__all__ = ["RegisterModel"]
+__all__ = ["ModelQueries", "RegisterModel"]

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from edgedeploy.application.ports.drift import DriftRepository
+from edgedeploy.application.ports.persistence import UnitOfWorkFactory
 from edgedeploy.domain.drift import DriftSeverity, DriftVerdict
 
 
@@ -46,25 +46,27 @@ class DriftReportResult:
 class DriftReport:
     """Collect verdicts over time per deployment, with severity counts and weights."""
 
-    def __init__(self, repository: DriftRepository) -> None:
-        self._repository = repository
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
 
     def __call__(self, deployment: str | None = None, since: datetime | None = None,
                  until: datetime | None = None) -> DriftReportResult:
         """The drift history of ``deployment`` (or of all), optionally in a time range."""
-        by_deployment: dict[str, list[DriftVerdict]] = {}
-        for verdict in self._repository.verdicts(deployment, since, until):
-            by_deployment.setdefault(verdict.deployment, []).append(verdict)
-        entries = []
-        for name in sorted(by_deployment):
-            verdicts = sorted(by_deployment[name], key=lambda v: v.window_index)
-            counts = Counter(v.severity for v in verdicts)
-            weights = self._repository.weights(name).with_defaults(
-                {s.name: s.weight for s in verdicts[-1].scores} if verdicts else {})
-            entries.append(DeploymentDrift(
-                name, tuple(verdicts),
-                verdicts[-1].severity if verdicts else DriftSeverity.NORMAL,
-                tuple((s, counts.get(s, 0)) for s in DriftSeverity),
-                sum(1 for v in verdicts if v.is_data_quality_alarm),
-                tuple(sorted(weights.values.items()))))
-        return DriftReportResult(tuple(entries))
+        with self._uow() as work:
+            repository = work.drift
+            by_deployment: dict[str, list[DriftVerdict]] = {}
+            for verdict in repository.verdicts(deployment, since, until):
+                by_deployment.setdefault(verdict.deployment, []).append(verdict)
+            entries = []
+            for name in sorted(by_deployment):
+                verdicts = sorted(by_deployment[name], key=lambda v: v.window_index)
+                counts = Counter(v.severity for v in verdicts)
+                weights = repository.weights(name).with_defaults(
+                    {s.name: s.weight for s in verdicts[-1].scores} if verdicts else {})
+                entries.append(DeploymentDrift(
+                    name, tuple(verdicts),
+                    verdicts[-1].severity if verdicts else DriftSeverity.NORMAL,
+                    tuple((s, counts.get(s, 0)) for s in DriftSeverity),
+                    sum(1 for v in verdicts if v.is_data_quality_alarm),
+                    tuple(sorted(weights.values.items()))))
+            return DriftReportResult(tuple(entries))

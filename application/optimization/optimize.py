@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,8 +139,24 @@ class OptimizeModel:
     """Quantize a model under an accuracy budget, with a reason for every layer."""
 
     def __init__(self, toolkit: QuantizationToolkit, runtime: InferenceBackend,
-                 evidence: EvidenceStore | None = None) -> None:
+                 evidence: EvidenceStore | None = None, *,
+                 provenance: Mapping[str, str] | None = None) -> None:
+        """Optimize for ``runtime``.
+
+        Args:
+            toolkit: quantization, export and measurement.
+            runtime: the target runtime candidates are measured on.
+            evidence: where reports and models are kept by digest.
+            provenance: which plugin ``runtime`` is (distribution, version, entry point); it
+                goes into the export report and onto the registered model's trace item.
+        """
         self._toolkit, self._runtime, self._evidence = toolkit, runtime, evidence
+        self._provenance = dict(provenance or {})
+
+    @property
+    def provenance(self) -> dict[str, str]:
+        """Which plugin the target runtime is (empty when not loaded through the registry)."""
+        return dict(self._provenance)
 
     def __call__(self, request: OptimizeRequest,
                  progress: Progress = silent) -> OptimizationResult:
@@ -300,6 +317,7 @@ class OptimizeModel:
         digests["pareto"] = write_json(pareto, out / "pareto.json", self._evidence)
         artifacts["pareto"] = str(out / "pareto.json")
         report = export_report(ws, request, plan, sensitivities, candidates, timings, digests)
+        report["plugin"] = dict(self._provenance)
         digests["export_report"] = write_json(report, out / "export_report.json",
                                               self._evidence)
         artifacts["export_report"] = str(out / "export_report.json")

@@ -9,7 +9,8 @@ reference, the data and the export report are kept on the model's trace item, wh
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import structlog
@@ -32,11 +33,36 @@ from edgedeploy.domain.errors import Conflict
 from edgedeploy.domain.models import ModelRef, ModelVersion, ModelVersionNotFound
 from edgedeploy.domain.requirements import Artifact, ArtifactKind, ItemId
 from edgedeploy.domain.traceability import Evidence, EvidenceKind, Relation, Verdict
+from edgedeploy.domain.verification import VerificationThresholds
 
 log = structlog.get_logger(__name__)
 
 REFERENCE, DATA, EXPORT_REPORT, VERIFICATION_REPORT = (
     "reference_sha256", "data_sha256", "export_report_sha256", "verification_report_sha256")
+
+
+def plugin_attributes(provenance: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """A runtime plugin's provenance as trace-item attributes (none when it is unknown).
+
+    An auditor reads from the trace graph alone which distribution, version and entry point
+    built or measured an artifact.
+    """
+    if not provenance:
+        return ()
+    return (("runtime_plugin", provenance.get("plugin", "")),
+            ("runtime_distribution",
+             f"{provenance.get('distribution', 'unknown')} {provenance.get('version', '')}"
+             .strip()),
+            ("runtime_entry_point", provenance.get("entry_point", "")))
+
+
+def plugin_note(provenance: Mapping[str, str]) -> str:
+    """The same provenance as words for an evidence note (empty when it is unknown)."""
+    if not provenance:
+        return ""
+    return (f" (plugin {provenance.get('plugin', '?')} from "
+            f"{provenance.get('distribution', 'unknown')} {provenance.get('version', '')}, "
+            f"entry point {provenance.get('entry_point', '?')})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +91,7 @@ class OptimizeAndRegister:
             (EXPORT_REPORT, result.digests["export_report"]),
             ("plan", result.plan.chosen.name),
             ("runtime", result.plan.runtime),
+            *plugin_attributes(self._optimize.provenance),
         )
         model = self._register(ref, Path(result.model_path).read_bytes(), actor,
                                Path(request.source.path).name, attributes)
@@ -83,8 +110,14 @@ class VerifyRegisteredModel:
         self._verify, self._store, self._evidence, self._clock = verify, store, evidence, clock
 
     def __call__(self, ref: ModelRef, actor: str, *, device: str = "cpu",
-                 progress: Progress = silent) -> VerificationResult:
-        """Run the verification; raises when the version lacks what it needs."""
+                 progress: Progress = silent,
+                 thresholds: VerificationThresholds | None = None,
+                 latency_runs: int | None = None) -> VerificationResult:
+        """Run the verification; raises when the version lacks what it needs.
+
+        ``thresholds`` and ``latency_runs`` come from the deployment's specification where it
+        declares them (limits, latency budget, timed iterations); otherwise the defaults hold.
+        """
         item = self._store.get_item(ref.item_id)
         if not isinstance(item, Artifact) or item.digest is None:
             raise ModelVersionNotFound(f"model version {ref} is not in the trace graph")
@@ -95,12 +128,16 @@ class VerifyRegisteredModel:
                            "produced by 'edgedeploy optimize' can be verified",
                            code="VERIFICATION_INPUTS_MISSING")
         with tempfile.TemporaryDirectory(prefix="edgedeploy-verify-") as out:
-            result = self._verify(VerifyRequest(
+            request = VerifyRequest(
                 model=str(ref),
                 reference_path=str(self._evidence.path(str(digests[REFERENCE]))),
                 deployed_path=str(self._evidence.path(item.digest)),
                 data_path=str(self._evidence.path(str(digests[DATA]))),
-                output_dir=out, device=device), progress)
+                output_dir=out, device=device,
+                thresholds=thresholds or VerificationThresholds())
+            if latency_runs:
+                request = replace(request, latency_runs=latency_runs)
+            result = self._verify(request, progress)
         self._record(ref, item, result, actor)
         return result
 
@@ -108,11 +145,14 @@ class VerifyRegisteredModel:
                 actor: str) -> None:
         now = self._clock.now()
         verdict = Verdict.PASSED if result.passed else Verdict.FAILED
+        provenance = result.report.get("plugin") or {}
         report = Evidence(EvidenceKind.REPORT, verdict, actor, now,
                           artifact_digest=result.report_digest,
-                          note=f"deployment verification of {ref} on {result.report['runtime']}")
+                          note=f"deployment verification of {ref} on {result.report['runtime']}"
+                               f"{plugin_note(provenance)}")
         test = Artifact(ItemId(f"verification:{ref}"), ArtifactKind.TEST,
-                        f"Deployment verification of {ref}", digest=result.report_digest)
+                        f"Deployment verification of {ref}", digest=result.report_digest,
+                        attributes=plugin_attributes(provenance))
         upstream = [self._store.get_link(key) for key in self._store.backward(ref.item_id).links
                     if key[2] == ref.item_id
                     and key[1] in (Relation.IMPLEMENTED_BY, Relation.SATISFIED_BY)]

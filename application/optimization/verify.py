@@ -23,6 +23,7 @@ from edgedeploy.application.ports.inference import InferenceBackend
 from edgedeploy.application.ports.optimization import DeploymentVerifier, VerificationRun
 from edgedeploy.application.ports.system import EvidenceStore
 from edgedeploy.domain.verification import (
+    InterleavedLatency,
     VerificationMeasurements,
     VerificationThresholds,
     VerificationVerdict,
@@ -81,8 +82,19 @@ class VerifyModel:
     """Verify a deployed model against its reference on the deployed runtime."""
 
     def __init__(self, verifier: DeploymentVerifier, runtime: InferenceBackend,
-                 evidence: EvidenceStore | None = None) -> None:
+                 evidence: EvidenceStore | None = None, *,
+                 provenance: Mapping[str, str] | None = None) -> None:
+        """Verify on ``runtime``.
+
+        Args:
+            verifier: measures reference against deployed model.
+            runtime: the deployed runtime.
+            evidence: where the report is kept by digest.
+            provenance: which plugin ``runtime`` is (distribution, version, entry point); it
+                goes into the report, so the evidence names the code that measured.
+        """
         self._verifier, self._runtime, self._evidence = verifier, runtime, evidence
+        self._provenance = dict(provenance or {})
 
     def __call__(self, request: VerifyRequest,
                  progress: Progress = silent) -> VerificationResult:
@@ -110,12 +122,14 @@ class VerifyModel:
             latency_p99_ms=run.latency_ms.get("batch_1", {}).get("p99"),
             per_class_recall=run.per_class_recall or None, class_support=run.class_support,
             noise=run.noise, input_validation=run.input_validation or None,
-            dataset=run.dataset, dataset_reason=run.dataset_reason)
+            dataset=run.dataset, dataset_reason=run.dataset_reason,
+            latency=_interleaved(run, "batch_1"))
         verdict = verify_deployment(measurements, request.thresholds)
         report = {
             "schema": REPORT_SCHEMA,
             "model": request.model,
             "runtime": self._runtime.capabilities.name,
+            "plugin": dict(self._provenance),
             "device": request.device,
             "deployed_options": dict(request.deployed_options),
             "passed": verdict.passed and run.smoke,
@@ -129,6 +143,10 @@ class VerifyModel:
             "smoke_single_batch": run.smoke,
             "samples": run.samples,
             "latency_ms": {k: dict(v) for k, v in run.latency_ms.items()},
+            "latency_interleaved": {
+                key: lat.to_dict(request.thresholds.latency_confidence)
+                for key in run.latency_pairs
+                if (lat := _interleaved(run, key)) is not None},
             "peak_memory_bytes": run.peak_memory_bytes,
             "size_bytes": dict(run.size),
             "operators": dict(run.operators),
@@ -144,6 +162,14 @@ class VerifyModel:
         digest = write_json(report, path, self._evidence)
         progress("report", 1.0)
         return VerificationResult(verdict, run, report, str(path), digest)
+
+
+def _interleaved(run: VerificationRun, key: str) -> InterleavedLatency | None:
+    """The alternating timing of one batch size (``batch_<n>``), None when not measured."""
+    pairs = run.latency_pairs.get(key)
+    if not pairs:
+        return None
+    return InterleavedLatency(int(key.removeprefix("batch_")), run.latency_warmup, pairs)
 
 
 def _requirement_sections(run: VerificationRun) -> dict[str, Any]:

@@ -6,7 +6,12 @@ from edgedeploy.application.ports.interchange import (
     RequirementsReader,
     RequirementsWriter,
 )
-from edgedeploy.application.ports.persistence import AuditLog, ModelVersionRepository, UnitOfWork
+from edgedeploy.application.ports.persistence import (
+    AuditLog,
+    ModelVersionRepository,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from edgedeploy.application.ports.system import Clock, EvidenceStore
 from edgedeploy.application.ports.trace_store import TraceChange, TraceStore
 
@@ -22,4 +27,5 @@ __all__ = [
     "TraceChange",
     "TraceStore",
     "UnitOfWork",
+    "UnitOfWorkFactory",
 ]

@@ -15,16 +15,16 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from edgedeploy.domain.drift import (
+    ColumnKind,
+    ColumnProfile,
     DetectorCapability,
+    DriftSeverity,
     DriftVerdict,
     FeedbackRecord,
     ReferenceProfile,
     WindowProfile,
 )
 from edgedeploy.domain.drift_policy import EnsembleWeights
-
-DETECTOR_GROUP = "edgedeploy.drift_detectors"
-"""Entry-point group through which first- and third-party detector factories register."""
 
 
 class ArrayLike(Protocol):
@@ -53,6 +53,8 @@ class DetectorOutcome:
             feature alone would make the detector fire); empty for detectors that cannot
             attribute.
         details: extra figures worth keeping (e.g. detection delay of a stream detector).
+        effects: feature name -> size of the change on a probability scale shared by every
+            column kind (Kolmogorov distance, total-variation distance), when measured.
     """
 
     statistic: float
@@ -61,6 +63,7 @@ class DetectorOutcome:
     p_value: float | None = None
     contributions: Mapping[str, float] = field(default_factory=dict)
     details: Mapping[str, float] = field(default_factory=dict)
+    effects: Mapping[str, float] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -70,6 +73,10 @@ class DriftDetector(Protocol):
     ``fit`` calibrates the firing threshold once on the reference, for a target per-window
     false-alarm rate, so that ``score`` needs no resampling. Detectors are deterministic for a
     given reference (seeded), so refitting the same reference reproduces the same thresholds.
+
+    A detector may also expose ``active: bool``: False after a fit that left it nothing to
+    judge (an MMD over a table whose columns are all categorical or constant). Inactive
+    detectors are left out of the vote rather than voting on nothing.
     """
 
     name: str
@@ -99,15 +106,41 @@ class StatefulDetector(Protocol):
         ...
 
 
+@runtime_checkable
+class ColumnAwareDetector(Protocol):
+    """A detector that uses the column kinds recorded at fit time (first-party detectors).
+
+    Detectors without this method are fitted through :meth:`DriftDetector.fit` with the names
+    of the categorical columns.
+    """
+
+    def fit_columns(self, reference: WindowData, columns: Sequence[ColumnProfile]) -> None:
+        """Learn the reference with each column's kind already decided."""
+        ...
+
+
 DetectorFactory = Callable[[], DriftDetector]
-"""A zero-argument factory, as registered under :data:`DETECTOR_GROUP`."""
+"""A zero-argument factory, as registered under the ``edgedeploy.drift_detectors`` entry points."""
 
 DetectorProvider = Callable[[DetectorCapability], Sequence[DriftDetector]]
 """Fresh, unfitted detectors for one kind of window."""
 
 
 class WindowInspector(Protocol):
-    """Computes a window's summary statistics (counts of NaN/Inf, means, deviations)."""
+    """Computes a window's summary statistics (counts of NaN/Inf, means, deviations).
+
+    It also profiles a reference's columns (their kinds) and puts a window's columns in the
+    reference's order, so the application never indexes into an array itself.
+    """
+
+    def columns(self, reference: WindowData, feature_names: Sequence[str],
+                declared: Mapping[str, ColumnKind]) -> tuple[ColumnProfile, ...]:
+        """Each reference column's kind (detected unless ``declared``) and facts."""
+        ...
+
+    def select(self, window: WindowData, order: Sequence[int]) -> WindowData:
+        """The window with its columns taken in ``order`` (indices into its columns)."""
+        ...
 
     def profile(self, window: WindowData, feature_names: Sequence[str]) -> WindowProfile:
         """Summarise ``window``; ``feature_names`` name its columns when the counts match."""
@@ -177,4 +210,77 @@ class DriftRepository(Protocol):
     def save_detector_state(self, deployment: str, detector: str,
                             state: Mapping[str, float]) -> None:
         """Store the carried state of a stream detector."""
+        ...
+
+    def add_alert_deliveries(self, deliveries: Sequence[AlertDelivery]) -> None:
+        """Record deliveries of drift alerts to their receivers."""
+        ...
+
+    def alert_deliveries(self, verdict_id: str | None = None) -> list[AlertDelivery]:
+        """Recorded alert deliveries (of one verdict), oldest first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DriftAlert:
+    """What receivers are told about a critical verdict or a data-quality problem.
+
+    Attributes:
+        deployment: the deployment concerned.
+        verdict_id: the verdict that raised the alert.
+        window_index: the window's position in the deployment's stream.
+        severity: the highest of the drift severity and the findings' severities.
+        reason: ``critical_drift``, ``data_quality`` or both joined by ``+``.
+        summary: one line for a person.
+        observed_at: when the window was checked.
+        features: the features standing out, most moved first.
+        findings: the data-quality findings, as ``feature: flag`` strings.
+    """
+
+    deployment: str
+    verdict_id: str
+    window_index: int
+    severity: DriftSeverity
+    reason: str
+    summary: str
+    observed_at: datetime
+    features: tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AlertDelivery:
+    """The outcome of sending one alert to one receiver, kept for the audit trail.
+
+    Attributes:
+        verdict_id: the verdict the alert was about.
+        receiver: the receiver's name.
+        kind: ``alertmanager`` or ``webhook``.
+        url: where it was sent.
+        delivered: whether a receiver accepted it (a 2xx answer).
+        attempts: how many times it was tried (retries back off exponentially).
+        status: the last HTTP status, None when no answer came.
+        error: why the last attempt failed, empty when delivered.
+        sent_at: when the first attempt was made.
+    """
+
+    verdict_id: str
+    receiver: str
+    kind: str
+    url: str
+    delivered: bool
+    attempts: int
+    status: int | None
+    error: str
+    sent_at: datetime
+
+
+class AlertSender(Protocol):
+    """Delivers drift alerts to the configured receivers (Alertmanager, JSON webhooks)."""
+
+    def send(self, alert: DriftAlert) -> Sequence[AlertDelivery]:
+        """Send ``alert`` to every receiver, retrying with back-off; one record per receiver.
+
+        Never raises for a receiver that is down: the failure is in the record.
+        """
         ...

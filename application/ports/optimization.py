@@ -161,7 +161,9 @@ class VerificationRun:
         nonfinite_outputs: NaN/Inf values in the deployed outputs.
         samples: held-out samples compared.
         smoke: single-batch forward of one sample succeeded with finite outputs.
-        latency_ms: ``{"batch_1": {"p50":..,"p95":..,"p99":..}, "batch_64": {...}}``.
+        latency_ms: ``{"batch_1": {"p50":..,"p95":..,"p99":.., "reference_p50":..,
+            "ratio_p50":..}, "batch_64": {...}}``: the deployed model's percentiles and the
+            FP32 reference's, timed in alternation.
         peak_memory_bytes: peak resident memory growth while loading and running.
         size: ``{"total":.., "weights":.., "scales":.., "biases":.., "graph":..}`` in bytes.
         operators: operator type -> count in the deployed graph.
@@ -174,6 +176,9 @@ class VerificationRun:
         input_validation: the guard's probes and how it handled each.
         dataset: the split's facts, None when the data file does not declare its split.
         dataset_reason: why ``dataset`` is None.
+        latency_pairs: per batch (``"batch_1"``…), ``(reference_ms, deployed_ms)`` of each
+            timed iteration, the two models run in alternation on the same runtime.
+        latency_warmup: untimed runs of each model before those iterations.
     """
 
     reference_accuracy: float
@@ -196,6 +201,8 @@ class VerificationRun:
     input_validation: tuple[InputValidationCase, ...] = ()
     dataset: DatasetFacts | None = None
     dataset_reason: str = "the data file does not declare how it was split"
+    latency_pairs: Mapping[str, tuple[tuple[float, float], ...]] = field(default_factory=dict)
+    latency_warmup: int = 0
 
 
 class DeploymentVerifier(Protocol):

@@ -1,11 +1,21 @@
-"""Ports for the relational side: model registry, audit log, and the unit of work over both."""
+"""Ports for the relational side: the repositories and the one unit of work over all of them.
+
+Models, the audit log, drift verdicts and stream state, roll-outs with their journal and
+decision log: every use case writes them through one :class:`UnitOfWork`, in one transaction,
+and adds the domain events its work raises; the message bus hands those events to their
+handlers only after the commit.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self
 
+from edgedeploy.application.ports.drift import DriftRepository
+from edgedeploy.application.ports.rollout import RolloutJournal
 from edgedeploy.domain.audit import AuditEntry
+from edgedeploy.domain.events import DomainEvent
 from edgedeploy.domain.models import ModelRef, ModelVersion
 
 
@@ -42,10 +52,22 @@ class AuditLog(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction over the repositories: commit or nothing happened."""
+    """One transaction over every repository: commit, or nothing happened.
+
+    Use it as ``with uow_factory() as work: ...; work.commit()``. Leaving the block without
+    ``commit()`` rolls back, and discards the events added in it.
+
+    Attributes:
+        models: registered model versions.
+        audit: the hash-chained decision log of the registry and the gate.
+        drift: drift references, verdicts, weights, feedback and stream detector state.
+        rollouts: roll-outs, their device order and their hash-chained decision logs.
+    """
 
     models: ModelVersionRepository
     audit: AuditLog
+    drift: DriftRepository
+    rollouts: RolloutJournal
 
     def __enter__(self) -> Self:
         ...
@@ -60,5 +82,18 @@ class UnitOfWork(Protocol):
         ...
 
     def rollback(self) -> None:
-        """Discard the work."""
+        """Discard the work and the events added since the last commit."""
         ...
+
+    def add_event(self, *events: DomainEvent) -> None:
+        """Remember events the work raised; they are handed out only once it is committed."""
+        ...
+
+    def collect_events(self) -> list[DomainEvent]:
+        """The events of committed work, oldest first; each is handed out once."""
+        ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+"""A fresh unit of work per call: use cases keep the factory, never one open instance, so
+concurrent requests and the roll-out ticker never share a transaction."""

@@ -94,13 +94,22 @@ class ReportSection:
 
 @dataclass(frozen=True, slots=True)
 class ReleaseReport:
-    """The release report an auditor reads: every step, in order."""
+    """The release report an auditor reads: every step, in order.
+
+    Attributes:
+        title, subject, generated_at, verdict, sections: the release and its steps.
+        provenance: (what, value) pairs that let the report be reproduced: tool version,
+            commit, library versions, CPU, the audit chain's head, the compliance figure.
+        sign_off: the roles that sign the release; the report leaves room for each.
+    """
 
     title: str
     subject: str
     generated_at: datetime
     verdict: str
     sections: tuple[ReportSection, ...]
+    provenance: tuple[tuple[str, str], ...] = ()
+    sign_off: tuple[str, ...] = ()
 
 
 class ReleaseReportRenderer(Protocol):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
+from edgedeploy.application.ports.system import Clock
 from edgedeploy.domain.audit import AuditEntry
 from edgedeploy.domain.health import HealthWindow
 from edgedeploy.domain.models import ModelRef
@@ -52,10 +54,10 @@ class RolloutTarget(Protocol):
 
 @runtime_checkable
 class RolloutJournal(Protocol):
-    """Durable roll-out state and its hash-chained decision log.
+    """Durable roll-out state and its hash-chained decision log: the unit of work's ``rollouts``.
 
-    ``record`` stores the new state and the decision that led to it in one transaction, so a
-    controller killed at any point resumes from a state that matches its log.
+    ``record`` stores the new state and the decision that led to it in the unit of work's
+    transaction, so a controller killed at any point resumes from a state that matches its log.
     """
 
     def create(self, rollout: Rollout, entry: AuditEntry) -> None:
@@ -91,6 +93,10 @@ class RolloutJournal(Protocol):
         """The roll-out's decision log, oldest first."""
         ...
 
+    def list_ids(self, fleet: str | None = None) -> list[str]:
+        """Ids of every roll-out (of ``fleet`` when given), oldest first."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Readiness:
@@ -106,4 +112,45 @@ class ReleaseReadiness(Protocol):
 
     def check(self, model: ModelRef) -> Readiness:
         """Trace gate and verification report of ``model``: both must pass."""
+        ...
+
+
+FleetSource = str | Path | Mapping[str, Any]
+"""Where a fleet is described: a ``FLEET.yaml`` path, or the same description as a mapping."""
+
+
+@runtime_checkable
+class FleetDriver(Protocol):
+    """A fleet opened for a controller, which knows how time passes on it.
+
+    Devices in the field live in real time: the controller reads its own clock and sleeps
+    between ticks. A simulated fleet keeps its own clock and moves one health window per
+    tick instead. The driver says which, so callers never ask what kind of fleet they hold.
+    """
+
+    @property
+    def name(self) -> str:
+        """The fleet's name in the journal."""
+        ...
+
+    @property
+    def target(self) -> RolloutTarget:
+        """What the controller commands and observes."""
+        ...
+
+    @property
+    def clock(self) -> Clock | None:
+        """The fleet's own time, or None when the controller's clock applies."""
+        ...
+
+    def pace(self, seconds: float) -> None:
+        """Let the time between two ticks pass (blocking controllers call this)."""
+        ...
+
+    def elapse(self, seconds: float) -> None:
+        """``seconds`` of real time passed elsewhere (a background ticker's own timer)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections, and stop agent processes the fleet started."""
         ...

@@ -8,10 +8,28 @@ from edgedeploy.application.rollout.commands import (
     RollbackRollout,
     RolloutStatus,
 )
+from edgedeploy.application.rollout.controls import FleetSession, RolloutControls, RolloutFleets
 from edgedeploy.application.rollout.engine import RolloutEngine
 from edgedeploy.application.rollout.errors import NoBaseline, ReleaseNotReady, RolloutNotFound
-from edgedeploy.application.rollout.start import StartRollout, StartRolloutCommand
+from edgedeploy.application.rollout.evidence import (
+    DecisionHook,
+    RecordEvidenceWhenFinished,
+    RecordRolloutEvidence,
+    chain_hooks,
+)
+from edgedeploy.application.rollout.queries import ListRollouts
+from edgedeploy.application.rollout.readiness import TraceAndVerificationReadiness
+from edgedeploy.application.rollout.start import (
+    PrepareRollout,
+    StartRollout,
+    StartRolloutCommand,
+    registered_digest,
+    release_asil,
+    require_ready,
+    start_command,
+)
 from edgedeploy.application.rollout.tick import RunOptions, RunRollout, TickRollout
+from edgedeploy.application.rollout.ticker import RolloutTicker
 from edgedeploy.application.rollout.views import (
     DecisionLogExport,
     RolloutView,
@@ -22,15 +40,24 @@ from edgedeploy.application.rollout.views import (
 __all__ = [
     "AbortRollout",
     "ApproveStage",
+    "DecisionHook",
     "DecisionLogExport",
     "ExportDecisionLog",
+    "FleetSession",
+    "ListRollouts",
     "NoBaseline",
+    "PrepareRollout",
+    "RecordEvidenceWhenFinished",
+    "RecordRolloutEvidence",
     "ReleaseNotReady",
     "ResumeRollout",
     "RollbackRollout",
+    "RolloutControls",
     "RolloutEngine",
+    "RolloutFleets",
     "RolloutNotFound",
     "RolloutStatus",
+    "RolloutTicker",
     "RolloutView",
     "RunOptions",
     "RunRollout",
@@ -39,4 +66,10 @@ __all__ = [
     "StartRolloutCommand",
     "TickResult",
     "TickRollout",
+    "TraceAndVerificationReadiness",
+    "chain_hooks",
+    "registered_digest",
+    "release_asil",
+    "require_ready",
+    "start_command",
 ]

@@ -11,7 +11,12 @@ from edgedeploy.application.rollout.engine import RolloutEngine
 from edgedeploy.application.rollout.views import DecisionLogExport, RolloutView, view_of
 from edgedeploy.domain.audit import verify_chain
 from edgedeploy.domain.errors import InvariantViolation
-from edgedeploy.domain.rollout import RolloutDecision, RolloutStage, StageTransitionRefused
+from edgedeploy.domain.rollout import (
+    RolloutAction,
+    RolloutDecision,
+    RolloutStage,
+    StageTransitionRefused,
+)
 
 
 class ApproveStage:
@@ -36,9 +41,9 @@ class ApproveStage:
                 "not awaiting approval")
         after = before.approve(self._engine.clock.now())
         self._engine.commit(before, after, RolloutDecision(
-            rollout_id, "approve", after.phase.value, approver, before.spec.name, after.epoch,
+            rollout_id, RolloutAction.APPROVE, after.phase, approver, before.spec.name, after.epoch,
             note or f"stage {before.spec.name} approved"))
-        return view_of(after, len(self._engine.journal.decisions(rollout_id)))
+        return view_of(after, len(self._engine.decisions(rollout_id)))
 
 
 class AbortRollout:
@@ -60,9 +65,9 @@ class AbortRollout:
                 "roll-outs (use rollback after completion)")
         after = before.aborted(reason or f"aborted by {actor}")
         self._engine.commit(before, after, RolloutDecision(
-            rollout_id, "abort", "aborted", actor, before.spec.name, after.epoch,
-            after.reason))
-        return view_of(after, len(self._engine.journal.decisions(rollout_id)))
+            rollout_id, RolloutAction.ABORT, RolloutStage.ABORTED, actor, before.spec.name,
+            after.epoch, after.reason))
+        return view_of(after, len(self._engine.decisions(rollout_id)))
 
 
 class RollbackRollout:
@@ -80,9 +85,9 @@ class RollbackRollout:
         before = self._engine.load(rollout_id)
         after = before.rolled_back(reason or f"rolled back by {actor}")
         self._engine.commit(before, after, RolloutDecision(
-            rollout_id, "manual_rollback", "rolled_back", actor, before.spec.name,
-            after.epoch, after.reason))
-        return view_of(after, len(self._engine.journal.decisions(rollout_id)))
+            rollout_id, RolloutAction.MANUAL_ROLLBACK, RolloutStage.ROLLED_BACK, actor,
+            before.spec.name, after.epoch, after.reason))
+        return view_of(after, len(self._engine.decisions(rollout_id)))
 
 
 class ResumeRollout:
@@ -99,7 +104,7 @@ class ResumeRollout:
         """Reconcile the fleet with the stored state."""
         rollout = self._engine.load(rollout_id)
         result = self._engine.reconcile(rollout, force=True)
-        return view_of(rollout, len(self._engine.journal.decisions(rollout_id))), result
+        return view_of(rollout, len(self._engine.decisions(rollout_id))), result
 
 
 class RolloutStatus:
@@ -111,7 +116,7 @@ class RolloutStatus:
     def __call__(self, rollout_id: str) -> RolloutView:
         """Read the stored state; raises ``RolloutNotFound`` for an unknown id."""
         rollout = self._engine.load(rollout_id)
-        return view_of(rollout, len(self._engine.journal.decisions(rollout_id)))
+        return view_of(rollout, len(self._engine.decisions(rollout_id)))
 
 
 class ExportDecisionLog:
@@ -132,7 +137,7 @@ class ExportDecisionLog:
             AuditChainBroken: an entry was altered, removed or reordered.
         """
         rollout = self._engine.load(rollout_id)
-        entries = self._engine.journal.decisions(rollout_id)
+        entries = self._engine.decisions(rollout_id)
         verify_chain(entries)
         content = json.dumps(
             {"rollout_id": rollout_id, "model": str(rollout.model),

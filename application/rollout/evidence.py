@@ -10,6 +10,7 @@ ended (SR_ROLL_040).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import structlog
 
@@ -19,9 +20,10 @@ from edgedeploy.application.rollout.views import DecisionLogExport
 from edgedeploy.application.traceability.artifacts import RecordArtifact
 from edgedeploy.application.traceability.linking import LinkItems
 from edgedeploy.domain.errors import Conflict
+from edgedeploy.domain.events import RolloutFinished
 from edgedeploy.domain.models import ModelRef
 from edgedeploy.domain.requirements import Artifact, ArtifactKind, ItemId
-from edgedeploy.domain.rollout import RolloutPhase
+from edgedeploy.domain.rollout import Rollout, RolloutDecision, RolloutPhase
 from edgedeploy.domain.traceability import Evidence, EvidenceKind, Relation, Verdict
 
 log = structlog.get_logger(__name__)
@@ -80,3 +82,34 @@ class RecordRolloutEvidence:
 def _fleet_of(export: DecisionLogExport) -> str:
     # The export carries the fleet in its content only; reading it back keeps one source.
     return str(json.loads(export.content)["fleet"])
+
+
+DecisionHook = Callable[[Rollout, RolloutDecision], None]
+"""Observes each committed decision (progress output); it must not change anything."""
+
+
+class RecordEvidenceWhenFinished:
+    """Handler of :class:`~edgedeploy.domain.events.RolloutFinished`: record its evidence.
+
+    The message bus calls it after the decision that finished the roll-out committed and
+    before devices are commanded; the bus logs a failure with the event instead of letting it
+    stop a rollback on its way to the fleet, and ``RecordRolloutEvidence`` can be run again
+    for that roll-out.
+    """
+
+    def __init__(self, record: Callable[[], RecordRolloutEvidence], actor: str) -> None:
+        self._record, self._actor = record, actor
+
+    def __call__(self, event: RolloutFinished) -> None:
+        """Store and link the decision log of the roll-out that just finished."""
+        self._record()(event.rollout_id, event.phase.value, self._actor)
+
+
+def chain_hooks(*hooks: DecisionHook | None) -> DecisionHook:
+    """One decision hook calling each given hook in order."""
+    active = [h for h in hooks if h is not None]
+
+    def call(rollout: Rollout, decision: RolloutDecision) -> None:
+        for hook in active:
+            hook(rollout, decision)
+    return call

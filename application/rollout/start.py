@@ -1,17 +1,34 @@
-"""Start a roll-out: the readiness gate, then every device pinned to the baseline epoch."""
+"""Start a roll-out: the readiness gate, then every device pinned to the baseline epoch.
+
+:class:`PrepareRollout` turns "roll this registered version out to that fleet" into the
+command :class:`StartRollout` executes: registry digests, and the plan for the strictest ASIL
+in the version's trace scope. The CLI and the HTTP API both start roll-outs through it.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from edgedeploy.application.ports.persistence import UnitOfWork
 from edgedeploy.application.ports.rollout import ReleaseReadiness
+from edgedeploy.application.ports.trace_store import TraceStore
 from edgedeploy.application.rollout.engine import RolloutEngine
 from edgedeploy.application.rollout.errors import NoBaseline, ReleaseNotReady
 from edgedeploy.application.rollout.views import RolloutView, view_of
-from edgedeploy.domain.audit import next_entry
-from edgedeploy.domain.models import ModelRef
-from edgedeploy.domain.rollout import RolloutDecision, RolloutPhase, RolloutPlan, new_rollout
+from edgedeploy.application.traceability.gate import EvaluateGate
+from edgedeploy.domain.models import ModelRef, ModelVersionNotFound
+from edgedeploy.domain.requirements import Requirement
+from edgedeploy.domain.rollout import (
+    RolloutAction,
+    RolloutDecision,
+    RolloutPhase,
+    RolloutPlan,
+    RolloutStage,
+    new_rollout,
+)
+from edgedeploy.domain.safety import ASIL
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +79,8 @@ class StartRollout:
             if baseline is None:
                 baseline, baseline_digest = active.baseline, active.baseline_digest
             engine.commit(active, active.aborted(f"superseded by {command.model}"),
-                          RolloutDecision(active.rollout_id, "supersede", "aborted",
+                          RolloutDecision(active.rollout_id, RolloutAction.SUPERSEDE,
+                                          RolloutStage.ABORTED,
                                           command.actor, active.spec.name, active.epoch + 1,
                                           f"superseded by {command.model} ({rollout_id})"))
         if baseline is None:
@@ -78,13 +96,94 @@ class StartRollout:
                               engine.target.devices(), journal.max_epoch(command.fleet) + 1,
                               engine.clock.now())
         entry_decision = RolloutDecision(
-            rollout_id, "create", "pending", command.actor, rollout.spec.name, rollout.epoch,
+            rollout_id, RolloutAction.CREATE, RolloutStage.PENDING, command.actor,
+            rollout.spec.name, rollout.epoch,
             "release gate passed", {"plan": command.plan.to_dict(),
                                     "baseline": str(baseline), "digest": command.digest,
                                     "fleet_size": len(rollout.devices),
                                     "readiness": list(readiness.reasons)})
-        journal.create(rollout, next_entry(None, engine.clock.now(), str(command.model),
-                                           "create", "pending", command.actor,
-                                           entry_decision.log_details()))
+        engine.create(rollout, entry_decision)
         engine.reconcile(rollout, force=True)
         return view_of(rollout, 1)
+
+
+def release_asil(gate: EvaluateGate, store: TraceStore, model: ModelRef) -> ASIL:
+    """The highest ASIL among the requirements the gate puts in ``model``'s scope.
+
+    The roll-out plan is built for this ASIL, so its floors are the strictest that apply.
+    """
+    report = gate(model, record=False)
+    levels = [item.asil for item in map(store.get_item, report.scope)
+              if isinstance(item, Requirement)]
+    return max(levels, key=lambda a: a.rank, default=ASIL.QM)
+
+
+def registered_digest(uow: Callable[[], UnitOfWork], ref: ModelRef) -> str:
+    """The registry digest of ``ref``: devices install exactly these bytes.
+
+    Raises:
+        ModelVersionNotFound: ``ref`` is not registered.
+    """
+    with uow() as work:
+        model = work.models.get(ref)
+    if model is None:
+        raise ModelVersionNotFound(f"model version {ref} is not registered")
+    return model.digest
+
+
+def start_command(uow: Callable[[], UnitOfWork], gate: EvaluateGate, store: TraceStore,
+                  fleet: str, model: ModelRef, baseline: ModelRef | None,
+                  actor: str) -> StartRolloutCommand:
+    """The command for rolling registered ``model`` out to ``fleet``.
+
+    Raises:
+        ModelVersionNotFound: the model or the named baseline is not registered.
+    """
+    digest = registered_digest(uow, model)
+    base_digest = registered_digest(uow, baseline) if baseline is not None else None
+    plan = RolloutPlan.for_asil(release_asil(gate, store, model))
+    return StartRolloutCommand(fleet, model, digest, plan, actor, baseline, base_digest)
+
+
+def require_ready(readiness: ReleaseReadiness, model: ModelRef) -> None:
+    """Refuse an unready version before a fleet is even opened (no agent is started for it).
+
+    ``StartRollout`` checks again when it starts; this only spares the fleet the work.
+
+    Raises:
+        ReleaseNotReady: with every reason.
+    """
+    result = readiness.check(model)
+    if not result.ready:
+        raise ReleaseNotReady(str(model), result.reasons or ("not ready",))
+
+
+class PrepareRollout:
+    """Check a version may be released and build the command that starts its roll-out.
+
+    Two steps because a caller opens the fleet in between: readiness first, so that an
+    unready version never starts agent processes; the command once the fleet's name is known.
+    """
+
+    def __init__(self, uow: Callable[[], UnitOfWork], gate: EvaluateGate, store: TraceStore,
+                 readiness: ReleaseReadiness, actor: str) -> None:
+        self._uow, self._gate, self._store = uow, gate, store
+        self._readiness, self._actor = readiness, actor
+
+    def require_ready(self, model: ModelRef) -> None:
+        """Refuse ``model`` with every reason when it may not reach devices.
+
+        Raises:
+            ReleaseNotReady: the trace gate or the verification report does not pass.
+        """
+        require_ready(self._readiness, model)
+
+    def __call__(self, fleet: str, model: ModelRef, baseline: ModelRef | None = None,
+                 actor: str | None = None) -> StartRolloutCommand:
+        """The start command for ``model`` on ``fleet`` (the configured actor by default).
+
+        Raises:
+            ModelVersionNotFound: the model or the named baseline is not registered.
+        """
+        return start_command(self._uow, self._gate, self._store, fleet, model, baseline,
+                             actor or self._actor)

@@ -3,114 +3,110 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from edgedeploy.application.rollout.engine import RolloutEngine
 from edgedeploy.application.rollout.views import TickResult, view_of
-from edgedeploy.domain.health import (
-    EMPTY_WINDOW,
-    HealthJudgement,
-    HealthPolicy,
-    Verdict,
-    judge_health,
+from edgedeploy.domain.asil_rules import (
+    ASIL_INCONCLUSIVE_LIMITS,
+    InconclusiveLimit,
+    check_inconclusive_limits,
 )
-from edgedeploy.domain.rollout import Rollout, RolloutDecision, RolloutStage
+from edgedeploy.domain.canary_judge import HealthJudgement, HealthPolicy, judge_health
+from edgedeploy.domain.health import EMPTY_WINDOW
+from edgedeploy.domain.rollout import (
+    Rollout,
+    RolloutAction,
+    RolloutDecision,
+    RolloutPhase,
+    RolloutStage,
+    decide,
+)
+from edgedeploy.domain.safety import ASIL
 
 
 class TickRollout:
     """Advance a roll-out by at most one decision (SR_ROLL_020..026).
 
-    A pending stage starts; a baking stage is judged canary cohort against its matched
-    baseline cohort and is promoted, held or rolled back; a stage awaiting approval stays
-    watched and is rolled back if health fails. Every tick also re-sends desired states to
-    devices that have not acknowledged them, so devices offline during a rollback converge
-    when they come back.
+    The tick gathers the evidence: the canary cohort's health against its matched baseline
+    cohort (or the kept reference at 100 %), judged by the canary judge. What to do with it
+    is :func:`edgedeploy.domain.rollout.decide`'s business; the tick stores the decision and
+    commands the devices. Every tick also re-sends desired states to devices that have not
+    acknowledged them, so devices offline during a rollback converge when they come back.
     """
 
     def __init__(self, engine: RolloutEngine, policy: HealthPolicy | None = None, *,
-                 hold_log_interval_s: float = 60.0) -> None:
+                 hold_log_interval_s: float = 60.0,
+                 limits: Mapping[ASIL, InconclusiveLimit] = ASIL_INCONCLUSIVE_LIMITS) -> None:
+        check_inconclusive_limits(limits)
         self._engine = engine
         self._policy = policy or HealthPolicy()
         self._hold_log_interval_s = hold_log_interval_s
+        self._limits = limits
 
     def __call__(self, rollout_id: str) -> TickResult:
         """Take one step; returns the action taken (``none`` when nothing changed)."""
         engine = self._engine
         rollout = engine.load(rollout_id)
         sync = engine.reconcile(rollout)
-        action, judgement = "none", None
+        action, judgement = RolloutAction.NONE, None
         if not rollout.phase.is_final:
             rollout, action, judgement = self._step(rollout)
-        decisions = len(engine.journal.decisions(rollout_id))
+        decisions = len(engine.decisions(rollout_id))
         return TickResult(view_of(rollout, decisions), action, judgement,
                           len(sync.acknowledged), engine.unreachable(rollout))
 
-    def _step(self, rollout: Rollout) -> tuple[Rollout, str, HealthJudgement | None]:
-        engine, now = self._engine, self._engine.clock.now()
-        spec = rollout.spec
-        if rollout.stage is RolloutStage.PENDING:
-            after = rollout.start(now)
-            return self._commit(rollout, after, "start_stage", "baking",
-                                f"stage {spec.name}: {after.canary_size} devices get "
-                                f"{rollout.model}", {}), "start_stage", None
+    def _step(self, rollout: Rollout) -> tuple[Rollout, RolloutAction, HealthJudgement | None]:
+        now = self._engine.clock.now()
+        judgement: HealthJudgement | None = None
+        matched = True
+        evidence: dict[str, Any] = {}
+        if rollout.stage is not RolloutStage.PENDING:
+            judgement, matched = self._judge(rollout, now)
+            evidence = {"policy": self._policy.to_dict(),
+                        "baseline_source": "matched cohort" if matched else "reference"}
+        decision = decide(rollout, judgement, now, matched_baseline=matched,
+                          limits=self._limits)
+        if evidence:
+            decision = replace(decision, details={**decision.details, **evidence})
+        after = decision.after if decision.after is not None else rollout
+        if not decision.action.changes_state and decision.action is not RolloutAction.HOLD:
+            return rollout, decision.action, judgement
+        if decision.action is RolloutAction.HOLD:
+            return self._hold(rollout, after, decision, now), decision.action, judgement
+        return self._engine.commit(rollout, after, decision), decision.action, judgement
+
+    def _judge(self, rollout: Rollout, now: datetime) -> tuple[HealthJudgement, bool]:
+        """The canary judge's verdict on the current stage, and whether the baseline matched."""
+        target, spec = self._engine.target, rollout.spec
         canary_ids, baseline_ids = rollout.cohorts()
         since = rollout.stage_started_at or now
-        canary = engine.target.health(canary_ids, rollout.model, since)
+        canary = target.health(canary_ids, rollout.model, since)
         if baseline_ids:
-            baseline = engine.target.health(baseline_ids, rollout.baseline, since)
+            baseline = target.health(baseline_ids, rollout.baseline, since)
         else:
             baseline = rollout.reference or EMPTY_WINDOW
         judgement = judge_health(canary, baseline, self._policy,
                                  min_inferences=spec.min_inferences,
                                  min_devices=min(spec.min_devices, len(canary_ids)))
-        details = {"health": judgement.to_dict(), "policy": self._policy.to_dict(),
-                   "baseline_source": "matched cohort" if baseline_ids else "reference",
-                   "bake_elapsed_s": rollout.bake_elapsed(now),
-                   "bake_required_s": spec.bake_seconds}
-        if judgement.verdict is Verdict.ROLLBACK:
-            reason = "; ".join(judgement.reasons)
-            after = rollout.failed(reason)
-            return self._commit(rollout, after, "rollback", "rolled_back", reason,
-                                details), "rollback", judgement
-        if rollout.stage is RolloutStage.AWAITING_APPROVAL:
-            return rollout, "await_approval", judgement
-        if judgement.verdict is Verdict.HOLD:
-            return self._hold(rollout, "data", "; ".join(judgement.reasons), details,
-                              now), "hold", judgement
-        if rollout.bake_elapsed(now) < spec.bake_seconds:
-            reason = (f"bake time {rollout.bake_elapsed(now):.0f}s of "
-                      f"{spec.bake_seconds:.0f}s")
-            return self._hold(rollout, "bake", reason, details, now), "hold", judgement
-        after = rollout.passed(now, baseline if baseline_ids else None)
-        if after.stage is RolloutStage.AWAITING_APPROVAL:
-            return self._commit(rollout, after, "request_approval", "awaiting_approval",
-                                f"stage {spec.name} healthy; a recorded approval is "
-                                "required", details), "request_approval", judgement
-        return self._commit(rollout, after, "promote", "promoted",
-                            f"stage {spec.name} healthy", details), "promote", judgement
+        return judgement, bool(baseline_ids)
 
-    def _hold(self, rollout: Rollout, kind: str, reason: str, details: Mapping[str, Any],
+    def _hold(self, rollout: Rollout, after: Rollout, decision: RolloutDecision,
               now: datetime) -> Rollout:
         """Record a hold, but not on every tick: only when its kind changes or at an interval.
 
         A hold changes no state, so a skipped record loses no transition; the log keeps the
         evidence at a readable density instead of one entry per tick.
         """
-        entries = self._engine.journal.decisions(rollout.rollout_id)
+        entries = self._engine.decisions(rollout.rollout_id)
         last = entries[-1] if entries else None
-        if (last is not None and last.action == "hold" and last.details.get("hold") == kind
+        if (last is not None and last.action == RolloutAction.HOLD
+                and last.details.get("hold") == decision.details.get("hold")
                 and (now - last.recorded_at).total_seconds() < self._hold_log_interval_s):
             return rollout
-        return self._commit(rollout, rollout.hold(), "hold", "baking", reason,
-                            {**details, "hold": kind})
-
-    def _commit(self, before: Rollout, after: Rollout, action: str, outcome: str, reason: str,
-                details: Mapping[str, Any]) -> Rollout:
-        decision = RolloutDecision(before.rollout_id, action, outcome, "controller",
-                                   before.spec.name, after.epoch, reason, details)
-        return self._engine.commit(before, after, decision)
+        return self._engine.commit(rollout, after, decision)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,10 +137,10 @@ class RunRollout:
         for _ in range(opts.max_ticks):
             if opts.on_tick is not None:
                 opts.on_tick(result)
-            final = result.view.phase in ("completed", "rolled_back", "aborted")
-            if final and result.converged:
+            phase = result.view.phase
+            if phase.is_final and result.converged:
                 break
-            if opts.stop_when_awaiting_approval and result.view.phase == "awaiting_approval":
+            if opts.stop_when_awaiting_approval and phase is RolloutPhase.AWAITING_APPROVAL:
                 break
             if opts.sleep is not None:
                 opts.sleep(opts.interval_s)

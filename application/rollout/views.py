@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edgedeploy.domain.audit import AuditEntry
-from edgedeploy.domain.health import HealthJudgement
-from edgedeploy.domain.rollout import Rollout
+from edgedeploy.domain.canary_judge import HealthJudgement
+from edgedeploy.domain.rollout import Rollout, RolloutAction, RolloutPhase
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ class RolloutView:
     model: str
     baseline: str
     asil: str
-    phase: str
+    phase: RolloutPhase
     current_stage: str
     stage_state: str
     epoch: int
@@ -42,7 +42,7 @@ class RolloutView:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``--json`` and the HTTP body)."""
         return {"rollout_id": self.rollout_id, "fleet": self.fleet, "model": self.model,
-                "baseline": self.baseline, "asil": self.asil, "phase": self.phase,
+                "baseline": self.baseline, "asil": self.asil, "phase": self.phase.value,
                 "current_stage": self.current_stage, "stage_state": self.stage_state,
                 "epoch": self.epoch, "canary_devices": self.canary_devices,
                 "fleet_size": self.fleet_size, "reason": self.reason,
@@ -55,7 +55,7 @@ def view_of(rollout: Rollout, decisions: int) -> RolloutView:
     """The view of a roll-out."""
     return RolloutView(
         rollout.rollout_id, rollout.fleet, str(rollout.model), str(rollout.baseline),
-        rollout.plan.asil.value, rollout.phase.value, rollout.spec.name, rollout.stage.value,
+        rollout.plan.asil.value, rollout.phase, rollout.spec.name, rollout.stage.value,
         rollout.epoch, rollout.canary_size, len(rollout.devices),
         tuple(StageView(spec.name, spec.share, state.value, spec.approval_required)
               for spec, state in zip(rollout.plan.stages, rollout.stages, strict=True)),
@@ -67,7 +67,7 @@ class TickResult:
     """What one controller tick did: the decision taken (if any) and the evidence."""
 
     view: RolloutView
-    action: str
+    action: RolloutAction
     judgement: HealthJudgement | None = None
     acknowledged: int = 0
     unreachable: tuple[str, ...] = field(default=())

@@ -11,6 +11,7 @@ import structlog
 from edgedeploy.application.ports.persistence import UnitOfWork
 from edgedeploy.application.ports.system import Clock
 from edgedeploy.application.ports.trace_store import TraceStore
+from edgedeploy.application.traceability.compliance import Compliance, assess_compliance
 from edgedeploy.domain.audit import next_entry
 from edgedeploy.domain.coverage import (
     DEFAULT_COVERAGE_RULES,
@@ -18,7 +19,6 @@ from edgedeploy.domain.coverage import (
     Gap,
     GapCode,
     SafetyTraceGapError,
-    assess_coverage,
 )
 from edgedeploy.domain.models import ModelRef, ModelVersionNotFound
 from edgedeploy.domain.requirements import ItemId, Requirement
@@ -40,6 +40,11 @@ class GateReport:
     checks_met: int
     checked_at: datetime
     audit_sequence: int | None = None
+
+    @property
+    def compliance(self) -> Compliance:
+        """The gate's figure as the matrix and the release report show it."""
+        return Compliance(self.scope, self.gaps, self.checks, self.checks_met)
 
     def raise_for_gaps(self) -> None:
         """Raise when the gate is closed.
@@ -91,15 +96,14 @@ class EvaluateGate:
                 gaps.append(Gap(model.item_id, GapCode.MODEL_NOT_TRACED, ASIL.QM,
                                 "no requirement is implemented or satisfied by this model "
                                 "version"))
-        assessment = assess_coverage(self._store.coverage_facts(sorted(scope)), self._rules)
-        all_gaps = tuple(sorted((*gaps, *assessment.gaps)))
-        checks = assessment.checks + 1
-        met = assessment.checks_met + (0 if gaps else 1)
-        report = GateReport(str(model), not all_gaps, met / checks, all_gaps,
-                            tuple(sorted(scope)), checks, met, self._clock.now())
+        compliance = assess_compliance(self._store, scope, self._rules, release_gaps=gaps,
+                                       release_checks=1)
+        report = GateReport(str(model), not compliance.gaps, compliance.score, compliance.gaps,
+                            compliance.scope, compliance.checks, compliance.checks_met,
+                            self._clock.now())
         if record:
             report = self._record(report, actor)
-        log.info("trace.gate", model=str(model), passed=report.passed, gaps=len(all_gaps),
+        log.info("trace.gate", model=str(model), passed=report.passed, gaps=len(report.gaps),
                  score=round(report.score, 4))
         return report
 

@@ -1,4 +1,4 @@
-"""The traceability matrix over every requirement, with gaps and the compliance score."""
+"""The traceability matrix over every requirement (or a release's scope), gaps and compliance."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from edgedeploy.application.ports.reporting import MatrixRow, TraceMatrix
 from edgedeploy.application.ports.system import Clock
 from edgedeploy.application.ports.trace_store import TraceStore
-from edgedeploy.domain.coverage import DEFAULT_COVERAGE_RULES, CoverageRule, Gap, assess_coverage
+from edgedeploy.application.traceability.compliance import assess_compliance
+from edgedeploy.application.traceability.gate import GateReport
+from edgedeploy.domain.coverage import DEFAULT_COVERAGE_RULES, CoverageRule, Gap
 from edgedeploy.domain.requirements import ItemId, ItemKind, Requirement
 from edgedeploy.domain.safety import ASIL
 from edgedeploy.domain.traceability import (
@@ -41,19 +43,29 @@ class BuildTraceMatrix:
                  rules: Mapping[ASIL, CoverageRule] = DEFAULT_COVERAGE_RULES) -> None:
         self._store, self._clock, self._rules = store, clock, rules
 
-    def __call__(self, title: str = "Traceability matrix") -> TraceMatrix:
-        """The matrix as of now."""
+    def __call__(self, title: str = "Traceability matrix",
+                 release: GateReport | None = None) -> TraceMatrix:
+        """The matrix as of now.
+
+        Args:
+            title: the page's title.
+            release: a gate report; the matrix then covers exactly the gate's scope and shows
+                the gate's own compliance figure and gaps, so the release report and the
+                matrix cannot disagree. Without it, every requirement is covered.
+        """
+        compliance = (release.compliance if release is not None
+                      else assess_compliance(self._store, None, self._rules))
+        in_scope = set(compliance.scope)
         requirements = [r for r in self._store.items(ItemKind.REQUIREMENT)
-                        if isinstance(r, Requirement)]
+                        if isinstance(r, Requirement) and r.id in in_scope]
         outgoing: dict[ItemId, list[TraceLink]] = defaultdict(list)
         parents: dict[ItemId, list[ItemId]] = defaultdict(list)
         for link in self._store.links():
             outgoing[link.source].append(link)
             if link.relation in DECOMPOSING:
                 parents[link.target].append(link.source)
-        assessment = assess_coverage(self._store.coverage_facts(None), self._rules)
         gaps: dict[ItemId, list[Gap]] = defaultdict(list)
-        for gap in assessment.gaps:
+        for gap in compliance.gaps:
             gaps[gap.item].append(gap)
         rows = []
         for req in requirements:
@@ -69,5 +81,5 @@ class BuildTraceMatrix:
                 suspect_links=sum(1 for li in out if li.suspect),
                 gaps=tuple(gaps.get(req.id, [])),
             ))
-        return TraceMatrix(title, self._clock.now(), rows, assessment.score,
-                           len(assessment.gaps))
+        return TraceMatrix(title, self._clock.now(), rows, compliance.score,
+                           len(compliance.gaps))

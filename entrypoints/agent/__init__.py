@@ -1,5 +1,5 @@
-"""The edge agent process: HTTP API over the edge runtime."""
+"""The edge agent process: HTTP API over the edge runtime the composition root builds."""
 
-from edgedeploy.entrypoints.agent.serve import build_runtime, load_backend, serve_agent
+from edgedeploy.entrypoints.agent.serve import agent_settings, serve_agent
 
-__all__ = ["build_runtime", "load_backend", "serve_agent"]
+__all__ = ["agent_settings", "serve_agent"]

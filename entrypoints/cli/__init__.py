@@ -1,36 +1,57 @@
-"""The ``edgedeploy`` command line for release engineers."""
+"""The ``edgedeploy`` command line for release engineers.
+
+Every command module imports only click and :mod:`.context` at module level; what a command
+needs (the container, adapters, rich) is imported inside its body. ``edgedeploy --help``, each
+command's ``--help`` and shell completion therefore load no ML framework, no numpy, scipy,
+matplotlib, SQLAlchemy or RDF library (``tests/e2e/test_cli_startup.py`` checks it).
+
+Shell completion is click's: ``eval "$(_EDGEDEPLOY_COMPLETE=bash_source edgedeploy)"`` (or
+``zsh_source``, ``fish_source``).
+"""
 
 from __future__ import annotations
 
 import click
 
-from edgedeploy.entrypoints.cli.context import CliState
+from edgedeploy.entrypoints.cli.context import CliState, Group
 from edgedeploy.entrypoints.cli.demo import demo
 from edgedeploy.entrypoints.cli.drift import drift
 from edgedeploy.entrypoints.cli.models import models
 from edgedeploy.entrypoints.cli.optimize import optimize, verify
+from edgedeploy.entrypoints.cli.reports import report
 from edgedeploy.entrypoints.cli.rollout import agent, deploy, rollout
 from edgedeploy.entrypoints.cli.system import db, doctor, serve
 from edgedeploy.entrypoints.cli.trace import trace
 
+PROG_NAME = "edgedeploy"
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="edgedeploy")
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]},
+             example="edgedeploy trace gate aeb@1.0.0 --json")
+@click.version_option(package_name="edgedeploy", help="Show the version and exit.")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
-    """edgedeploy: a safety-gated release pipeline for ML models on automotive ECUs."""
+    """edgedeploy: a safety-gated release pipeline for ML models on automotive ECUs.
+
+    Exit codes: 0 success, 2 invalid input, 3 refused by a rule or gate, 4 not found,
+    5 backend unavailable, 1 internal error. Every command that prints a result takes --json.
+
+    Shell completion (zsh_source and fish_source likewise):
+
+    eval "$(_EDGEDEPLOY_COMPLETE=bash_source edgedeploy)"
+    """
     state = ctx.ensure_object(CliState)
     ctx.call_on_close(state.close)
 
 
 for command in (demo, trace, models, optimize, verify, drift, deploy, rollout, agent, db, doctor,
-                serve):
+                serve, report):
     cli.add_command(command)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli(obj=CliState())
+    """Console-script entry point (its completion variable is ``_EDGEDEPLOY_COMPLETE``)."""
+    cli.main(obj=CliState(), prog_name=PROG_NAME)
 
 
-__all__ = ["cli", "main"]
+__all__ = ["PROG_NAME", "cli", "main"]

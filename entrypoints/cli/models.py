@@ -3,59 +3,70 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
 
-from edgedeploy.domain.models import ModelRef
 from edgedeploy.entrypoints.cli.context import (
+    MODEL_VERSION,
     CliState,
+    Group,
     command_errors,
+    emit_json,
     json_option,
     pass_state,
-    to_json,
 )
 
+if TYPE_CHECKING:
+    from edgedeploy.domain.models import ModelRef
 
-@click.group()
+
+@click.group(cls=Group, example="edgedeploy models list")
 def models() -> None:
     """Model versions, fixed by the SHA-256 of their bytes."""
 
 
-@models.command()
-@click.argument("name")
-@click.argument("version")
+@models.command(example="edgedeploy models register aeb@1.0.0 aeb.onnx")
+@click.argument("model_version", metavar="NAME@VERSION", type=MODEL_VERSION)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @json_option
 @pass_state
 @command_errors
-def register(state: CliState, name: str, version: str, file: Path, as_json: bool) -> None:
-    """Register FILE as model NAME at VERSION (same bytes again: no-op; other bytes: refused)."""
+def register(state: CliState, model_version: ModelRef, file: Path, as_json: bool) -> None:
+    """Register FILE as model version NAME@VERSION.
+
+    The same bytes again are a no-op; other bytes under a registered version are refused
+    (exit 3).
+    """
     container = state.container
-    model = container.register_model()(ModelRef(name, version), file.read_bytes(),
+    model = container.register_model()(model_version, file.read_bytes(),
                                        container.config.actor(), file.name)
     if as_json:
-        click.echo(to_json(model))
+        emit_json(model)
     else:
-        state.console.print(f"registered [bold]{model.ref}[/] {model.digest} "
-                            f"({model.size_bytes} bytes)")
+        from rich.text import Text
+
+        state.console.print(Text.assemble("registered ", (str(model.ref), "bold"),
+                                          f" {model.digest} ({model.size_bytes} bytes)"))
 
 
-@models.command("list")
+@models.command("list", example="edgedeploy models list --name aeb --json")
+@click.option("--name", default=None, help="Only the versions of this model name.")
 @json_option
 @pass_state
 @command_errors
-def list_(state: CliState, as_json: bool) -> None:
-    """Every registered model version."""
+def list_(state: CliState, name: str | None, as_json: bool) -> None:
+    """Every registered model version, oldest first."""
     with state.container.uow() as uow:
-        found = uow.models.list()
+        found = uow.models.list(name)
     if as_json:
-        click.echo(to_json(found))
+        emit_json(found)
         return
-    table = Table(title="Registered model versions")
-    for column in ("Model", "Digest", "Bytes", "Registered", "By"):
-        table.add_column(column)
+    from edgedeploy.entrypoints.cli.output import new_table, show
+
+    table = new_table("Registered model versions", "Model", "Digest", "Bytes", "Registered",
+                      "By")
     for m in found:
-        table.add_row(str(m.ref), m.digest[:19] + "…", str(m.size_bytes),
+        table.add_row(str(m.ref), m.digest, str(m.size_bytes),
                       m.registered_at.isoformat(timespec="seconds"), m.registered_by)
-    state.console.print(table)
+    show(state, table)

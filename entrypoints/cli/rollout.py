@@ -2,82 +2,64 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.text import Text
 
-from edgedeploy.adapters.fleet import FleetDescription, SimulatedFleet
-from edgedeploy.application.ports.system import Clock
-from edgedeploy.application.rollout import RolloutView, RunOptions, TickResult
-from edgedeploy.domain.models import ModelRef
-from edgedeploy.domain.rollout import RolloutDecision
 from edgedeploy.entrypoints.cli.context import (
+    MODEL_VERSION,
     CliState,
+    Command,
+    Group,
+    LazyChoice,
     command_errors,
+    emit_json,
     json_option,
     pass_state,
-    to_json,
-)
-from edgedeploy.entrypoints.container import Container
-from edgedeploy.entrypoints.rollout_container import (
-    RolloutControls,
-    chain_hooks,
-    require_ready,
-    start_command,
 )
 
+if TYPE_CHECKING:
+    from edgedeploy.application.rollout import (
+        DecisionHook,
+        FleetSession,
+        RolloutView,
+        TickResult,
+    )
+    from edgedeploy.domain.models import ModelRef
+    from edgedeploy.domain.rollout import RolloutDecision
+    from edgedeploy.entrypoints.container import Container
 
-@contextmanager
+NOT_READY = 3  # the release gate refused the version (README exit codes)
+
+
 def fleet_controls(container: Container, fleet_file: str | None,
-                   on_decision: Callable[[Any, RolloutDecision], None] | None = None,
-                   ) -> Iterator[tuple[RolloutControls, FleetDescription | None]]:
+                   on_decision: DecisionHook | None = None,
+                   ) -> AbstractContextManager[FleetSession]:
     """Use cases bound to the fleet a FLEET.yaml names (or to the journal alone), closed after.
 
-    A simulated fleet keeps its own clock, so the controller reads that clock: its health
-    windows are stamped in simulated time.
+    The session paces ticks the way its fleet's time passes (``session.pace``).
     """
-    rollout = container.rollout
-    if fleet_file is None:
-        yield rollout.controls(), None
-        return
-    fleet = rollout.fleet(fleet_file)
-    clock: Clock = (fleet.target.clock if isinstance(fleet.target, SimulatedFleet)
-                    else container.clock())
-    hook = chain_hooks(rollout.evidence_hook(), on_decision)
-    engine = rollout.engine(target=fleet.target, clock=clock, on_decision=hook)
-    try:
-        yield rollout.controls(engine=engine), fleet
-    finally:
-        close = getattr(fleet.target, "close", None)
-        if close is not None:
-            close()
-
-
-def waiter(fleet: FleetDescription | None) -> Callable[[float], None]:
-    """Wait between ticks: real time, or one simulated health window on a simulated fleet."""
-    if fleet is not None and isinstance(fleet.target, SimulatedFleet):
-        target = fleet.target
-        return lambda _seconds: target.advance()
-    return time.sleep
+    return container.rollout_fleets().session(fleet_file, on_decision)
 
 
 def print_view(state: CliState, view: RolloutView) -> None:
     """A roll-out's state in a few lines."""
+    from rich.text import Text
+
     state.console.print(Text.assemble(
         (f"{view.rollout_id} ", "bold"), f"{view.model} on {view.fleet} (ASIL {view.asil}, "
-        f"baseline {view.baseline}): ", (view.phase, "bold cyan"),
+        f"baseline {view.baseline}): ", (str(view.phase), "bold cyan"),
         f", stage {view.current_stage} {view.stage_state}, {view.canary_devices}/"
         f"{view.fleet_size} devices, epoch {view.epoch}, {view.decisions} decisions"))
     if view.reason:
-        state.console.print(f"  reason: {view.reason}")
+        state.console.print(Text(f"  reason: {view.reason}"))
     for stage in view.stages:
         state.console.print(f"  {stage.name:>5} {stage.state}"
-                            + ("  (approval required)" if stage.approval_required else ""))
+                            + ("  (approval required)" if stage.approval_required else ""),
+                            highlight=False)
 
 
 def tick_printer(state: CliState) -> Callable[[TickResult], None]:
@@ -102,59 +84,64 @@ def tick_printer(state: CliState) -> Callable[[TickResult], None]:
 def decision_printer(state: CliState) -> Callable[[Any, RolloutDecision], None]:
     """Every journaled decision as it is made."""
     def show(_rollout: Any, decision: RolloutDecision) -> None:
+        from rich.text import Text
+
         state.console.print(Text.assemble(("  decision ", "dim"), (decision.action, "bold"),
                                           f" -> {decision.outcome}: {decision.reason}"))
     return show
 
 
-@click.command()
-@click.argument("model_version")
+@click.command(cls=Command, example="edgedeploy deploy aeb@1.0.0 --fleet fleet.yaml "
+                                    "--baseline aeb@0.9.0")
+@click.argument("model_version", metavar="NAME@VERSION", type=MODEL_VERSION)
 @click.option("--fleet", "fleet_file", required=True, type=click.Path(dir_okay=False),
               help="FLEET.yaml describing the devices.")
-@click.option("--baseline", default=None, metavar="NAME@VERSION",
+@click.option("--baseline", default=None, type=MODEL_VERSION,
               help="The version the fleet runs now (default: from the fleet's history).")
 @click.option("--wait/--no-wait", default=True,
               help="Drive the roll-out until it ends or awaits an approval.")
 @click.option("--interval", type=float, default=1.0, show_default=True,
               help="Seconds between controller ticks.")
-@click.option("--max-ticks", type=int, default=10_000, show_default=True)
+@click.option("--max-ticks", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Stop driving after this many ticks (the roll-out stays journaled).")
 @json_option
 @pass_state
 @command_errors
-def deploy(state: CliState, model_version: str, fleet_file: str, baseline: str | None,
+def deploy(state: CliState, model_version: ModelRef, fleet_file: str, baseline: ModelRef | None,
            wait: bool, interval: float, max_ticks: int, as_json: bool) -> None:
-    """Roll MODEL_VERSION out to a fleet in canary stages, gated by trace and verification.
+    """Roll NAME@VERSION out to a fleet in canary stages, gated by trace and verification.
 
-    Exit 3 with every reason when the version is not ready for release; no device is touched.
+    Exits 3 with every reason when the version is not ready for release; no device is touched.
     """
+    from edgedeploy.application.rollout import RunOptions
+    from edgedeploy.domain.rollout import RolloutPhase
+
     container = state.container
-    ref = ModelRef.parse(model_version)
-    base = ModelRef.parse(baseline) if baseline else None
-    require_ready(container.rollout.readiness(), ref)
+    prepare = container.prepare_rollout()
+    prepare.require_ready(model_version)
     with fleet_controls(container, fleet_file,
-                        None if as_json else decision_printer(state)) as (controls, fleet):
-        name = fleet.name if fleet is not None else Path(fleet_file).stem
-        view = controls.start(start_command(
-            container.uow, container.evaluate_gate(), container.trace_store(), name,
-            ref, base, container.config.actor()))
+                        None if as_json else decision_printer(state)) as session:
+        controls = session.controls
+        view = controls.start(prepare(session.name or Path(fleet_file).stem, model_version,
+                                      baseline))
         if not as_json:
             print_view(state, view)
         if wait:
             result = controls.run(view.rollout_id, RunOptions(
-                interval_s=interval, max_ticks=max_ticks, sleep=waiter(fleet),
+                interval_s=interval, max_ticks=max_ticks, sleep=session.pace,
                 on_tick=None if as_json else tick_printer(state)))
             view = result.view
     if as_json:
-        click.echo(to_json(view.to_dict()))
+        emit_json(view.to_dict())
         return
     print_view(state, view)
-    if view.phase == "awaiting_approval":
+    if view.phase is RolloutPhase.AWAITING_APPROVAL:
         state.console.print(f"stage {view.current_stage} awaits a recorded approval: "
                             f"edgedeploy rollout approve {view.rollout_id} --by NAME "
-                            f"--fleet {fleet_file}")
+                            f"--fleet {fleet_file}", highlight=False)
 
 
-@click.group()
+@click.group(cls=Group, example="edgedeploy rollout list --phase running")
 def rollout() -> None:
     """Follow and steer roll-outs."""
 
@@ -168,22 +155,48 @@ def _fleet_option(func: Any) -> Any:
 
 def _finish(state: CliState, view: RolloutView, as_json: bool) -> None:
     if as_json:
-        click.echo(to_json(view.to_dict()))
+        emit_json(view.to_dict())
     else:
         print_view(state, view)
 
 
-@rollout.command()
+@rollout.command("list", example="edgedeploy rollout list --fleet eu-aeb --json")
+@click.option("--fleet", default=None, help="Only roll-outs on this fleet (by name).")
+@click.option("--phase", type=LazyChoice("edgedeploy.domain.rollout:RolloutPhase"),
+              default=None, help="Only roll-outs in this phase.")
+@json_option
+@pass_state
+@command_errors
+def list_(state: CliState, fleet: str | None, phase: str | None, as_json: bool) -> None:
+    """Every journaled roll-out, oldest first, with its id for the other commands."""
+    from edgedeploy.domain.rollout import RolloutPhase
+
+    found = state.container.list_rollouts()(fleet, RolloutPhase(phase) if phase else None)
+    if as_json:
+        emit_json([view.to_dict() for view in found])
+        return
+    from edgedeploy.entrypoints.cli.output import new_table, show
+
+    table = new_table(f"{len(found)} roll-out(s)", "Roll-out", "Model", "Baseline", "Fleet",
+                      "ASIL", "Phase", "Stage", "Devices", "Decisions")
+    for view in found:
+        table.add_row(view.rollout_id, view.model, view.baseline, view.fleet, view.asil,
+                      str(view.phase), f"{view.current_stage} {view.stage_state}",
+                      f"{view.canary_devices}/{view.fleet_size}", str(view.decisions))
+    show(state, table)
+
+
+@rollout.command(example="edgedeploy rollout status ro-3f9c2a61 --json")
 @click.argument("rollout_id")
 @json_option
 @pass_state
 @command_errors
 def status(state: CliState, rollout_id: str, as_json: bool) -> None:
-    """Where a roll-out stands."""
-    _finish(state, state.container.rollout.rollout_status()(rollout_id), as_json)
+    """Where a roll-out stands (from the journal; no device is asked)."""
+    _finish(state, state.container.rollout_status()(rollout_id), as_json)
 
 
-@rollout.command()
+@rollout.command(example="edgedeploy rollout approve ro-3f9c2a61 --by j.doe --fleet fleet.yaml")
 @click.argument("rollout_id")
 @click.option("--by", "approver", required=True, help="Who approves (recorded).")
 @click.option("--note", default="", help="Why, for the decision log.")
@@ -194,12 +207,12 @@ def status(state: CliState, rollout_id: str, as_json: bool) -> None:
 def approve(state: CliState, rollout_id: str, approver: str, note: str,
             fleet_file: str | None, as_json: bool) -> None:
     """Record the approval a stage awaits (ASIL C/D); the next stage starts."""
-    with fleet_controls(state.container, fleet_file) as (controls, _fleet):
-        view = controls.approve(rollout_id, approver, note)
+    with fleet_controls(state.container, fleet_file) as session:
+        view = session.controls.approve(rollout_id, approver, note)
     _finish(state, view, as_json)
 
 
-@rollout.command()
+@rollout.command(example="edgedeploy rollout abort ro-3f9c2a61 --reason \"field report\"")
 @click.argument("rollout_id")
 @click.option("--reason", default="", help="Why, for the decision log.")
 @_fleet_option
@@ -209,12 +222,13 @@ def approve(state: CliState, rollout_id: str, approver: str, note: str,
 def abort(state: CliState, rollout_id: str, reason: str, fleet_file: str | None,
           as_json: bool) -> None:
     """Stop a running roll-out; every device returns to the baseline."""
-    with fleet_controls(state.container, fleet_file) as (controls, _fleet):
-        view = controls.abort(rollout_id, state.container.config.actor(), reason)
+    with fleet_controls(state.container, fleet_file) as session:
+        view = session.controls.abort(rollout_id, state.container.config.actor(), reason)
     _finish(state, view, as_json)
 
 
-@rollout.command()
+@rollout.command(example="edgedeploy rollout rollback ro-3f9c2a61 --reason regression "
+                         "--fleet fleet.yaml")
 @click.argument("rollout_id")
 @click.option("--reason", default="", help="Why, for the decision log.")
 @_fleet_option
@@ -224,57 +238,79 @@ def abort(state: CliState, rollout_id: str, reason: str, fleet_file: str | None,
 def rollback(state: CliState, rollout_id: str, reason: str, fleet_file: str | None,
              as_json: bool) -> None:
     """Send every device back to the baseline, also after completion."""
-    with fleet_controls(state.container, fleet_file) as (controls, _fleet):
-        view = controls.rollback(rollout_id, state.container.config.actor(), reason)
+    with fleet_controls(state.container, fleet_file) as session:
+        view = session.controls.rollback(rollout_id, state.container.config.actor(), reason)
     _finish(state, view, as_json)
 
 
-@rollout.command()
+@rollout.command(example="edgedeploy rollout resume ro-3f9c2a61 --fleet fleet.yaml")
 @click.argument("rollout_id")
 @click.option("--fleet", "fleet_file", required=True, type=click.Path(dir_okay=False),
               help="FLEET.yaml of the roll-out's fleet.")
 @click.option("--wait/--no-wait", default=True, help="Drive it on after reconciling.")
-@click.option("--interval", type=float, default=1.0, show_default=True)
+@click.option("--interval", type=float, default=1.0, show_default=True,
+              help="Seconds between controller ticks.")
 @json_option
 @pass_state
 @command_errors
 def resume(state: CliState, rollout_id: str, fleet_file: str, wait: bool, interval: float,
            as_json: bool) -> None:
     """Re-send the journaled state to every device, then drive the roll-out on."""
+    from edgedeploy.application.rollout import RunOptions
+
     with fleet_controls(state.container, fleet_file,
-                        None if as_json else decision_printer(state)) as (controls, fleet):
+                        None if as_json else decision_printer(state)) as session:
+        controls = session.controls
         view, applied = controls.resume(rollout_id)
         if not as_json:
             state.console.print(f"reconciled: {len(applied.acknowledged)} acknowledged, "
-                                f"{len(applied.unreachable)} unreachable")
+                                f"{len(applied.unreachable)} unreachable", highlight=False)
         if wait:
             view = controls.run(rollout_id, RunOptions(
-                interval_s=interval, sleep=waiter(fleet),
+                interval_s=interval, sleep=session.pace,
                 on_tick=None if as_json else tick_printer(state))).view
     _finish(state, view, as_json)
 
 
-@click.group()
+@click.group(cls=Group, example="edgedeploy agent serve --device-id ecu-0001 --port 9101")
 def agent() -> None:
     """Run an edge agent (the on-device side of a roll-out)."""
 
 
-@agent.command("serve")
+@agent.command("serve", example="edgedeploy agent serve --device-id ecu-0001 --port 9101 --json")
 @click.option("--device-id", required=True, help="This device's id in its fleet.")
-@click.option("--port", type=int, required=True, help="Port on 127.0.0.1.")
+@click.option("--port", type=click.IntRange(1, 65535), required=True,
+              help="Port on 127.0.0.1.")
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Agent state directory (default .edgedeploy/agents/DEVICE_ID).")
-@click.option("--backend", default="onnxruntime", show_default=True)
+@click.option("--backend", default=None,
+              help="Inference backend plugin (default from settings: onnxruntime).")
 @click.option("--repository", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Model package repository (default HOME/repository).")
+@json_option
 @command_errors
-def agent_serve(device_id: str, port: int, home: Path | None, backend: str,
-                repository: Path | None) -> None:
-    """Serve the edge agent until interrupted."""
-    from edgedeploy.entrypoints.agent.serve import serve_agent
+def agent_serve(device_id: str, port: int, home: Path | None, backend: str | None,
+                repository: Path | None, as_json: bool) -> None:
+    """Serve the edge agent until interrupted.
 
-    serve_agent(device_id, port, home or Path(".edgedeploy") / "agents" / device_id, backend,
-                repository=repository)
+    Prints one start line (with --json: one JSON object) with the agent's address and
+    directories before it loads its last-known-good model and serves.
+    """
+    from edgedeploy.entrypoints.agent.serve import agent_settings, serve_agent
+    from edgedeploy.entrypoints.settings import load_settings
+
+    settings = agent_settings(load_settings(), device_id, port, home=home, backend=backend,
+                              repository=repository)
+    line = {"event": "starting", "device_id": device_id, "url": f"http://127.0.0.1:{port}",
+            "backend": settings.agent.backend, "home": str(settings.agent.home_dir),
+            "repository": str(settings.agent.repository_dir)}
+    if as_json:
+        emit_json(line)
+    else:
+        click.echo(f"edge agent {device_id} starting on {line['url']} "
+                   f"(backend {line['backend']}, home {line['home']}, "
+                   f"repository {line['repository']})")
+    serve_agent(device_id, port, settings=settings)
 
 
 __all__ = ["agent", "deploy", "rollout"]

@@ -2,35 +2,38 @@
 
 from __future__ import annotations
 
-import platform
 from typing import Any
 
 import click
-from rich.table import Table
-from rich.text import Text
 
-from edgedeploy.adapters.sql.engine import redact
-from edgedeploy.adapters.sql.migrate import current_revision, head_revision, upgrade_to_head
 from edgedeploy.entrypoints.cli.context import (
     CliState,
+    Command,
+    Group,
     command_errors,
+    emit_json,
     json_option,
     pass_state,
-    to_json,
 )
 
 
 def doctor_report(state: CliState) -> dict[str, Any]:
-    """What works here and what does not, with reasons."""
+    """What works here and what does not, with reasons.
+
+    Each check catches its own failure: the point of ``doctor`` is to report a broken
+    component, not to stop at the first one.
+    """
+    import platform
+
     settings = state.container.settings()
-    url = settings.resolved_database_url
+    schema = state.container.database_schema()
     checks: list[dict[str, Any]] = []
     try:
-        revision = current_revision(url)
-        head = head_revision()
+        revision = schema.current()
+        head = schema.head()
         hint = "" if revision == head else "; run edgedeploy db upgrade"
         checks.append({"name": "database", "usable": True,
-                       "reason": f"{redact(url)} at revision {revision or 'none'} "
+                       "reason": f"{schema.display_url} at revision {revision or 'none'} "
                                  f"(head {head}{hint})"})
     except Exception as exc:
         checks.append({"name": "database", "usable": False, "reason": str(exc)})
@@ -42,71 +45,91 @@ def doctor_report(state: CliState) -> dict[str, Any]:
     except Exception as exc:
         checks.append({"name": f"trace store ({settings.trace_store})", "usable": False,
                        "reason": str(exc)})
-    backends = [
-        {"name": r.name, "distribution": f"{r.distribution} {r.version}", "usable": r.usable,
-         "reason": r.reason, "capabilities": r.capabilities}
-        for r in state.container.backends().report()]
+    # Every plugin group, broken and outdated plugins included: doctor is where they are
+    # reported (other commands only log them at debug level).
+    plugins = {
+        group: [{"name": r.name, "distribution": f"{r.distribution} {r.version}",
+                 "entry_point": r.value, "usable": r.usable, "reason": r.reason,
+                 "capabilities": r.capabilities} for r in records]
+        for group, records in state.container.plugins().report().items()}
     return {"python": platform.python_version(), "home": str(settings.home),
-            "checks": checks, "inference_backends": backends}
+            "checks": checks,
+            "inference_backends": plugins.get("edgedeploy.inference_backends", []),
+            "plugins": plugins}
 
 
-@click.command()
+@click.command(cls=Command, example="edgedeploy doctor --json")
 @json_option
 @pass_state
 @command_errors
 def doctor(state: CliState, as_json: bool) -> None:
-    """Say which storage and inference backends are usable here, and why not."""
+    """Say which storage, backends and other plugins are usable here, and why not."""
     report = doctor_report(state)
     if as_json:
-        click.echo(to_json(report))
+        emit_json(report)
         return
-    state.console.print(f"edgedeploy home: {report['home']}  (Python {report['python']})")
-    table = Table(title="Components")
-    for column in ("Component", "Usable", "Why"):
-        table.add_column(column)
+    from rich.text import Text
+
+    from edgedeploy.entrypoints.cli.output import new_table, show, yes_no
+
+    state.console.print(f"edgedeploy home: {report['home']}  (Python {report['python']})",
+                        highlight=False)
+    table = new_table("Components", "Component", "Usable", "Why")
     for check in report["checks"]:
-        table.add_row(check["name"], _yes_no(check["usable"]), Text(check["reason"]))
-    state.console.print(table)
-    table = Table(title="Inference backends")
-    for column in ("Backend", "Distribution", "Usable", "Why"):
-        table.add_column(column)
-    for backend in report["inference_backends"]:
-        table.add_row(backend["name"], backend["distribution"], _yes_no(backend["usable"]),
-                      Text(backend["reason"]))
-    state.console.print(table)
+        table.add_row(check["name"], yes_no(check["usable"]), Text(check["reason"]))
+    show(state, table)
+    table = new_table("Plugins", "Group", "Plugin", "Distribution", "Usable", "Why")
+    for group, rows in report["plugins"].items():
+        for row in rows:
+            table.add_row(group.removeprefix("edgedeploy."), row["name"], row["distribution"],
+                          yes_no(row["usable"]), Text(row["reason"]))
+    show(state, table)
 
 
-def _yes_no(flag: bool) -> Text:
-    return Text("yes", style="green") if flag else Text("no", style="red")
-
-
-@click.group()
+@click.group(cls=Group, example="edgedeploy db upgrade")
 def db() -> None:
     """The SQL database (SQLite file by default, PostgreSQL by URL)."""
 
 
-@db.command()
+@db.command(example="EDGEDEPLOY_DATABASE_URL=postgresql+psycopg://ci@db/edge edgedeploy db upgrade")
+@json_option
 @pass_state
 @command_errors
-def upgrade(state: CliState) -> None:
-    """Apply pending migrations."""
-    url = state.container.settings().resolved_database_url
-    revision = upgrade_to_head(url)
-    state.console.print(f"{redact(url)} is at revision {revision}")
+def upgrade(state: CliState, as_json: bool) -> None:
+    """Apply pending migrations (they also apply on first use)."""
+    schema = state.container.database_schema()
+    revision = schema.upgrade()
+    if as_json:
+        emit_json({"database": schema.display_url, "revision": revision})
+    else:
+        state.console.print(f"{schema.display_url} is at revision {revision}",
+                            highlight=False)
 
 
-@click.command()
+@click.command(cls=Command, example="edgedeploy serve --port 8700")
 @click.option("--host", default=None, help="Interface to bind (default from settings: 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port (default from settings: 8700).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="Port (default from settings: 8700).")
+@json_option
 @pass_state
 @command_errors
-def serve(state: CliState, host: str | None, port: int | None) -> None:
-    """Serve the HTTP API (OpenAPI at /schema)."""
+def serve(state: CliState, host: str | None, port: int | None, as_json: bool) -> None:
+    """Serve the HTTP API (OpenAPI at /schema) until interrupted.
+
+    Prints one start line (with --json: one JSON object) before serving.
+    """
     import uvicorn
 
     from edgedeploy.entrypoints.http.app import create_app
 
     settings = state.container.settings()
     app = create_app(state.container)
-    uvicorn.run(app, host=host or settings.http.host, port=port or settings.http.port,
-                log_level=settings.log_level)
+    bind_host, bind_port = host or settings.http.host, port or settings.http.port
+    url = f"http://{bind_host}:{bind_port}"
+    if as_json:
+        emit_json({"event": "serving", "url": url, "openapi": f"{url}/schema",
+                   "home": str(settings.home)})
+    else:
+        state.console.print(f"serving the edgedeploy API on {url} (OpenAPI at {url}/schema)",
+                            highlight=False)
+    uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level)

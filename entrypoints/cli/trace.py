@@ -1,39 +1,39 @@
-"""``edgedeploy trace …``: import, link, review, report, impact, gate, export."""
+"""``edgedeploy trace …``: import, list, link, review, report, impact, gate, export."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
-from rich.text import Text
 
-from edgedeploy.domain.models import ModelRef
-from edgedeploy.domain.requirements import ItemId
-from edgedeploy.domain.traceability import (
-    Evidence,
-    EvidenceKind,
-    Relation,
-    Verdict,
-    VerificationMethod,
-)
 from edgedeploy.entrypoints.cli.context import (
+    MODEL_VERSION,
     CliState,
+    Group,
+    LazyChoice,
     command_errors,
+    emit_json,
     json_option,
     pass_state,
-    to_json,
 )
 
-ASIL_STYLE = {"QM": "dim", "A": "green", "B": "yellow", "C": "dark_orange", "D": "bold red"}
+if TYPE_CHECKING:
+    from edgedeploy.domain.models import ModelRef
+    from edgedeploy.domain.traceability import Evidence, TraceLink
+
+GAPS_BLOCK = 3  # an incomplete trace refuses the release (README exit codes)
+EVIDENCE_KIND = LazyChoice("edgedeploy.domain.traceability:EvidenceKind")
+VERDICT = LazyChoice("edgedeploy.domain.traceability:Verdict")
+METHOD = LazyChoice("edgedeploy.domain.traceability:VerificationMethod")
 
 
-@click.group()
+@click.group(cls=Group, example="edgedeploy trace gate aeb@1.0.0")
 def trace() -> None:
     """Requirements traceability (ISO 26262-8 clause 6, ASPICE MLE.1-MLE.5)."""
 
 
-@trace.command("import")
+@trace.command("import", example="edgedeploy trace import requirements.reqifz --json")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @json_option
 @pass_state
@@ -42,31 +42,70 @@ def import_(state: CliState, file: Path, as_json: bool) -> None:
     """Import requirements from ReqIF (.reqif/.reqifz), CSV or YAML; all or nothing."""
     result = state.container.import_requirements()(file.name, file.read_bytes())
     if as_json:
-        click.echo(to_json(result))
+        emit_json(result)
         return
-    state.console.print(f"Imported [bold]{file}[/]: {len(result.created)} created, "
-                        f"{len(result.updated)} updated, {result.unchanged} unchanged, "
-                        f"{result.links_added} relation(s)")
+    from rich.text import Text
+
+    state.console.print(Text.assemble(
+        "Imported ", (str(file), "bold"), f": {len(result.created)} created, "
+        f"{len(result.updated)} updated, {result.unchanged} unchanged, "
+        f"{result.links_added} relation(s)"))
     if result.suspect_links:
-        state.console.print(f"[yellow]{result.suspect_links} downstream link(s) are now "
-                            "suspect and need re-review[/]")
+        state.console.print(Text(f"{result.suspect_links} downstream link(s) are now suspect "
+                                 "and need re-review", style="yellow"))
     for diag in result.diagnostics:
         state.console.print(Text(f"  {diag.severity}: {diag.location}"
                                  f"{f' [{diag.item}]' if diag.item else ''}: {diag.message}",
                                  style="yellow"))
 
 
+@trace.command("list", example="edgedeploy trace list --level ml --asil C")
+@click.option("--level", type=LazyChoice("edgedeploy.domain.requirements:RequirementLevel"),
+              default=None, help="Only requirements at this V-model level.")
+@click.option("--asil", type=LazyChoice("edgedeploy.domain.safety:ASIL"), default=None,
+              help="Only requirements of this ASIL.")
+@json_option
+@pass_state
+@command_errors
+def list_(state: CliState, level: str | None, asil: str | None, as_json: bool) -> None:
+    """The imported requirements in document order, with ASIL, level, status and version."""
+    from edgedeploy.domain.requirements import RequirementLevel
+    from edgedeploy.domain.safety import ASIL
+
+    found = state.container.list_requirements()(
+        RequirementLevel(level) if level else None, ASIL(asil) if asil else None)
+    if as_json:
+        emit_json(found)
+        return
+    from rich.text import Text
+
+    from edgedeploy.entrypoints.cli.output import ASIL_STYLE, new_table, show
+
+    table = new_table(f"{len(found)} requirement(s)", "ID", "ASIL", "Level", "Status",
+                      "Version", "Title")
+    for r in found:
+        table.add_row(r.id, Text(str(r.asil), style=ASIL_STYLE.get(str(r.asil), "")),
+                      r.level.value, r.status, str(r.version), Text(r.title))
+    show(state, table)
+
+
 def _evidence(state: CliState, kind: str | None, verdict: str | None, method: str | None,
               by: str | None, independent: bool, note: str,
               evidence_file: Path | None) -> Evidence | None:
+    from edgedeploy.domain.traceability import (
+        Evidence,
+        EvidenceKind,
+        Verdict,
+        VerificationMethod,
+    )
+
     if not any((kind, verdict, evidence_file, by)):
         return None
     digest = None
     if evidence_file is not None:
         digest = state.container.evidence().put(evidence_file.read_bytes())
-    chosen = EvidenceKind(kind) if kind else EvidenceKind.TEST_RESULT
     return Evidence(
-        kind=chosen,
+        kind=EvidenceKind(kind) if kind else EvidenceKind.TEST_RESULT,
         verdict=Verdict(verdict) if verdict else Verdict.PASSED,
         agent=by or state.container.config.actor(),
         recorded_at=state.container.clock().now(),
@@ -77,19 +116,25 @@ def _evidence(state: CliState, kind: str | None, verdict: str | None, method: st
     )
 
 
-@trace.command()
+def _link(state: CliState, source: str, relation: str, target: str,
+          evidence: Evidence | None) -> TraceLink:
+    from edgedeploy.domain.requirements import ItemId
+    from edgedeploy.domain.traceability import Relation
+
+    return state.container.link_items()(ItemId(source), Relation.parse(relation),
+                                        ItemId(target), evidence)
+
+
+@trace.command(example="edgedeploy trace link MLR-1 verified_by TC-1 --evidence report.json")
 @click.argument("source")
 @click.argument("relation")
 @click.argument("target")
 @click.option("--evidence", "evidence_file", type=click.Path(exists=True, dir_okay=False,
                                                              path_type=Path),
               help="A report or artifact file; its SHA-256 is recorded on the link.")
-@click.option("--kind", type=click.Choice([k.value for k in EvidenceKind]),
-              help="What the evidence is (default: test-result).")
-@click.option("--verdict", type=click.Choice([v.value for v in Verdict]),
-              help="The outcome the evidence states (default: passed).")
-@click.option("--method", type=click.Choice([m.value for m in VerificationMethod]),
-              help="Verification method of a test result.")
+@click.option("--kind", type=EVIDENCE_KIND, help="What the evidence is (default: test-result).")
+@click.option("--verdict", type=VERDICT, help="The outcome the evidence states (default: passed).")
+@click.option("--method", type=METHOD, help="Verification method of a test result.")
 @click.option("--by", help="Who recorded the evidence (default: the configured actor).")
 @click.option("--independent", is_flag=True, help="The reviewer is independent (ASIL D).")
 @click.option("--note", default="", help="A free-text note kept with the evidence.")
@@ -99,43 +144,48 @@ def _evidence(state: CliState, kind: str | None, verdict: str | None, method: st
 def link(state: CliState, source: str, relation: str, target: str, evidence_file: Path | None,
          kind: str | None, verdict: str | None, method: str | None, by: str | None,
          independent: bool, note: str, as_json: bool) -> None:
-    """Link SOURCE -RELATION-> TARGET, or add evidence to an existing link."""
+    """Link SOURCE -RELATION-> TARGET, or add evidence to an existing link.
+
+    RELATION is one of derives, refines, satisfied_by, verified_by, implemented_by,
+    deployed_as. A model version is named NAME@VERSION.
+    """
     evidence = _evidence(state, kind, verdict, method, by, independent, note, evidence_file)
-    result = state.container.link_items()(ItemId(source), Relation.parse(relation),
-                                          ItemId(target), evidence)
+    result = _link(state, source, relation, target, evidence)
     if as_json:
-        click.echo(to_json(result))
+        emit_json(result)
         return
+    from rich.text import Text
+
     state.console.print(Text(f"{result.source} {result.relation} {result.target}: "
                              f"{len(result.evidence)} evidence record(s)"
                              f"{', SUSPECT' if result.suspect else ''}"))
 
 
-@trace.command()
+@trace.command(example="edgedeploy trace review SYS-1 derives MLR-1 --by j.doe --independent")
 @click.argument("source")
 @click.argument("relation")
 @click.argument("target")
 @click.option("--by", required=True, help="The reviewer.")
 @click.option("--independent", is_flag=True, help="The reviewer is independent (ASIL D).")
-@click.option("--note", default="")
+@click.option("--note", default="", help="A free-text note kept with the review.")
 @json_option
 @pass_state
 @command_errors
 def review(state: CliState, source: str, relation: str, target: str, by: str,
            independent: bool, note: str, as_json: bool) -> None:
     """Record a passed review of a link; a suspect link is cleared by it."""
-    evidence = _evidence(state, EvidenceKind.REVIEW.value, Verdict.PASSED.value, None, by,
-                         independent, note, None)
-    result = state.container.link_items()(ItemId(source), Relation.parse(relation),
-                                          ItemId(target), evidence)
+    evidence = _evidence(state, "review", "passed", None, by, independent, note, None)
+    result = _link(state, source, relation, target, evidence)
     if as_json:
-        click.echo(to_json(result))
+        emit_json(result)
         return
+    from rich.text import Text
+
     state.console.print(Text(f"Reviewed {result.source} {result.relation} {result.target} "
                              f"by {by}{' (independent)' if independent else ''}"))
 
 
-@trace.command()
+@trace.command(example="edgedeploy trace report --html matrix.html --csv matrix.csv")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the matrix as CSV.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -153,45 +203,55 @@ def report(state: CliState, csv_path: Path | None, html_path: Path | None,
     if html_path:
         html_path.write_bytes(renderer.html(matrix))
     if as_json:
-        click.echo(to_json(matrix))
+        emit_json(matrix)
         return
-    table = Table(title=f"{matrix.title} — compliance {matrix.score:.1%}, "
-                        f"{matrix.gap_count} gap(s)")
-    for column in ("ID", "ASIL", "Level", "Derived into / realised by", "Verified by",
-                   "Reviews", "Gaps"):
-        table.add_column(column)
+    from rich.text import Text
+
+    from edgedeploy.entrypoints.cli.output import ASIL_STYLE, new_table, show
+
+    table = new_table(f"{matrix.title} — compliance {matrix.score:.1%}, "
+                      f"{matrix.gap_count} gap(s)",
+                      "ID", "ASIL", "Level", "Derived into / realised by", "Verified by",
+                      "Reviews", "Gaps")
     for row in matrix.rows:
         asil = row.requirement.asil.value
         table.add_row(
-            row.requirement.id, Text(asil, style=ASIL_STYLE[asil]), row.requirement.level.value,
+            row.requirement.id, Text(asil, style=ASIL_STYLE.get(asil, "")),
+            row.requirement.level.value,
             ", ".join((*row.children, *row.realized_by)) or "—",
             ", ".join(f"{t}: {v}" for t, v in row.verified_by) or "—",
             ", ".join(row.reviews) or "—",
             Text("\n".join(g.code.value for g in row.gaps) or "ok",
                  style="red" if row.gaps else "green"))
-    state.console.print(table)
+    show(state, table)
     for path in (csv_path, html_path):
         if path:
-            state.console.print(f"wrote {path}")
+            state.console.print(f"wrote {path}", highlight=False)
 
 
 def _print_view(state: CliState, title: str, items: tuple[str, ...]) -> None:
+    from rich.text import Text
+
     state.console.print(Text(f"{title}: {len(items)} item(s)", style="bold"))
     for item in items:
         state.console.print(Text(f"  {item}"))
 
 
-@trace.command()
+@trace.command(example="edgedeploy trace impact SYS-1 --json")
 @click.argument("item_id")
 @json_option
 @pass_state
 @command_errors
 def impact(state: CliState, item_id: str, as_json: bool) -> None:
     """Everything a change to ITEM_ID affects: requirements, tests, datasets, models, fleet."""
+    from edgedeploy.domain.requirements import ItemId
+
     result = state.container.trace_queries().impact(ItemId(item_id))
     if as_json:
-        click.echo(to_json(result))
+        emit_json(result)
         return
+    from rich.text import Text
+
     state.console.print(Text(f"A change to {item_id} affects {result.total} item(s):",
                              style="bold"))
     for label, group in (("requirements", result.requirements), ("tests", result.tests),
@@ -200,78 +260,95 @@ def impact(state: CliState, item_id: str, as_json: bool) -> None:
         state.console.print(Text(f"  {label:<12} {', '.join(group) or '—'}"))
 
 
-@trace.command()
+@trace.command(example="edgedeploy trace forward SYS-1")
 @click.argument("item_id")
 @json_option
 @pass_state
 @command_errors
 def forward(state: CliState, item_id: str, as_json: bool) -> None:
     """Everything downstream of ITEM_ID (towards deployment)."""
+    from edgedeploy.domain.requirements import ItemId
+
     view = state.container.trace_queries().forward(ItemId(item_id))
     if as_json:
-        click.echo(to_json(view))
+        emit_json(view)
     else:
         _print_view(state, f"Forward trace of {item_id}", view.items)
 
 
-@trace.command()
+@trace.command(example="edgedeploy trace backward aeb@1.0.0")
 @click.argument("item_id")
 @json_option
 @pass_state
 @command_errors
 def backward(state: CliState, item_id: str, as_json: bool) -> None:
     """Everything upstream of ITEM_ID (towards system requirements)."""
+    from edgedeploy.domain.requirements import ItemId
+
     view = state.container.trace_queries().backward(ItemId(item_id))
     if as_json:
-        click.echo(to_json(view))
+        emit_json(view)
     else:
         _print_view(state, f"Backward trace of {item_id}", view.items)
 
 
-@trace.command()
-@click.argument("model_version")
+@trace.command(example="edgedeploy trace gate aeb@1.0.0 --json")
+@click.argument("model_version", metavar="NAME@VERSION", type=MODEL_VERSION)
 @json_option
 @pass_state
 @command_errors
-def gate(state: CliState, model_version: str, as_json: bool) -> None:
-    """Exit 0 when MODEL_VERSION's trace is complete, 3 when gaps block its deployment."""
+def gate(state: CliState, model_version: ModelRef, as_json: bool) -> None:
+    """Exit 0 when NAME@VERSION's trace is complete, 3 when gaps block its deployment."""
     container = state.container
-    result = container.evaluate_gate()(ModelRef.parse(model_version), container.config.actor())
+    result = container.evaluate_gate()(model_version, container.config.actor())
     if as_json:
-        click.echo(to_json(result))
-    elif result.passed:
-        state.console.print(f"[green]PASS[/] {result.model}: trace complete over "
-                            f"{len(result.scope)} requirement(s) "
-                            f"(audit entry {result.audit_sequence})")
+        emit_json(result)
     else:
-        state.console.print(f"[bold red]BLOCKED[/] {result.model}: {len(result.gaps)} gap(s), "
-                            f"compliance {result.score:.1%} (audit entry "
-                            f"{result.audit_sequence})")
-        for g in result.gaps:
-            state.console.print(Text(f"  - {g.item} (ASIL {g.asil}) {g.code.value}: "
-                                     f"{g.message}"))
+        from rich.text import Text
+
+        if result.passed:
+            state.console.print(Text.assemble(
+                ("PASS", "green"), f" {result.model}: trace complete over "
+                f"{len(result.scope)} requirement(s) (audit entry {result.audit_sequence})"))
+        else:
+            state.console.print(Text.assemble(
+                ("BLOCKED", "bold red"), f" {result.model}: {len(result.gaps)} gap(s), "
+                f"compliance {result.score:.1%} (audit entry {result.audit_sequence})"))
+            for g in result.gaps:
+                state.console.print(Text(f"  - {g.item} (ASIL {g.asil}) {g.code.value}: "
+                                         f"{g.message}"))
     if not result.passed:
-        raise click.exceptions.Exit(3)
+        raise click.exceptions.Exit(GAPS_BLOCK)
 
 
-@trace.command()
+@trace.command(example="edgedeploy trace export --format turtle -o trace.ttl")
 @click.option("--format", "fmt", type=click.Choice(["reqif", "turtle", "json-ld", "n-triples"]),
-              default="reqif", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True)
+              default="reqif", show_default=True,
+              help="ReqIF for requirements tools; the RDF formats carry the whole trace graph.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The file to write (replaced when it exists).")
+@json_option
 @pass_state
 @command_errors
-def export(state: CliState, fmt: str, output: Path) -> None:
+def export(state: CliState, fmt: str, output: Path, as_json: bool) -> None:
     """Export requirements and links as ReqIF, or the whole trace graph as RDF."""
+    import hashlib
+
     container = state.container
     if fmt == "reqif":
         data = container.export_requirements()()
     else:
         data = container.trace_store().export_rdf(fmt)
     output.write_bytes(data)
-    state.console.print(f"wrote {output} ({len(data)} bytes)")
+    if as_json:
+        emit_json({"output": str(output), "format": fmt, "bytes": len(data),
+                   "digest": f"sha256:{hashlib.sha256(data).hexdigest()}"})
+    else:
+        state.console.print(f"wrote {output} ({len(data)} bytes)", highlight=False)
 
 
-@trace.command()
+@trace.command(example="edgedeploy trace artifact test TC-1 --file results.xml")
+# Model versions enter the graph through ``models register`` (with their bytes), not here.
 @click.argument("kind", type=click.Choice(["test", "dataset", "deployment"]))
 @click.argument("item_id")
 @click.option("--title", default="", help="A human-readable title.")
@@ -283,13 +360,15 @@ def export(state: CliState, fmt: str, output: Path) -> None:
 def artifact(state: CliState, kind: str, item_id: str, title: str, file: Path | None,
              as_json: bool) -> None:
     """Record a test, dataset or deployment in the trace graph (by ITEM_ID)."""
-    from edgedeploy.domain.requirements import Artifact, ArtifactKind
+    from edgedeploy.domain.requirements import Artifact, ArtifactKind, ItemId
 
     digest = state.container.evidence().put(file.read_bytes()) if file else None
     result = state.container.record_artifact()(
         Artifact(ItemId(item_id), ArtifactKind(kind), title=title or item_id, digest=digest))
     if as_json:
-        click.echo(to_json(result))
+        emit_json(result)
     else:
+        from rich.text import Text
+
         state.console.print(Text(f"recorded {result.kind} {result.id}"
                                  f"{f' {result.digest}' if result.digest else ''}"))

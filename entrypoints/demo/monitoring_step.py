@@ -37,7 +37,7 @@ def frame_features(frames: np.ndarray, confidence: np.ndarray) -> np.ndarray:
 
 
 def _confidence(run: DemoRun, frames: np.ndarray) -> np.ndarray:
-    session = run.container.backends().get("onnxruntime").load(
+    session = run.container.runtime().load(
         run.facts["release"].result.model_path)
     try:
         name = session.inputs[0].name

@@ -22,33 +22,32 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import msgspec
 import numpy as np
 
-from edgedeploy.adapters.edge import write_package
-from edgedeploy.adapters.fleet import LocalAgentFleet
 from edgedeploy.application.errors import BackendUnavailable
 from edgedeploy.application.optimization.release import VERIFICATION_REPORT
 from edgedeploy.application.ports.inference import TensorSpec
 from edgedeploy.application.ports.reporting import Chart, ReportSection, ReportTable, Series
-from edgedeploy.application.ports.rollout import ApplyResult
+from edgedeploy.application.ports.rollout import ApplyResult, RolloutTarget
 from edgedeploy.application.rollout import (
     ApproveStage,
     RolloutEngine,
     StartRollout,
     StartRolloutCommand,
     TickRollout,
+    release_asil,
 )
 from edgedeploy.application.rollout.views import TickResult
 from edgedeploy.domain.health import HealthWindow
 from edgedeploy.domain.models import ModelRef
 from edgedeploy.domain.requirements import Artifact, ItemKind, Requirement
-from edgedeploy.domain.rollout import DesiredState, DeviceInfo, RolloutPlan
+from edgedeploy.domain.rollout import DesiredState, DeviceInfo, RolloutPhase, RolloutPlan
 from edgedeploy.domain.traceability import DECOMPOSING, Relation
 from edgedeploy.entrypoints.demo.flow import CI, MODEL, DemoRun
-from edgedeploy.entrypoints.rollout_container import release_asil
 
 FLEET = "demo-loopback"
 DEVICES = tuple(f"ecu-{i}" for i in range(6))
@@ -112,6 +111,18 @@ class VirtualClock:
         return real
 
 
+class AgentFleet(RolloutTarget, Protocol):
+    """The local agents (``container.local_agent_fleet``): a target that also takes traffic."""
+
+    def url(self, device_id: str) -> str:
+        """Base URL of one agent."""
+        ...
+
+    def close(self) -> None:
+        """Stop the agents."""
+        ...
+
+
 class RealWindowFleet:
     """The local fleet as the controller's target, with health read in real time.
 
@@ -119,7 +130,7 @@ class RealWindowFleet:
     windows are real, so the instant is translated to when the stage really started.
     """
 
-    def __init__(self, fleet: LocalAgentFleet, clock: VirtualClock) -> None:
+    def __init__(self, fleet: AgentFleet, clock: VirtualClock) -> None:
         self._fleet, self._clock = fleet, clock
 
     def devices(self) -> list[DeviceInfo]:
@@ -145,7 +156,7 @@ class RealWindowFleet:
 class Traffic:
     """Batched inference requests from held-out frames, pre-encoded once."""
 
-    fleet: LocalAgentFleet
+    fleet: AgentFleet
     bodies: list[bytes]
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=60.0))
     pool: ThreadPoolExecutor = field(
@@ -217,7 +228,7 @@ def _package(run: DemoRun, repository: Path, model: ModelRef, path: Path,
     an agent refuses a file that does not reproduce them.
     """
     contract = run.facts["verification"].report.get("input_contract") or {}
-    session = run.container.backends().get("onnxruntime").load(str(path))
+    session = run.container.runtime().load(str(path))
     try:
         first = session.inputs[0]
         shape = tuple(contract.get("shape") or first.shape)
@@ -228,6 +239,7 @@ def _package(run: DemoRun, repository: Path, model: ModelRef, path: Path,
         golden_out = {k: np.asarray(v) for k, v in session.run(golden_in).items()}
     finally:
         session.close()
+    write_package = run.container.package_writer()
     return write_package(repository, model, path, inputs, outputs, [(golden_in, golden_out)],
                          tolerance=1e-3, digest=digest)
 
@@ -264,7 +276,7 @@ def _register_degraded(run: DemoRun, degraded_path: Path) -> str:
     return version.digest
 
 
-def _drive(engine: RolloutEngine, clock: VirtualClock, traffic: Traffic, fleet: LocalAgentFleet,
+def _drive(engine: RolloutEngine, clock: VirtualClock, traffic: Traffic, fleet: AgentFleet,
            record: RolloutRun, tick: TickRollout, approve: ApproveStage) -> TickResult:
     """Tick until the roll-out is final: traffic, virtual bake time, recorded approvals."""
     devices = [d.device_id for d in fleet.devices()]
@@ -282,9 +294,9 @@ def _drive(engine: RolloutEngine, clock: VirtualClock, traffic: Traffic, fleet: 
         record.ticks += 1
         mark()
         phase = result.view.phase
-        if phase in ("completed", "rolled_back", "aborted"):
+        if phase.is_final:
             break
-        if phase == "awaiting_approval":
+        if phase is RolloutPhase.AWAITING_APPROVAL:
             approve(record.rollout_id, RELEASE_MANAGER,
                     f"stage {result.view.current_stage} reviewed: health within thresholds "
                     f"(recorded by the demo on behalf of {RELEASE_MANAGER})")
@@ -336,8 +348,6 @@ def _pct(value: float | None) -> str:
 
 def step_rollout(run: DemoRun) -> None:
     """Roll 1.0.0 out to six local edge agents, then roll a degraded 1.0.1 out and back."""
-    from edgedeploy.plugins.onnxruntime.degrade import add_low_confidence_branch
-
     run.step("8. Roll out: staged canary on local edge agents, automatic rollback")
     gate = run.facts.get("gate")
     if gate is None or not gate.passed:
@@ -355,8 +365,8 @@ def step_rollout(run: DemoRun) -> None:
     model_path = Path(release.result.model_path)
     brightness = frames.reshape(len(frames), -1).mean(axis=1)
     threshold = float(np.quantile(brightness, 0.7))
-    degraded_path = add_low_confidence_branch(model_path, base / "build" / "degraded.onnx",
-                                              brightness_threshold=threshold)
+    degraded_path = container.degraded_model_builder()(
+        model_path, base / "build" / "degraded.onnx", brightness_threshold=threshold)
     baseline_digest = _package(run, repository, BASELINE, Path(release.result.reference_path),
                                frames)
     good_digest = _package(run, repository, MODEL, model_path, frames,
@@ -367,10 +377,11 @@ def step_rollout(run: DemoRun) -> None:
     clock = VirtualClock()
     store = container.trace_store()
     plan = RolloutPlan.for_asil(release_asil(container.evaluate_gate(), store, MODEL))
-    fleet = LocalAgentFleet(base / "agents", repository, list(DEVICES),
-                            labels={d: {"hardware": "ecu-gen2" if i % 2 else "ecu-gen1"}
-                                    for i, d in enumerate(DEVICES)},
-                            env={"EDGEDEPLOY_AGENT_CONFIDENCE_FLOOR": str(CONFIDENCE_FLOOR)})
+    fleet: AgentFleet = container.local_agent_fleet(
+        base / "agents", repository, list(DEVICES),
+        labels={d: {"hardware": "ecu-gen2" if i % 2 else "ecu-gen1"}
+                for i, d in enumerate(DEVICES)},
+        env={"EDGEDEPLOY_AGENT_CONFIDENCE_FLOOR": str(CONFIDENCE_FLOOR)})
     traffic: Traffic | None = None
     good = RolloutRun("rollout-1.0.0", MODEL)
     bad = RolloutRun("rollout-1.0.1-degraded", DEGRADED)
@@ -381,10 +392,10 @@ def step_rollout(run: DemoRun) -> None:
                                      f"{BASELINE}; see their agent.log under {base / 'agents'}")
         traffic = Traffic(fleet, _bodies(frames, _input_name(run, model_path) or "input"))
         target = RealWindowFleet(fleet, clock)
-        engine = RolloutEngine(container.rollout.journal(), target, clock,
-                               on_decision=container.rollout.evidence_hook())
-        start = StartRollout(engine, container.rollout.readiness())
-        tick, approve = TickRollout(engine), ApproveStage(engine)
+        engine = container.rollout_fleets().engine(target, clock)
+        start = StartRollout(engine, container.release_readiness())
+        tick = TickRollout(engine, run.facts["deployment"].rollout)
+        approve = ApproveStage(engine)
         start(StartRolloutCommand(FLEET, MODEL, good_digest, plan, CI, BASELINE,
                                   baseline_digest, rollout_id=good.rollout_id))
         _drive(engine, clock, traffic, fleet, good, tick, approve)
@@ -405,7 +416,8 @@ def step_rollout(run: DemoRun) -> None:
                             "rows_by_model": dict(traffic.rows_by_model),
                             "failed_requests": traffic.failures,
                             "approvals": good.approvals + bad.approvals}
-    ok = (good.phase == "completed" and bad.phase == "rolled_back" and left_on_degraded == 0
+    ok = (good.phase is RolloutPhase.COMPLETED and bad.phase is RolloutPhase.ROLLED_BACK
+          and left_on_degraded == 0
           and traffic.failures == 0)
     stage = plan.stages[0]
     served = ", ".join(f"{m}: {n:,}" for m, n in sorted(traffic.rows_by_model.items()))
@@ -415,7 +427,8 @@ def step_rollout(run: DemoRun) -> None:
         f"agents with the ASIL {plan.asil} plan (per stage: {stage.min_inferences:,} "
         f"inferences on both cohorts, canary cohorts of at least {stage.min_devices} "
         f"devices, {stage.bake_seconds / 60:.0f} min bake, a recorded approval) and ended "
-        f"'{good.phase}'; {DEGRADED} ended '{bad.phase}' ({bad.reason}) with "
+        f"'{good.phase}'{'' if good.phase == 'completed' else f' ({good.reason})'}; "
+        f"{DEGRADED} ended '{bad.phase}' ({bad.reason}) with "
         f"{left_on_degraded} device(s) left on it. Bake times are real-time floors: the "
         f"controller ran on a virtual clock that the demo advanced by each stage's bake "
         f"time per tick, while the traffic "
@@ -438,7 +451,7 @@ def step_rollout(run: DemoRun) -> None:
 
 
 def _input_name(run: DemoRun, path: Path) -> str | None:
-    session = run.container.backends().get("onnxruntime").load(str(path))
+    session = run.container.runtime().load(str(path))
     try:
         return session.inputs[0].name if session.inputs else None
     finally:

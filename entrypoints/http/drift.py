@@ -1,36 +1,54 @@
-"""Drift monitoring over HTTP: references, windows, verdicts, feedback, report."""
+"""Drift monitoring over HTTP: references, windows, verdicts, feedback, report.
+
+Each operation is one handler over one use case; a new monitoring operation is one more
+handler here, its DTOs in ``dto/drift.py`` and its use case in ``dependencies.py``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Annotated
 
-import msgspec
-import numpy as np
 from litestar import Controller, get, post
-from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery
+from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 
-from edgedeploy.application.errors import InvalidInput
-from edgedeploy.domain.drift import DetectorCapability
-from edgedeploy.entrypoints.http.dto import (
+from edgedeploy.application.monitoring import (
+    CheckWindow,
+    DriftReport,
+    FitReference,
+    ListVerdicts,
+    RecordFeedback,
+)
+from edgedeploy.domain.drift import DriftSeverity
+from edgedeploy.entrypoints.http.dto import view
+from edgedeploy.entrypoints.http.dto.drift import (
+    DeploymentDriftView,
     DriftFeedbackCreate,
     DriftReferenceCreate,
+    DriftReportView,
+    DriftVerdictListView,
+    DriftVerdictView,
     DriftWindowCreate,
+    FeedbackView,
+    ReferenceProfileView,
+    rows_with_gaps,
 )
-from edgedeploy.entrypoints.http.state import container_of
+from edgedeploy.entrypoints.http.metrics import observe_verdict
+from edgedeploy.entrypoints.http.problems import problem_responses
 
-
-def _matrix(rows: Sequence[Sequence[float | None]]) -> np.ndarray:
-    widths = {len(row) for row in rows}
-    if len(widths) != 1:
-        raise InvalidInput(f"every row must have the same number of values, got {sorted(widths)}")
-    return np.array([[np.nan if v is None else v for v in row] for row in rows],
-                    dtype=np.float64)
-
-
-def _plain(value: Any) -> Any:
-    return msgspec.to_builtins(value)
+NO_REFERENCE = "No reference is fitted for the deployment."
+REFERENCE_EXAMPLE = Example(
+    summary="Three sensor features, one of them categorical",
+    value={"rows": [[12.5, 0.02, 1.0], [13.1, -0.01, 2.0], [12.9, 0.00, 1.0]],
+           "feature_names": ["speed", "yaw_rate", "lane"], "categorical": ["lane"],
+           "kind": "features"})
+WINDOW_EXAMPLE = Example(
+    summary="A window with one missing value (null)",
+    value={"rows": [[12.7, 0.01, 1.0], [13.4, None, 2.0], [12.2, 0.03, 1.0]]})
+FEEDBACK_EXAMPLE = Example(summary="A confirmed drift",
+                           value={"feedback": "confirmed", "reviewer": "data.analyst"})
 
 
 class DriftController(Controller):
@@ -39,40 +57,79 @@ class DriftController(Controller):
     path = "/api/v1/drift"
     tags = ["monitoring"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
 
-    @post("/{deployment:str}/reference", sync_to_thread=True, status_code=201)
-    def fit(self, state: State, deployment: FromPath[str],
-            data: DriftReferenceCreate) -> dict[str, Any]:
-        """Fit the detectors on reference rows and calibrate their thresholds."""
-        try:
-            kind = DetectorCapability(data.kind)
-        except ValueError:
-            raise InvalidInput(f"kind '{data.kind}' is not one of features, embeddings, "
-                               "stream") from None
-        profile = container_of(state).fit_reference()(
-            deployment, _matrix([list(row) for row in data.rows]), data.feature_names,
-            data.categorical, kind)
-        return _plain(profile)  # type: ignore[no-any-return]
+    @post("/{deployment:str}/reference", sync_to_thread=True, status_code=201,
+          summary="Fit a reference",
+          responses=problem_responses(400, 413, 415, 422,
+                                      s422="The reference cannot calibrate the detectors."))
+    def fit(self, deployment: FromPath[str],
+            data: Annotated[DriftReferenceCreate, Body(examples=[REFERENCE_EXAMPLE])],
+            fit_reference: NamedDependency[FitReference]) -> ReferenceProfileView:
+        """Fit the detectors on reference rows and calibrate their thresholds.
 
-    @post("/{deployment:str}/windows", sync_to_thread=True, status_code=201)
-    def check(self, state: State, deployment: FromPath[str],
-              data: DriftWindowCreate) -> dict[str, Any]:
-        """Judge one window; returns the stored verdict (422: the window cannot be judged)."""
-        verdict = container_of(state).check_window()(deployment, _matrix(data.rows))
-        return _plain(verdict)  # type: ignore[no-any-return]
+        Thresholds are calibrated once, here, for a target false-alarm rate, so that judging
+        a window later needs no resampling.
+        """
+        profile = fit_reference(deployment, data.rows, data.feature_names, data.categorical,
+                                data.kind, data.column_kinds)
+        return view(profile, ReferenceProfileView)
 
-    @post("/verdicts/{verdict_id:str}/feedback", sync_to_thread=True, status_code=201)
-    def feedback(self, state: State, verdict_id: FromPath[str],
-                 data: DriftFeedbackCreate) -> dict[str, Any]:
-        """Confirm a verdict or call it a false alarm; the detector weights adapt."""
-        if data.feedback not in ("confirmed", "false-alarm"):
-            raise InvalidInput("feedback must be 'confirmed' or 'false-alarm'")
-        record = container_of(state).record_feedback()(verdict_id, data.feedback, data.reviewer)
-        return _plain(record)  # type: ignore[no-any-return]
+    @post("/{deployment:str}/windows", sync_to_thread=True, status_code=201,
+          summary="Judge a window",
+          responses=problem_responses(400, 404, 413, 415, 422, s404=NO_REFERENCE,
+                                      s422="The window cannot be judged (e.g. wrong width)."))
+    def check(self, deployment: FromPath[str],
+              data: Annotated[DriftWindowCreate, Body(examples=[WINDOW_EXAMPLE])],
+              check_window: NamedDependency[CheckWindow]) -> DriftVerdictView:
+        """Judge one window against the reference; returns the stored verdict.
 
-    @get("/report", sync_to_thread=True)
-    def report(self, state: State,
-               deployment: FromQuery[str | None] = None) -> dict[str, Any]:
-        """Verdicts over time per deployment, with severity counts and weights."""
-        result = container_of(state).drift_report()(deployment)
-        return {"deployments": [{**_plain(entry), "peak": entry.peak.value}
-                                for entry in result.deployments]}
+        Severity escalates only when drift persists over consecutive windows, so one odd
+        window raises a watch, not an alert.
+        """
+        verdict = check_window(deployment, rows_with_gaps(data.rows), data.feature_names)
+        observe_verdict(verdict)
+        return view(verdict, DriftVerdictView, standing_out=list(verdict.standing_out))
+
+    @post("/verdicts/{verdict_id:str}/feedback", sync_to_thread=True, status_code=201,
+          summary="Give feedback on a verdict",
+          responses=problem_responses(400, 404, 409, 413, 415,
+                                      s404="No such verdict.",
+                                      s409="Feedback on this verdict is already recorded."))
+    def feedback(self, verdict_id: FromPath[str],
+                 data: Annotated[DriftFeedbackCreate, Body(examples=[FEEDBACK_EXAMPLE])],
+                 record_feedback: NamedDependency[RecordFeedback]) -> FeedbackView:
+        """Confirm a verdict or call it a false alarm; the detector weights adapt.
+
+        Detectors that were right gain weight in later votes, so the ensemble learns which
+        detectors suit a deployment's data.
+        """
+        record = record_feedback(verdict_id, data.feedback.value, data.reviewer)
+        return view(record, FeedbackView)
+
+    @get("/verdicts", sync_to_thread=True, summary="List verdicts",
+         responses=problem_responses(400))
+    def verdicts(
+        self,
+        list_verdicts: NamedDependency[ListVerdicts],
+        deployment: FromQuery[str | None] = None,
+        at_least: Annotated[DriftSeverity | None, QueryParameter(
+            description="Only verdicts at or above this severity.")] = None,
+        since: FromQuery[datetime | None] = None,
+        until: FromQuery[datetime | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 100,
+    ) -> DriftVerdictListView:
+        """Stored verdicts, oldest first: the newest ``limit`` that match the filters.
+
+        A pipeline polls this for what reached ``warning`` or ``critical`` since its last run.
+        """
+        found = list_verdicts(deployment, at_least, since, until, limit)
+        return DriftVerdictListView(verdicts=[view(v, DriftVerdictView) for v in found],
+                                    count=len(found))
+
+    @get("/report", sync_to_thread=True, summary="Drift report",
+         responses=problem_responses(400))
+    def report(self, drift_report: NamedDependency[DriftReport],
+               deployment: FromQuery[str | None] = None) -> DriftReportView:
+        """Verdicts over time per deployment, with severity counts, peak and current weights."""
+        result = drift_report(deployment)
+        return DriftReportView(deployments=[
+            view(entry, DeploymentDriftView, peak=entry.peak) for entry in result.deployments])

@@ -3,31 +3,38 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State
-from litestar.params import FromPath
+from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
+from litestar.params import Body, FromPath
 
 from edgedeploy.application.errors import InvalidInput
 from edgedeploy.application.jobs import JobRunner
-from edgedeploy.application.optimization import OptimizeRequest
+from edgedeploy.application.models import ModelQueries
+from edgedeploy.application.optimization import OptimizeRequest, VerifyRegisteredModel
 from edgedeploy.application.optimization.progress import Progress
 from edgedeploy.application.ports.optimization import ModelSource
-from edgedeploy.domain.errors import NotFound
+from edgedeploy.application.traceability import EvidenceFiles
 from edgedeploy.domain.models import ModelRef
-from edgedeploy.entrypoints.http.dto import JobAcceptedView, JobView, OptimizeCreate, view
-from edgedeploy.entrypoints.http.state import container_of
+from edgedeploy.entrypoints.http.dependencies import OptimizerFor
+from edgedeploy.entrypoints.http.dto import view
+from edgedeploy.entrypoints.http.dto.optimization import JobAcceptedView, JobView, OptimizeCreate
+from edgedeploy.entrypoints.http.problems import problem_responses
 
-
-def _jobs(state: State) -> JobRunner:
-    runner: JobRunner = state.jobs
-    return runner
+BAD_VERSION = "The model version is not of the form ``name@version``."
+OPTIMIZE_EXAMPLE = Example(
+    summary="Quantize a checkpoint within half a point of accuracy",
+    value={"source": "/srv/models/aeb.pt", "calibration": "/srv/data/calibration.npz",
+           "module": "aeb.model:Net", "budget": 0.5, "backend": "onnxruntime",
+           "device": "cpu"})
 
 
 def _accepted(job_id: str, status: str) -> Response[JobAcceptedView]:
     url = f"/api/v1/jobs/{job_id}"
-    return Response(JobAcceptedView(job_id=job_id, status=status, status_url=url),
+    return Response(view({"job_id": job_id, "status": status, "status_url": url},
+                         JobAcceptedView),
                     status_code=202, headers={"Location": url})
 
 
@@ -37,27 +44,36 @@ class JobsController(Controller):
     path = "/api/v1"
     tags = ["optimization"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
 
-    @post("/models/{ver:str}/optimize", sync_to_thread=True, status_code=202)
-    def optimize(self, state: State, ver: FromPath[str],
-                 data: OptimizeCreate) -> Response[JobAcceptedView]:
-        """Quantize and register ``ver``: 202 with the job; follow it at ``/jobs/{id}``."""
-        container = container_of(state)
+    @post("/models/{ver:str}/optimize", sync_to_thread=True, status_code=202,
+          summary="Optimize and register a model",
+          responses=problem_responses(400, 413, 415, 422, s422=BAD_VERSION))
+    def optimize(
+        self,
+        ver: FromPath[str],
+        data: Annotated[OptimizeCreate, Body(examples=[OPTIMIZE_EXAMPLE])],
+        jobs: NamedDependency[JobRunner],
+        optimizer_for: NamedDependency[OptimizerFor],
+        model_queries: NamedDependency[ModelQueries],
+        optimized_root: NamedDependency[Path],
+        actor: NamedDependency[str],
+    ) -> Response[JobAcceptedView]:
+        """Quantize and register ``ver``: 202 with the job; follow it at ``/jobs/{id}``.
+
+        The work takes minutes, so it runs as a job; its plan, artifacts and timings appear
+        in the job's result, and the model is registered only when every step passed.
+        """
         ref = ModelRef.parse(ver)
         for label, path in (("source", data.source), ("calibration", data.calibration)):
             if not Path(path).is_file():
                 raise InvalidInput(f"{label} '{path}' is not a file on the server")
-        with container.uow() as uow:
-            if uow.models.get(ref) is not None:
-                raise InvalidInput(f"{ref} is already registered; choose a new version")
-        backend = container.backends().get(data.backend)
-        out = container.settings().home_dir / "optimized" / f"{ref.name}-{ref.version}"
+        if model_queries.find(ref) is not None:
+            raise InvalidInput(f"{ref} is already registered; choose a new version")
+        out = optimized_root / f"{ref.name}-{ref.version}"
         request = OptimizeRequest(source=ModelSource(data.source, data.module),
                                   calibration=data.calibration, output_dir=str(out),
                                   budget=data.budget, device=data.device,
                                   qat_epochs=data.qat_epochs)
-        use_case = container.optimize_and_register(
-            optimize=container.optimize_model(runtime=backend))
-        actor = container.config.actor()
+        use_case = optimizer_for(data.backend)
 
         def work(progress: Progress) -> dict[str, Any]:
             release = use_case(request, ref, actor, progress)
@@ -67,34 +83,44 @@ class JobsController(Controller):
                                   for name, digest in release.result.digests.items()},
                     "timings": release.result.timings}
 
-        job = _jobs(state).submit("optimize", str(ref), work)
+        job = jobs.submit("optimize", str(ref), work)
         return _accepted(job.id, job.status.value)
 
-    @post("/models/{ver:str}/verify", sync_to_thread=True, status_code=202)
-    def verify(self, state: State, ver: FromPath[str]) -> Response[JobAcceptedView]:
-        """Verify a registered version on the deployed runtime: 202 with the job."""
-        container = container_of(state)
+    @post("/models/{ver:str}/verify", sync_to_thread=True, status_code=202,
+          summary="Verify a registered model",
+          responses=problem_responses(400, 415, 422, s422=BAD_VERSION))
+    def verify(self, ver: FromPath[str], jobs: NamedDependency[JobRunner],
+               verify_registered: NamedDependency[VerifyRegisteredModel],
+               actor: NamedDependency[str]) -> Response[JobAcceptedView]:
+        """Verify a registered version on the deployed runtime: 202 with the job.
+
+        The report (equivalence, latency, memory) is stored as evidence and linked into the
+        trace, where the release readiness check looks for it.
+        """
         ref = ModelRef.parse(ver)
-        use_case = container.verify_registered()
-        actor = container.config.actor()
 
         def work(progress: Progress) -> dict[str, Any]:
-            result = use_case(ref, actor, progress=progress)
+            result = verify_registered(ref, actor, progress=progress)
             return {"model": str(ref), "passed": result.passed, "report": result.report,
                     "report_url": f"/api/v1/jobs/artifacts/{result.report_digest}"}
 
-        job = _jobs(state).submit("verify", str(ref), work)
+        job = jobs.submit("verify", str(ref), work)
         return _accepted(job.id, job.status.value)
 
-    @get("/jobs/{job_id:str}", sync_to_thread=False)
-    def job(self, state: State, job_id: FromPath[str]) -> JobView:
-        """A job's status and progress (200), or 404."""
-        return view(_jobs(state).get(job_id), JobView)  # type: ignore[no-any-return]
+    @get("/jobs/{job_id:str}", sync_to_thread=False, summary="Job status",
+         responses=problem_responses(400, 404, s404="No such job (jobs are kept until the "
+                                                    "server restarts)."))
+    def job(self, job_id: FromPath[str], jobs: NamedDependency[JobRunner]) -> JobView:
+        """A job's status and progress per stage, with its result or error once finished."""
+        return view(jobs.get(job_id), JobView)
 
-    @get("/jobs/artifacts/{digest:str}", sync_to_thread=True, media_type="application/octet-stream")
-    def artifact(self, state: State, digest: FromPath[str]) -> Response[bytes]:
-        """A stored artifact or report by its digest (``sha256:<hex>``)."""
-        evidence = container_of(state).evidence()
-        if not evidence.exists(digest):
-            raise NotFound(f"no artifact stored under {digest}", code="ARTIFACT_NOT_FOUND")
-        return Response(evidence.get(digest), media_type="application/octet-stream")
+    @get("/jobs/artifacts/{digest:str}", sync_to_thread=True,
+         media_type="application/octet-stream", summary="Download evidence",
+         responses=problem_responses(400, 404, s404="Nothing is stored under this digest."))
+    def artifact(
+        self,
+        digest: FromPath[str],
+        evidence_files: NamedDependency[EvidenceFiles],
+    ) -> Response[bytes]:
+        """A stored artifact or report by its digest (``sha256:<hex>``), byte for byte."""
+        return Response(evidence_files.fetch(digest), media_type="application/octet-stream")

@@ -30,6 +30,9 @@ from edgedeploy.plugins.torch.input_guard import (
 )
 
 _BATCHES = (1, 64)
+LATENCY_WARMUP = 10
+_MIN_BATCH_RUNS = 20
+"""Untimed runs of each model per batch size: first runs pay for allocation and caches."""
 NOISE_SEED = 20240611
 """Seed of the input noise, so the robustness figure is the same on every run."""
 _PROBE_SAMPLES = 4
@@ -261,18 +264,6 @@ class OnnxDeploymentVerifier:
             smoke = smoke_out.shape[0] == 1 and bool(np.isfinite(smoke_out).all())
             logits = _predict(deployed, name, x)
             noisy_logits = _predict(deployed, name, noisy)
-            latency: dict[str, dict[str, float]] = {}
-            for batch in _BATCHES:
-                feed = {name: np.ascontiguousarray(
-                    np.concatenate([x] * (-(-batch // len(x))))[:batch])}
-                for _ in range(5):
-                    deployed.run(feed)
-                times = []
-                for _ in range(latency_runs):
-                    start = time.perf_counter()
-                    deployed.run(feed)
-                    times.append((time.perf_counter() - start) * 1000.0)
-                latency[f"batch_{batch}"] = _percentiles(times)
             try:
                 contract = contract_for(deployed.inputs[0], data.reference)
             except InvalidInputContract as exc:
@@ -281,6 +272,9 @@ class OnnxDeploymentVerifier:
         finally:
             deployed.close()
         peak = max(0, _rss_bytes("VmHWM") - before)
+        latency, pairs = _interleaved_latency(runtime, reference_path, deployed_path, x,
+                                              device=device, options=deployed_options,
+                                              runs=latency_runs)
         finite = np.isfinite(logits)
         diff = np.abs(np.where(finite, logits, 0.0) - ref_logits)
         if deployed_path.endswith(".onnx"):
@@ -303,7 +297,68 @@ class OnnxDeploymentVerifier:
             latency_ms=latency, peak_memory_bytes=int(peak), size=size, operators=operators,
             opset=opset, per_class_recall=recall, class_support=support, noise=noise,
             input_contract=contract, input_range=(lowest, highest), input_validation=cases,
-            dataset=data.dataset, dataset_reason=data.dataset_reason)
+            dataset=data.dataset, dataset_reason=data.dataset_reason, latency_pairs=pairs,
+            latency_warmup=LATENCY_WARMUP)
+
+
+def _runs_for(batch: int, runs: int) -> int:
+    """Timed iterations at ``batch``: all ``runs`` at batch 1, fewer for larger batches.
+
+    The frame budget is judged at batch 1; larger batches are throughput figures, for which a
+    median over ``_MIN_BATCH_RUNS`` iterations (or all ``runs``, if fewer) says enough.
+    """
+    return runs if batch == 1 else max(min(runs, _MIN_BATCH_RUNS), runs * 8 // batch)
+
+
+def _interleaved_latency(runtime: InferenceBackend, reference_path: str, deployed_path: str,
+                         x: Any, *, device: str, options: Mapping[str, Any] | None,
+                         runs: int) -> tuple[dict[str, dict[str, float]],
+                                             dict[str, tuple[tuple[float, float], ...]]]:
+    """Time reference and deployed model in alternation, per batch size.
+
+    Each iteration runs both models back to back, alternating which goes first, so whatever
+    else the host is doing slows both alike; the per-iteration ratio then speaks of the
+    models, not of the host. Memory was measured before, so the second session costs nothing
+    there.
+    """
+    import numpy as np
+
+    reference = runtime.load(reference_path, device=device)
+    try:
+        deployed = runtime.load(deployed_path, device=device, options=options)
+        try:
+            ref_name, name = reference.inputs[0].name, deployed.inputs[0].name
+            latency: dict[str, dict[str, float]] = {}
+            pairs: dict[str, tuple[tuple[float, float], ...]] = {}
+            for batch in _BATCHES:
+                frames = np.ascontiguousarray(np.concatenate([x] * (-(-batch // len(x))))[:batch])
+                sessions = ((reference, {ref_name: frames}), (deployed, {name: frames}))
+                for _ in range(LATENCY_WARMUP):
+                    for session, feed in sessions:
+                        session.run(feed)
+                timed: list[tuple[float, float]] = []
+                for i in range(_runs_for(batch, runs)):
+                    took = [0.0, 0.0]
+                    order = (0, 1) if i % 2 == 0 else (1, 0)
+                    for which in order:
+                        session, feed = sessions[which]
+                        start = time.perf_counter()
+                        session.run(feed)
+                        took[which] = (time.perf_counter() - start) * 1000.0
+                    timed.append((took[0], took[1]))
+                key = f"batch_{batch}"
+                pairs[key] = tuple(timed)
+                stats = _percentiles([d for _, d in timed])
+                reference_stats = _percentiles([r for r, _ in timed])
+                stats.update({f"reference_{k}": v for k, v in reference_stats.items()
+                              if k != "runs"})
+                stats["ratio_p50"] = float(np.median([d / r for r, d in timed if r > 0]))
+                latency[key] = stats
+        finally:
+            deployed.close()
+    finally:
+        reference.close()
+    return latency, pairs
 
 
 def _predict(session: Any, name: str, x: Any) -> Any:

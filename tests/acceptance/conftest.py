@@ -11,7 +11,7 @@ from edgedeploy.domain.models import ModelRef
 from edgedeploy.domain.requirements import Artifact, ArtifactKind, ItemId, ItemKind, Requirement
 from edgedeploy.domain.requirements import RequirementLevel as L
 from edgedeploy.domain.traceability import DECOMPOSING, Relation
-from edgedeploy.entrypoints.bootstrap import build_container, close_container
+from edgedeploy.entrypoints.bootstrap import bootstrap, close_container
 from edgedeploy.entrypoints.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,7 +62,7 @@ class World:
 
 @pytest.fixture(name="world")
 def fx_world(tmp_path):
-    container = build_container(Settings(home=str(tmp_path / "home"), actor="auditor.test"))
+    container = bootstrap(Settings(home=str(tmp_path / "home"), actor="auditor.test"))
     yield World(container)
     close_container(container)
 

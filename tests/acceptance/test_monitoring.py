@@ -7,22 +7,31 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from edgedeploy.adapters.drift import NumpyWindowInspector, builtin_detectors
+from edgedeploy.application.errors import ApplicationError
 from edgedeploy.application.monitoring import (
     CheckWindow,
     DetectorPool,
     FitReference,
     RecordFeedback,
 )
-from edgedeploy.domain.drift import DriftSeverity, DriftVerdict, Feedback, FeedbackRecord
+from edgedeploy.domain.drift import (
+    DetectorCapability,
+    DriftSeverity,
+    DriftVerdict,
+    Feedback,
+    FeedbackRecord,
+)
 from edgedeploy.domain.drift_policy import SeverityPolicy, WeightPolicy
 from edgedeploy.domain.errors import DomainError
+from tests.fakes.clock import ManualClock
 from tests.fakes.drift import InMemoryDriftRepository
-from tests.fakes.persistence import SteppingClock
+from tests.fakes.persistence import InMemoryDatabase
 
 scenarios("monitoring/escalation.feature")
 scenarios("monitoring/attribution.feature")
 scenarios("monitoring/feedback.feature")
 scenarios("monitoring/bad_windows.feature")
+scenarios("monitoring/real_fleet_data.feature")
 
 SIGNALS = ["speed", "yaw_rate", "range", "road_type"]
 ROAD_MIX = [0.4, 0.3, 0.2, 0.1]       # highway, rural, urban, parking
@@ -36,16 +45,17 @@ class MonitoringWorld:
     def __init__(self) -> None:
         self.rng = np.random.default_rng(8800)
         self.repository = InMemoryDriftRepository()
-        self.clock = SteppingClock()
+        self.uow = InMemoryDatabase(drift=self.repository).unit_of_work
+        self.clock = ManualClock.stepping()
         self.inspector = NumpyWindowInspector()
         self.pool = DetectorPool(builtin_detectors)
-        self.fit = FitReference(self.repository, self.inspector, self.pool, self.clock)
-        self.check = CheckWindow(self.repository, self.inspector, self.pool, self.clock)
-        self.feedback = RecordFeedback(self.repository, self.clock)
+        self.fit = FitReference(self.uow, self.inspector, self.pool, self.clock)
+        self.check = CheckWindow(self.uow, self.inspector, self.pool, self.clock)
+        self.feedback = RecordFeedback(self.uow, self.clock)
         self.deployment = ""
         self.verdicts: list[DriftVerdict] = []
         self.records: list[FeedbackRecord] = []
-        self.error: DomainError | None = None
+        self.error: DomainError | ApplicationError | None = None
         self.snapshot: object = None
 
     def field_data(self, n: int = WINDOW) -> np.ndarray:
@@ -77,7 +87,7 @@ def monitored(world: MonitoringWorld, deployment: str) -> None:
 
 @given(parsers.parse("escalation past watch needs {count:d} drifting windows in a row"))
 def persistence_needed(world: MonitoringWorld, count: int) -> None:
-    world.check = CheckWindow(world.repository, world.inspector, world.pool, world.clock,
+    world.check = CheckWindow(world.uow, world.inspector, world.pool, world.clock,
                               severity_policy=SeverityPolicy(persistence=count,
                                                              critical_persistence=2 * count))
 
@@ -142,7 +152,7 @@ def bad_window(world: MonitoringWorld, problem: str) -> None:
         return
     try:
         world.judge(BAD_WINDOWS[problem](world))
-    except DomainError as exc:
+    except (DomainError, ApplicationError) as exc:
         world.error = exc
 
 
@@ -295,3 +305,78 @@ def data_quality_alarm(world: MonitoringWorld) -> None:
 def not_drifting(world: MonitoringWorld) -> None:
     verdict = world.verdicts[-1]
     assert not verdict.drifting and verdict.scores == ()
+
+
+# ------------------------------------------------------------------ data real fleets send
+COUNT_SIGNALS = ["wheel_ticks", "radar_targets", "lane_changes", "brake_events"]
+CLASSES = ["car", "truck", "cyclist", "pedestrian", "sign"]
+CLASS_MIX = np.array([0.3, 0.25, 0.1, 0.2, 0.15])
+
+
+def count_data(world: MonitoringWorld, n: int = WINDOW) -> np.ndarray:
+    rates = np.array([40.0, 4.0, 0.3, 1.5])
+    return world.rng.poisson(rates, size=(n, 4)).astype(float)
+
+
+def softmax_outputs(world: MonitoringWorld, mix: np.ndarray, n: int = WINDOW) -> np.ndarray:
+    y = world.rng.choice(len(mix), size=n, p=mix)
+    logits = 3.0 * np.eye(len(mix))[y] + world.rng.normal(size=(n, len(mix)))
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@given(parsers.parse('the deployment "{deployment}" is monitored against count data'))
+def monitored_counts(world: MonitoringWorld, deployment: str) -> None:
+    world.deployment = deployment
+    world.fit(deployment, count_data(world, 1000), COUNT_SIGNALS)
+
+
+@given(parsers.parse('the deployment "{deployment}" is monitored against its softmax outputs'))
+def monitored_outputs(world: MonitoringWorld, deployment: str) -> None:
+    world.deployment = deployment
+    world.fit(deployment, softmax_outputs(world, CLASS_MIX, 1000), CLASSES,
+              capability=DetectorCapability.PREDICTIONS)
+
+
+@when(parsers.parse("{count:d} windows of count data like the reference are checked"))
+def clean_count_windows(world: MonitoringWorld, count: int) -> None:
+    for _ in range(count):
+        world.judge(count_data(world))
+
+
+@when(parsers.parse('the "{signal}" sensor sticks at one value for a whole window'))
+def stuck_window(world: MonitoringWorld, signal: str) -> None:
+    window = count_data(world)
+    window[:, COUNT_SIGNALS.index(signal)] = 37.0
+    world.judge(window)
+
+
+@when(parsers.parse('the share of the "{name}" class doubles in a window of outputs'))
+def doubled_class(world: MonitoringWorld, name: str) -> None:
+    index = CLASSES.index(name)
+    mix = CLASS_MIX.copy()
+    rest = [i for i in range(len(mix)) if i != index]
+    mix[index] *= 2.0
+    mix[rest] *= (1.0 - mix[index]) / mix[rest].sum()
+    world.judge(softmax_outputs(world, mix))
+
+
+@then(parsers.parse("at most {count:d} windows count as drifting"))
+def few_drifting(world: MonitoringWorld, count: int) -> None:
+    assert sum(v.drifting for v in world.verdicts) <= count
+
+
+@then(parsers.parse('the verdict reports "{signal}" as "{flag}"'))
+def reports_finding(world: MonitoringWorld, signal: str, flag: str) -> None:
+    findings = world.verdicts[-1].findings
+    assert [(f.feature, f.flag.value) for f in findings] == [(signal, flag)]
+
+
+@then(parsers.parse('the finding carries its own severity "{severity}"'))
+def finding_severity(world: MonitoringWorld, severity: str) -> None:
+    assert world.verdicts[-1].findings[0].severity is DriftSeverity(severity)
+
+
+@then("the window counts as drifting")
+def counts_as_drifting(world: MonitoringWorld) -> None:
+    assert world.verdicts[-1].drifting

@@ -19,17 +19,19 @@ from edgedeploy.application.rollout import (
     StartRolloutCommand,
     TickRollout,
 )
+from edgedeploy.domain.asil_rules import ASIL_STAGE_FLOORS
 from edgedeploy.domain.audit import verify_chain
 from edgedeploy.domain.errors import DomainError
 from edgedeploy.domain.models import ModelRef
-from edgedeploy.domain.rollout import ASIL_STAGE_FLOORS, RolloutPlan
+from edgedeploy.domain.rollout import RolloutPlan
 from edgedeploy.domain.safety import ASIL
+from tests.fakes.clock import ManualClock
+from tests.fakes.persistence import InMemoryDatabase
 from tests.fakes.rollout import (
     DIGEST_A,
     DIGEST_B,
     InMemoryFleet,
     InMemoryRolloutJournal,
-    ManualClock,
     ScriptedHealth,
     ScriptedReadiness,
 )
@@ -54,7 +56,8 @@ class RolloutWorld:
     @property
     def engine(self) -> RolloutEngine:
         assert self.fleet is not None
-        return RolloutEngine(self.journal, self.fleet, self.clock)
+        return RolloutEngine(InMemoryDatabase(rollouts=self.journal).unit_of_work, self.fleet,
+                             self.clock)
 
     def refresh(self) -> RolloutView:
         assert self.view is not None

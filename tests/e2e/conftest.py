@@ -12,7 +12,7 @@ import pytest
 import uvicorn
 from click.testing import CliRunner
 
-from edgedeploy.entrypoints.bootstrap import build_container, close_container
+from edgedeploy.entrypoints.bootstrap import bootstrap, close_container
 from edgedeploy.entrypoints.http.app import create_app
 from edgedeploy.entrypoints.settings import HttpSettings, Settings
 
@@ -32,7 +32,7 @@ def fx_server(tmp_path):
     """Yields (base_url, container); uvicorn serves on 127.0.0.1 in a thread."""
     settings = Settings(home=str(tmp_path / "home"), actor="api.test",
                         http=HttpSettings(max_body_bytes=256 * 1024))
-    container = build_container(settings)
+    container = bootstrap(settings)
     port = _free_port()
     config = uvicorn.Config(create_app(container), host="127.0.0.1", port=port,
                             log_level="warning", lifespan="on")

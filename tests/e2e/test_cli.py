@@ -24,7 +24,7 @@ def test_the_gate_exits_3_and_lists_gaps_when_the_trace_is_incomplete(cli, tmp_p
     model = tmp_path / "model.onnx"
     model.write_bytes(b"not really onnx, but bytes with a digest")
     assert cli("trace", "import", str(EXAMPLE)).exit_code == 0
-    assert cli("models", "register", "aeb", "1.0.0", str(model)).exit_code == 0
+    assert cli("models", "register", "aeb@1.0.0", str(model)).exit_code == 0
     result = cli("trace", "gate", "aeb@1.0.0")
     assert result.exit_code == 3
     assert "BLOCKED" in result.output and "MODEL_NOT_TRACED" in result.output
@@ -44,7 +44,7 @@ def test_the_gate_passes_with_exit_0_for_a_complete_trace(cli, tmp_path):
     report.write_text('{"accuracy": 0.99}')
     steps = [
         ("trace", "import", str(spec)),
-        ("models", "register", "aeb", "1.0.0", str(model)),
+        ("models", "register", "aeb@1.0.0", str(model)),
         ("trace", "artifact", "test", "TC-1", "--file", str(report)),
         ("trace", "artifact", "test", "TC-2"),
         ("trace", "link", "MLR-1", "implemented_by", "aeb@1.0.0"),
@@ -64,8 +64,8 @@ def test_registering_other_bytes_under_the_same_version_is_refused(cli, tmp_path
     a, b = tmp_path / "a.onnx", tmp_path / "b.onnx"
     a.write_bytes(b"a")
     b.write_bytes(b"b")
-    assert cli("models", "register", "aeb", "1", str(a)).exit_code == 0
-    result = cli("models", "register", "aeb", "1", str(b), "--json")
+    assert cli("models", "register", "aeb@1", str(a)).exit_code == 0
+    result = cli("models", "register", "aeb@1", str(b), "--json")
     assert result.exit_code == 3
     assert json.loads(result.stdout)["type"] == "urn:problem:MODEL_DIGEST_MISMATCH"
 

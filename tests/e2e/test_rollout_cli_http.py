@@ -17,7 +17,7 @@ from edgedeploy.domain.requirements import RequirementLevel as L
 from edgedeploy.domain.safety import ASIL
 from edgedeploy.domain.traceability import Relation as R
 from edgedeploy.domain.traceability import VerificationMethod as M
-from edgedeploy.entrypoints.bootstrap import build_container, close_container
+from edgedeploy.entrypoints.bootstrap import bootstrap, close_container
 from edgedeploy.entrypoints.container import Container
 from edgedeploy.entrypoints.settings import Settings
 from tests.builders import art, link, req, result, review
@@ -60,7 +60,7 @@ def fx_fleet_file(tmp_path: Path) -> Path:
 @pytest.fixture(name="seeded_home")
 def fx_seeded_home(tmp_path: Path) -> Path:
     home = tmp_path / "home"
-    container = build_container(Settings(home=str(home), actor="seed"))
+    container = bootstrap(Settings(home=str(home), actor="seed"))
     seed(container)
     close_container(container)
     return home
@@ -77,7 +77,7 @@ def test_deploy_drives_a_ready_version_to_the_whole_fleet_and_links_the_decision
     assert [s["state"] for s in view["stages"]] == ["promoted"] * 4
     status = cli("rollout", "status", view["rollout_id"], "--json")
     assert json.loads(status.stdout)["phase"] == "completed"
-    container = build_container(Settings(home=str(seeded_home)))
+    container = bootstrap(Settings(home=str(seeded_home)))
     try:
         deployment = f"deployment:bench:{view['rollout_id']}"
         store = container.trace_store()
@@ -116,7 +116,7 @@ def test_a_rollout_can_be_aborted_from_the_cli_and_a_second_abort_is_refused(
     assert json.loads(aborted.stdout)["phase"] == "aborted"
     assert again.exit_code == 3
     assert cli("rollout", "status", "ro-unknown").exit_code == 4
-    container = build_container(Settings(home=str(seeded_home)))
+    container = bootstrap(Settings(home=str(seeded_home)))
     try:
         trace_link = container.trace_store().get_link(
             (READY.item_id, R.DEPLOYED_AS, f"deployment:bench:{started['rollout_id']}"))
@@ -161,27 +161,20 @@ def test_the_api_starts_follows_and_aborts_a_rollout_and_refuses_unready_version
 
 def test_the_background_ticker_drives_a_rollout_to_completion_and_releases_the_fleet(
         seeded_home) -> None:
-    from edgedeploy.adapters.fleet import load_fleet
-    from edgedeploy.entrypoints.http.rollout import RolloutTicker
-    from edgedeploy.entrypoints.rollout_container import start_command
-
-    container = build_container(Settings(home=str(seeded_home), actor="api.test"))
+    container = bootstrap(Settings(home=str(seeded_home), actor="api.test"))
     path = seeded_home / "ticker.yaml"
     path.write_text(json.dumps(fleet_description("ticker")), encoding="utf-8")
-    ticker = RolloutTicker(container, interval_s=0.01)
+    ticker = container.rollout_ticker(interval_s=0.01)
+    prepare = container.prepare_rollout()
     try:
-        fleet = load_fleet(path)
-        controls = ticker.open(fleet)
-        view = controls.start(start_command(container.uow, container.evaluate_gate(),
-                                            container.trace_store(), fleet.name, READY,
-                                            BASELINE, "api.test"))
-        ticker.drive(view.rollout_id, controls, fleet)
+        fleet = container.rollout_fleets().open_fleet(path)
+        view = ticker.launch(fleet, lambda name: prepare(name, READY, BASELINE))
         ticker.start()
         deadline = time.monotonic() + 30
         while ticker.driving(view.rollout_id):
             assert time.monotonic() < deadline, "the ticker did not finish the roll-out"
             time.sleep(0.05)
-        final = container.rollout.rollout_status()(view.rollout_id)
+        final = container.rollout_status()(view.rollout_id)
     finally:
         ticker.stop()
         close_container(container)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from edgedeploy.application.ports.drift import WindowData
+from edgedeploy.application.ports.drift import AlertDelivery, WindowData
 from edgedeploy.domain.drift import (
     DriftVerdict,
     FeedbackRecord,
@@ -25,6 +25,7 @@ class InMemoryDriftRepository:
         self.weight_table: dict[str, EnsembleWeights] = {}
         self.feedback_log: dict[str, FeedbackRecord] = {}
         self.states: dict[tuple[str, str], dict[str, float]] = {}
+        self.deliveries: list[AlertDelivery] = []
 
     def save_reference(self, profile: ReferenceProfile, rows: WindowData) -> None:
         self.references[profile.deployment] = (profile, rows)
@@ -76,6 +77,12 @@ class InMemoryDriftRepository:
     def save_detector_state(self, deployment: str, detector: str,
                             state: Mapping[str, float]) -> None:
         self.states[(deployment, detector)] = dict(state)
+
+    def add_alert_deliveries(self, deliveries: Sequence[AlertDelivery]) -> None:
+        self.deliveries.extend(deliveries)
+
+    def alert_deliveries(self, verdict_id: str | None = None) -> list[AlertDelivery]:
+        return [d for d in self.deliveries if verdict_id is None or d.verdict_id == verdict_id]
 
     def snapshot(self) -> tuple[object, ...]:
         """Everything stored, for tests that check a refusal changed nothing."""

@@ -3,22 +3,38 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 from edgedeploy.domain.audit import AuditEntry
 from edgedeploy.domain.errors import NotFound
+from edgedeploy.domain.events import DomainEvent
 from edgedeploy.domain.models import ModelRef, ModelVersion
+from tests.fakes.drift import InMemoryDriftRepository
+from tests.fakes.rollout import InMemoryRolloutJournal
 
 
 class InMemoryDatabase:
-    """Committed state shared by every unit of work made from it."""
+    """Committed state shared by every unit of work made from it.
 
-    def __init__(self) -> None:
+    Models and the audit log are staged per unit of work; the drift repository and the
+    roll-out journal fakes keep their own state and write through (their fakes are stateful
+    on their own), so pass the ones a test inspects.
+    """
+
+    def __init__(self, *, rollouts: InMemoryRolloutJournal | None = None,
+                 drift: InMemoryDriftRepository | None = None) -> None:
         self.models: dict[ModelRef, ModelVersion] = {}
         self.audit: list[AuditEntry] = []
+        self.rollouts = rollouts if rollouts is not None else InMemoryRolloutJournal()
+        self.drift = drift if drift is not None else InMemoryDriftRepository()
+        self.events: list[DomainEvent] = []
+        """Every event of committed work, in commit order (for assertions)."""
+
+    def unit_of_work(self) -> InMemoryUnitOfWork:
+        """A fresh unit of work over this database (a ``UnitOfWorkFactory``)."""
+        return InMemoryUnitOfWork(self)
 
 
 class _Models:
@@ -56,12 +72,17 @@ class InMemoryUnitOfWork:
     def __init__(self, database: InMemoryDatabase) -> None:
         self._db = database
         self.committed = False
+        self.drift = database.drift
+        self.rollouts = database.rollouts
+        self._pending: list[DomainEvent] = []
+        self._committed: list[DomainEvent] = []
 
     def __enter__(self) -> Self:
         self._models = dict(self._db.models)
         self._audit = list(self._db.audit)
         self.models = _Models(self._models)
         self.audit = _Audit(self._audit)
+        self._pending = []
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -72,8 +93,19 @@ class InMemoryUnitOfWork:
         self._db.models = dict(self._models)
         self._db.audit = list(self._audit)
         self.committed = True
+        self._committed.extend(self._pending)
+        self._db.events.extend(self._pending)
+        self._pending = []
+
+    def add_event(self, *events: DomainEvent) -> None:
+        self._pending.extend(events)
+
+    def collect_events(self) -> list[DomainEvent]:
+        events, self._committed = self._committed, []
+        return events
 
     def rollback(self) -> None:
+        self._pending = []
         self._models = dict(self._db.models)
         self._audit = list(self._db.audit)
         self.models = _Models(self._models)
@@ -103,13 +135,3 @@ class InMemoryEvidenceStore:
     def exists(self, digest: str) -> bool:
         return digest in self.blobs
 
-
-class SteppingClock:
-    """A clock that starts at a fixed instant and moves one second per reading."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 1, 1, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        self._now += timedelta(seconds=1)
-        return self._now

@@ -1,4 +1,7 @@
-"""Fakes of the roll-out ports: journal, release readiness, a small scripted fleet, a clock."""
+"""Fakes of the roll-out ports: journal, release readiness, a small scripted fleet.
+
+The clock they run on is :class:`tests.fakes.clock.ManualClock`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from edgedeploy.application.ports.rollout import ApplyResult, Readiness
@@ -16,23 +19,11 @@ from edgedeploy.domain.errors import Conflict, NotFound
 from edgedeploy.domain.health import LATENCY_BUCKETS, HealthWindow, latency_bucket
 from edgedeploy.domain.models import ModelRef
 from edgedeploy.domain.rollout import DesiredState, DeviceInfo, Rollout
+from tests.fakes.clock import ManualClock
 
 DIGEST_A = "sha256:" + "a" * 64
 DIGEST_B = "sha256:" + "b" * 64
 DIGEST_C = "sha256:" + "c" * 64
-
-
-class ManualClock:
-    """A clock that moves only when told."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.current = start or datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, seconds: float) -> None:
-        self.current += timedelta(seconds=seconds)
 
 
 class InMemoryRolloutJournal:
@@ -83,6 +74,9 @@ class InMemoryRolloutJournal:
 
     def decisions(self, rollout_id: str) -> list[AuditEntry]:
         return list(self.entries.get(rollout_id, []))
+
+    def list_ids(self, fleet: str | None = None) -> list[str]:
+        return [rid for rid in self.order if fleet is None or self.rollouts[rid].fleet == fleet]
 
 
 @dataclass
@@ -203,3 +197,28 @@ class InMemoryFleet:
         self.models, self.epochs = data["models"], data["epochs"]
         self.accepted = [tuple(a) for a in data["accepted"]]  # type: ignore[misc]
         self.offline = set(data["offline"])
+
+
+class InMemoryFleetDriver:
+    """A :class:`FleetDriver` over an :class:`InMemoryFleet` that keeps its own clock.
+
+    ``pace``/``elapse`` move the clock by one health window (the fleet's ``window_s``), as a
+    simulated fleet does; ``closed`` records that whoever opened it released it.
+    """
+
+    def __init__(self, name: str, target: InMemoryFleet, clock: ManualClock | None = None
+                 ) -> None:
+        self.name, self.target = name, target
+        self.clock = clock or ManualClock()
+        self.paced: list[float] = []
+        self.closed = False
+
+    def pace(self, seconds: float) -> None:
+        self.paced.append(seconds)
+        self.clock.advance(self.target.window_s)
+
+    def elapse(self, seconds: float) -> None:
+        self.clock.advance(self.target.window_s)
+
+    def close(self) -> None:
+        self.closed = True

@@ -3,7 +3,8 @@
 Usage: ``python tests/faults/controller_process.py JOURNAL_URL FLEET_STATE SCENARIO``.
 Starts roll-out ``fault-<SCENARIO>`` (or resumes it when the journal already has it) and
 runs it to its end. With ``EDGEDEPLOY_FAULT_KILL_AFTER_WRITE=N`` it SIGKILLs itself right
-after its Nth durable journal write: no clean-up, no flush, as a power cut would.
+after its Nth committed unit of work (each commits one journal decision): no clean-up, no
+flush, as a power cut would.
 """
 
 from __future__ import annotations
@@ -11,16 +12,17 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from edgedeploy.adapters.sql.rollout_journal import SqlAlchemyRolloutJournal  # noqa: E402
+from dependency_injector import providers  # noqa: E402
+
+from edgedeploy.adapters.sql import SqlAlchemyUnitOfWorkFactory, upgrade_to_head  # noqa: E402
+from edgedeploy.application.messagebus import MessageBus  # noqa: E402
 from edgedeploy.application.rollout import (  # noqa: E402
     ResumeRollout,
-    RolloutEngine,
     RunOptions,
     RunRollout,
     StartRollout,
@@ -31,6 +33,8 @@ from edgedeploy.domain.errors import NotFound  # noqa: E402
 from edgedeploy.domain.models import ModelRef  # noqa: E402
 from edgedeploy.domain.rollout import RolloutPlan  # noqa: E402
 from edgedeploy.domain.safety import ASIL  # noqa: E402
+from edgedeploy.entrypoints.bootstrap import bootstrap  # noqa: E402
+from edgedeploy.entrypoints.settings import Settings  # noqa: E402
 from tests.fakes.rollout import (  # noqa: E402
     DIGEST_A,
     DIGEST_B,
@@ -44,11 +48,6 @@ SCENARIOS = {"good": ScriptedHealth(inferences=5_000),
              "bad": ScriptedHealth(inferences=5_000, errors=200)}
 
 
-class UtcClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
 def main() -> None:
     url, state_file, scenario = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
     kill_after = int(os.environ.get("EDGEDEPLOY_FAULT_KILL_AFTER_WRITE", "0"))
@@ -57,13 +56,21 @@ def main() -> None:
         if count == kill_after:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    journal = SqlAlchemyRolloutJournal(url, after_write=after_write)
+    upgrade_to_head(url)
+    units_of_work = SqlAlchemyUnitOfWorkFactory.for_url(url, after_write=after_write)
     fleet = InMemoryFleet(12, OLD, {OLD: ScriptedHealth(inferences=5_000),
                                     NEW: SCENARIOS[scenario]}, state_file=state_file)
-    engine = RolloutEngine(journal, fleet, UtcClock())
+    # The product's root on its system clock, with fault-injecting units of work, a scripted
+    # release gate in place of the real ones, and no event handlers (no trace to link into).
+    container = bootstrap(Settings(home=str(state_file.parent / "home"), database_url=url,
+                                   log_level="error"),
+                          uow=providers.Callable(units_of_work),
+                          release_readiness=ScriptedReadiness({NEW}),
+                          message_bus=MessageBus())
+    engine = container.rollout_fleets().engine(fleet)
     rollout_id = f"fault-{scenario}"
     try:
-        journal.get(rollout_id)
+        engine.journal.get(rollout_id)
         ResumeRollout(engine)(rollout_id)
     except NotFound:
         StartRollout(engine, ScriptedReadiness({NEW}))(StartRolloutCommand(

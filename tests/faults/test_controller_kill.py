@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from edgedeploy.adapters.sql.rollout_journal import SqlAlchemyRolloutJournal
+from edgedeploy.adapters.sql import SqlAlchemyUnitOfWorkFactory
 from edgedeploy.domain.audit import verify_chain
 
 SCRIPT = Path(__file__).with_name("controller_process.py")
@@ -33,9 +33,10 @@ def run_controller(workdir: Path, scenario: str, kill_after: int = 0) -> int:
 
 
 def end_state(workdir: Path, scenario: str) -> dict[str, object]:
-    journal = SqlAlchemyRolloutJournal(f"sqlite:///{workdir / 'journal.db'}")
-    rollout = journal.get(f"fault-{scenario}")
-    decisions = journal.decisions(rollout.rollout_id)
+    units_of_work = SqlAlchemyUnitOfWorkFactory.for_url(f"sqlite:///{workdir / 'journal.db'}")
+    with units_of_work() as work:
+        rollout = work.rollouts.get(f"fault-{scenario}")
+        decisions = work.rollouts.decisions(rollout.rollout_id)
     verify_chain(decisions)
     fleet = json.loads((workdir / "fleet.json").read_text())
     accepted = [(d, e) for d, e, _ in fleet["accepted"]]

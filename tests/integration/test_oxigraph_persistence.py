@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from edgedeploy.adapters.rdf import (
-    PATH_ENV,
     OxigraphTraceStore,
     oxigraph_factory,
     rdflib_memory_factory,
@@ -87,24 +86,31 @@ def test_a_path_that_is_a_file_is_reported_as_unavailable(tmp_path: Path) -> Non
         OxigraphTraceStore(blocker)
 
 
-def test_the_factory_opens_the_directory_named_by_the_environment(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(PATH_ENV, str(tmp_path / "from-env"))
+def test_the_factory_opens_the_directory_it_is_given(tmp_path: Path) -> None:
     items, links = aeb_graph()
-    store = oxigraph_factory()
+    store = oxigraph_factory(tmp_path / "given")
     store.apply(TraceChange(items=items, links=links))
     store.close()
-    assert (tmp_path / "from-env").is_dir()
-    again = OxigraphTraceStore(tmp_path / "from-env")
+    assert (tmp_path / "given").is_dir()
+    again = OxigraphTraceStore(tmp_path / "given")
     try:
         assert again.get_link((ItemId("SYS-1"), Relation.DERIVES, ItemId("ML-1"))) is not None
     finally:
         again.close()
 
 
-def test_without_a_path_the_factories_give_empty_memory_stores(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(PATH_ENV, raising=False)
+def test_the_factory_reads_no_environment_variable(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDGEDEPLOY_TRACE_STORE_PATH", str(tmp_path / "from-env"))
+    store = oxigraph_factory()
+    try:
+        assert store.path is None
+    finally:
+        store.close()
+    assert not (tmp_path / "from-env").exists()
+
+
+def test_without_a_path_the_factories_give_empty_memory_stores() -> None:
     for store in (oxigraph_factory(), rdflib_memory_factory()):
         assert store.counts()["links"] == 0
         store.close()

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from edgedeploy.adapters.fleet import HttpFleet, SimulatedBehaviour, SimulatedFleet, load_fleet
+from edgedeploy.adapters.fleet import (
+    HttpFleet,
+    JournalOnlyTarget,
+    SimulatedBehaviour,
+    SimulatedFleet,
+    load_fleet,
+    open_fleet,
+)
 from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.ports.rollout import FleetDriver
 from edgedeploy.domain.models import ModelRef
 from edgedeploy.domain.rollout import DesiredState
 
@@ -81,3 +90,50 @@ def test_a_fleet_file_of_unknown_kind_is_invalid_input(tmp_path: Path):
     bad.write_text("kind: carrier-pigeon\n")
     with pytest.raises(InvalidInput, match="unknown kind"):
         load_fleet(bad)
+
+
+def test_a_simulated_fleet_drives_itself_in_health_windows_on_its_own_clock(
+        tmp_path: Path) -> None:
+    path = tmp_path / "sim.yaml"
+    path.write_text("name: sim\nkind: simulated\nsize: 10\nbaseline: aeb@1.0\n")
+    described = open_fleet(path)
+    assert isinstance(described, FleetDriver)
+    assert described.clock is described.target.clock
+    start = described.clock.now()
+    began = time.monotonic()
+    described.pace(3600.0)  # a controller's interval: one simulated window, no real wait
+    described.elapse(1.0)
+    assert time.monotonic() - began < 1.0
+    assert (described.clock.now() - start).total_seconds() == 2 * described.target.window_s
+    described.close()
+
+
+def test_agents_over_http_live_in_real_time_on_the_controllers_clock(tmp_path: Path) -> None:
+    described = open_fleet({"name": "cars", "kind": "http",
+                            "agents": [{"id": "ecu-1", "url": "http://127.0.0.1:9"}]})
+    try:
+        assert described.name == "cars" and described.clock is None
+        began = time.monotonic()
+        described.elapse(5.0)
+        assert time.monotonic() - began < 0.5
+        described.pace(0.2)
+        assert time.monotonic() - began >= 0.2
+    finally:
+        described.close()
+
+
+def test_a_missing_fleet_file_or_an_incomplete_description_is_invalid_input(
+        tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="is not a file") as missing:
+        open_fleet(tmp_path / "nowhere.yaml")
+    assert missing.value.code == "FLEET_INVALID"
+    with pytest.raises(InvalidInput, match="inline fleet description") as incomplete:
+        open_fleet({"kind": "http"})
+    assert incomplete.value.code == "FLEET_INVALID"
+
+
+def test_the_journal_only_target_reaches_no_device_and_owes_every_command() -> None:
+    target = JournalOnlyTarget()
+    result = target.apply([DesiredState("ecu-1", NEW, D, 3)])
+    assert result.acknowledged == () and result.unreachable == ("ecu-1",)
+    assert target.devices() == [] and target.running(["ecu-1"]) == {"ecu-1": None}

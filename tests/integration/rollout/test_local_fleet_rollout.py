@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
+import pytest
+from dependency_injector import providers
 
 from edgedeploy.adapters.fleet import LocalAgentFleet
-from edgedeploy.adapters.sql.rollout_journal import SqlAlchemyRolloutJournal
+from edgedeploy.application.messagebus import MessageBus
 from edgedeploy.application.rollout import (
-    ExportDecisionLog,
+    RollbackRollout,
     RolloutEngine,
     RunOptions,
     RunRollout,
@@ -22,14 +22,19 @@ from edgedeploy.application.rollout import (
 from edgedeploy.domain.audit import verify_chain
 from edgedeploy.domain.rollout import RolloutPlan
 from edgedeploy.domain.safety import ASIL
+from edgedeploy.entrypoints.container import Container
 from tests.fakes.rollout import ScriptedReadiness
 from tests.fakes.traffic import Traffic
 from tests.integration.rollout.conftest import TAGS, V1, V2, V3, Models
 
 
-class UtcClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
+@pytest.fixture(name="engine")
+def fx_engine(container: Container, agents: LocalAgentFleet) -> RolloutEngine:
+    """The root's engine over the loopback agents: SQLite journal, system clock."""
+    # The tiny models have no trace items, so no deployment evidence can be linked: a bus
+    # without handlers.
+    container.message_bus.override(providers.Object(MessageBus()))
+    return container.rollout_fleets().engine(agents)
 
 
 def run_to_end(engine: RolloutEngine, rollout_id: str) -> str:
@@ -39,9 +44,9 @@ def run_to_end(engine: RolloutEngine, rollout_id: str) -> str:
 
 
 def test_a_good_version_reaches_every_agent_and_a_degraded_one_is_rolled_back(
-        agents: LocalAgentFleet, models: Models, tmp_path: Path) -> None:
-    journal = SqlAlchemyRolloutJournal(f"sqlite:///{tmp_path / 'journal.db'}")
-    engine = RolloutEngine(journal, agents, UtcClock())
+        agents: LocalAgentFleet, models: Models, engine: RolloutEngine,
+        container: Container) -> None:
+    journal = engine.journal
     start = StartRollout(engine, ScriptedReadiness({V2, V3}))
     plan = RolloutPlan.for_asil(ASIL.QM)
     urls = [agents.url(d.device_id) for d in agents.devices()]
@@ -64,7 +69,7 @@ def test_a_good_version_reaches_every_agent_and_a_degraded_one_is_rolled_back(
     assert failed == ["safety_proxy_rate"]
     stages = [e.details["stage"] for e in journal.decisions("good") if e.action == "promote"]
     assert stages == ["5%", "25%", "50%", "100%"]
-    export = ExportDecisionLog(engine)("good")
+    export = container.export_decision_log()("good")
     assert export.digest.startswith("sha256:")
 
 
@@ -77,9 +82,8 @@ def test_agents_expose_prometheus_metrics_per_model_version(agents: LocalAgentFl
 
 
 def test_an_agent_off_line_during_a_rollback_converges_when_it_comes_back(
-        agents: LocalAgentFleet, models: Models, tmp_path: Path) -> None:
-    journal = SqlAlchemyRolloutJournal(f"sqlite:///{tmp_path / 'journal.db'}")
-    engine = RolloutEngine(journal, agents, UtcClock())
+        agents: LocalAgentFleet, models: Models, engine: RolloutEngine) -> None:
+    journal = engine.journal
     start = StartRollout(engine, ScriptedReadiness({V1}))
     devices = [d.device_id for d in agents.devices()]
     baseline = agents.running(devices)[devices[0]]
@@ -93,7 +97,6 @@ def test_an_agent_off_line_during_a_rollback_converges_when_it_comes_back(
     rollout = journal.get(view.rollout_id)
     canary = rollout.cohorts()[0][0]
     agents.stop(canary)
-    from edgedeploy.application.rollout import RollbackRollout
     RollbackRollout(engine)(view.rollout_id, "carol", "field report")
     assert canary in tick(view.rollout_id).unreachable
     agents.start(canary)

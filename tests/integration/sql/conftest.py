@@ -1,7 +1,8 @@
 """Databases for persistence tests: a SQLite file always, PostgreSQL when one is configured.
 
 ``database_url`` is parametrized over both back ends; other capabilities' tests can reuse it
-(and ``migrated_url``, ``uow``) by living under ``tests/integration/sql`` or by importing these
+(and ``migrated_url``, ``root``, ``engine``, ``new_uow``: the composition root's own engine and
+units of work on that database) by living under ``tests/integration/sql`` or by importing these
 fixtures in their own ``conftest.py``. PostgreSQL runs when ``EDGEDEPLOY_TEST_POSTGRES_URL``
 names a server (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``); each test gets a
 schema of its own, created empty and dropped afterwards, so parallel runs never collide.
@@ -17,12 +18,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 
-from edgedeploy.adapters.sql import (
-    SqlAlchemyUnitOfWork,
-    create_engine_for,
-    create_session_factory,
-    upgrade_to_head,
-)
+from edgedeploy.adapters.sql import SqlAlchemyUnitOfWork, upgrade_to_head
+from edgedeploy.entrypoints.bootstrap import bootstrap, close_container
+from edgedeploy.entrypoints.container import Container
+from edgedeploy.entrypoints.settings import Settings
 
 POSTGRES_URL_VARIABLE = "EDGEDEPLOY_TEST_POSTGRES_URL"
 POSTGRES_URL = os.environ.get(POSTGRES_URL_VARIABLE, "")
@@ -72,15 +71,23 @@ def fx_migrated_url(database_url: str) -> str:
     return database_url
 
 
+@pytest.fixture(name="root")
+def fx_root(migrated_url: str, tmp_path: Path) -> Iterator[Container]:
+    """The product's composition root on the migrated database."""
+    root = bootstrap(Settings(home=str(tmp_path / "home"), database_url=migrated_url,
+                              log_level="error"))
+    yield root
+    close_container(root)
+
+
 @pytest.fixture(name="engine")
-def fx_engine(migrated_url: str) -> Iterator[Engine]:
-    engine = create_engine_for(migrated_url)
-    yield engine
-    engine.dispose()
+def fx_engine(root: Container) -> Engine:
+    """The root's engine (disposed with the root)."""
+    engine: Engine = root.engine()
+    return engine
 
 
 @pytest.fixture(name="new_uow")
-def fx_new_uow(engine: Engine) -> UnitOfWorkFactory:
-    """Make a fresh unit of work on the migrated database, as the container would."""
-    sessions = create_session_factory(engine)
-    return lambda: SqlAlchemyUnitOfWork(sessions)
+def fx_new_uow(root: Container) -> UnitOfWorkFactory:
+    """A fresh unit of work per call, from the root's ``uow`` provider."""
+    return root.uow

@@ -1,4 +1,7 @@
-"""The drift monitor's SQL repository, on SQLite and (when configured) PostgreSQL."""
+"""The drift monitor's SQL repository, on SQLite and (when configured) PostgreSQL.
+
+The repository works inside a unit of work; each test runs in one and commits at the end.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from edgedeploy.adapters.sql.drift_repository import SqlAlchemyDriftRepository
 from edgedeploy.domain.drift import (
     DetectorCapability,
     DetectorScore,
@@ -29,8 +31,10 @@ T0 = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 @pytest.fixture(name="repo")
-def fx_repo(engine):
-    return SqlAlchemyDriftRepository(engine)
+def fx_repo(new_uow):
+    with new_uow() as work:
+        yield work.drift
+        work.commit()
 
 
 def profile(deployment: str = "aeb@1/eu") -> ReferenceProfile:
@@ -103,3 +107,16 @@ def test_a_verdict_and_the_stream_state_it_leaves_are_stored_together(repo):
     with pytest.raises(Conflict):
         repo.add_verdict(verdict(0), {"adwin": {"width": 99.0}})
     assert repo.detector_state("aeb@1/eu", "adwin") == {"width": 10.0}
+
+
+def test_a_refused_verdict_leaves_the_rest_of_the_unit_of_work_intact(new_uow):
+    with new_uow() as work:
+        work.drift.add_verdict(verdict(0), {"adwin": {"width": 10.0}})
+        with pytest.raises(Conflict):
+            work.drift.add_verdict(verdict(0), {"adwin": {"width": 99.0}})
+        work.drift.save_weights("aeb@1/eu", EnsembleWeights({"mmd": 2.0}))
+        work.commit()
+    with new_uow() as work:
+        assert [v.window_index for v in work.drift.verdicts("aeb@1/eu")] == [0]
+        assert work.drift.detector_state("aeb@1/eu", "adwin") == {"width": 10.0}
+        assert work.drift.weights("aeb@1/eu").values == {"mmd": 2.0}

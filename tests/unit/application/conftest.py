@@ -2,11 +2,11 @@ import pytest
 
 from edgedeploy.application.models import RegisterModel
 from edgedeploy.application.traceability import EvaluateGate, ImportRequirements, LinkItems
+from tests.fakes.clock import ManualClock
 from tests.fakes.persistence import (
     InMemoryDatabase,
     InMemoryEvidenceStore,
     InMemoryUnitOfWork,
-    SteppingClock,
 )
 from tests.fakes.trace_store import InMemoryTraceStore
 
@@ -40,7 +40,7 @@ def fx_uow(database):
 
 @pytest.fixture(name="clock")
 def fx_clock():
-    return SteppingClock()
+    return ManualClock.stepping()
 
 
 @pytest.fixture(name="reader")

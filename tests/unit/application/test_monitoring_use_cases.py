@@ -3,6 +3,7 @@ import pytest
 
 from edgedeploy.adapters.drift import NumpyWindowInspector, builtin_detectors
 from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.messagebus import MessageBus
 from edgedeploy.application.monitoring import (
     CheckWindow,
     DetectorPool,
@@ -20,8 +21,10 @@ from edgedeploy.domain.drift import (
     ReferenceNotFitted,
     VerdictNotFound,
 )
+from edgedeploy.domain.events import CriticalDriftDetected
+from tests.fakes.clock import ManualClock
 from tests.fakes.drift import InMemoryDriftRepository
-from tests.fakes.persistence import SteppingClock
+from tests.fakes.persistence import InMemoryDatabase
 
 NAMES = ["speed", "yaw_rate", "range", "lane"]
 DEPLOYMENT = "aeb-perception@1.2.0"
@@ -40,12 +43,17 @@ def sample(rng, n, shift=0.0, feature=None):
 class Monitor:
     def __init__(self):
         self.repository = InMemoryDriftRepository()
-        clock, inspector = SteppingClock(), NumpyWindowInspector()
+        self.database = InMemoryDatabase(drift=self.repository)
+        self.bus = MessageBus()
+        self.alerts: list[CriticalDriftDetected] = []
+        self.bus.subscribe(CriticalDriftDetected, self.alerts.append)
+        uow = self.database.unit_of_work
+        clock, inspector = ManualClock.stepping(), NumpyWindowInspector()
         pool = DetectorPool(builtin_detectors)
-        self.fit = FitReference(self.repository, inspector, pool, clock)
-        self.check = CheckWindow(self.repository, inspector, pool, clock)
-        self.feedback = RecordFeedback(self.repository, clock)
-        self.report = DriftReport(self.repository)
+        self.fit = FitReference(uow, inspector, pool, clock)
+        self.check = CheckWindow(uow, inspector, pool, clock, bus=self.bus)
+        self.feedback = RecordFeedback(uow, clock)
+        self.report = DriftReport(uow)
 
 
 @pytest.fixture(name="rng")
@@ -97,6 +105,16 @@ def test_a_drifted_stream_escalates_through_watch_warning_and_critical(monitor, 
             for _ in range(6)]
     assert seen == [DriftSeverity.WATCH] * 2 + [DriftSeverity.WARNING] * 3 + [
         DriftSeverity.CRITICAL]
+
+
+def test_only_a_critical_verdict_raises_an_alert_and_only_once_it_is_stored(monitor, rng):
+    for _ in range(5):
+        monitor.check(DEPLOYMENT, sample(rng, 300, shift=0.8, feature=1))
+    assert monitor.alerts == []
+    critical = monitor.check(DEPLOYMENT, sample(rng, 300, shift=0.8, feature=1))
+    assert [a.verdict_id for a in monitor.alerts] == [critical.id]
+    assert monitor.repository.verdict(critical.id) == critical
+    assert monitor.alerts[0].reasons and "yaw_rate" in monitor.alerts[0].reasons[0]
 
 
 def test_the_drifted_feature_is_named_first(monitor, rng):

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from edgedeploy.application.messagebus import MessageBus
 from edgedeploy.application.rollout import (
     AbortRollout,
     ApproveStage,
@@ -24,16 +25,23 @@ from edgedeploy.application.rollout import (
 )
 from edgedeploy.domain.audit import AuditChainBroken, verify_chain
 from edgedeploy.domain.errors import InvariantViolation
+from edgedeploy.domain.events import RolloutFinished
 from edgedeploy.domain.models import ModelRef
-from edgedeploy.domain.rollout import RolloutPlan, StageTransitionRefused
+from edgedeploy.domain.rollout import (
+    RolloutAction,
+    RolloutPhase,
+    RolloutPlan,
+    StageTransitionRefused,
+)
 from edgedeploy.domain.safety import ASIL
+from tests.fakes.clock import ManualClock
+from tests.fakes.persistence import InMemoryDatabase
 from tests.fakes.rollout import (
     DIGEST_A,
     DIGEST_B,
     DIGEST_C,
     InMemoryFleet,
     InMemoryRolloutJournal,
-    ManualClock,
     ScriptedHealth,
     ScriptedReadiness,
 )
@@ -47,8 +55,13 @@ class Harness:
     def __init__(self, size: int = 20, canary: ScriptedHealth = GOOD) -> None:
         self.fleet = InMemoryFleet(size, OLD, {OLD: GOOD, NEW: canary, NEWER: GOOD})
         self.journal = InMemoryRolloutJournal()
+        self.database = InMemoryDatabase(rollouts=self.journal)
         self.clock = ManualClock()
-        self.engine = RolloutEngine(self.journal, self.fleet, self.clock)
+        self.bus = MessageBus()
+        self.finished: list[RolloutFinished] = []
+        self.bus.subscribe(RolloutFinished, self.finished.append)
+        self.engine = RolloutEngine(self.database.unit_of_work, self.fleet, self.clock,
+                                    bus=self.bus)
         self.readiness = ScriptedReadiness({NEW, NEWER})
         self.start = StartRollout(self.engine, self.readiness)
         self.tick = TickRollout(self.engine)
@@ -204,7 +217,7 @@ def test_a_restarted_controller_resends_the_stored_epoch_without_applying_anythi
     view = h.begin()
     h.tick(view.rollout_id)
     before = list(h.fleet.accepted)
-    fresh = RolloutEngine(h.journal, h.fleet, h.clock)
+    fresh = RolloutEngine(h.database.unit_of_work, h.fleet, h.clock)
     _, result = ResumeRollout(fresh)(view.rollout_id)
     assert len(result.acknowledged) == 20
     assert h.fleet.accepted == before
@@ -225,3 +238,63 @@ def test_the_decision_log_exports_as_verified_evidence_and_tampering_is_detected
 def test_an_unknown_rollout_is_not_found(h):
     with pytest.raises(RolloutNotFound):
         RolloutStatus(h.engine)("nope")
+
+
+def test_a_finished_rollout_raises_one_event_after_its_decision_is_stored(h):
+    view = h.begin()
+    h.drive(view.rollout_id)
+    assert [(e.rollout_id, e.phase) for e in h.finished] == [
+        (view.rollout_id, RolloutPhase.COMPLETED)]
+    assert h.database.events == h.finished  # handed out only as committed events
+    RollbackRollout(h.engine)(view.rollout_id, "carol", "field reports")
+    assert [e.phase for e in h.finished] == [RolloutPhase.COMPLETED, RolloutPhase.ROLLED_BACK]
+
+
+def test_a_failing_event_handler_does_not_keep_a_rollback_from_the_fleet():
+    h = Harness(canary=BAD)
+
+    def broken(event: RolloutFinished) -> None:
+        raise RuntimeError("trace store unreachable")
+
+    h.bus.subscribe(RolloutFinished, broken)
+    view = h.begin()
+    result = h.drive(view.rollout_id)
+    assert result.view.phase is RolloutPhase.ROLLED_BACK and h.on(NEW) == 0
+    assert [e.phase for e in h.finished] == [RolloutPhase.ROLLED_BACK]
+
+
+def test_no_event_is_raised_while_a_rollout_is_still_running(h):
+    view = h.begin(ASIL.C)
+    h.tick(view.rollout_id)
+    h.clock.advance(901)
+    assert h.drive(view.rollout_id).view.phase is RolloutPhase.AWAITING_APPROVAL
+    assert h.finished == []
+
+
+def test_an_asil_c_canary_that_stays_inconclusive_is_rolled_back_at_its_hold_deadline():
+    h = Harness(canary=ScriptedHealth(inferences=10))  # far below the ASIL C sample floor
+    h.fleet.health_of[OLD] = ScriptedHealth(inferences=10)
+    view = h.begin(ASIL.C)
+    h.tick(view.rollout_id)
+    h.clock.advance(3600)
+    assert h.tick(view.rollout_id).action is RolloutAction.HOLD
+    h.clock.advance(6 * 3600)  # past bake time + the ASIL C limit
+    result = h.tick(view.rollout_id)
+    assert result.action is RolloutAction.ROLLBACK
+    assert result.view.phase is RolloutPhase.ROLLED_BACK and h.on(NEW) == 0
+    last = h.journal.decisions(view.rollout_id)[-1]
+    assert "hold deadline" in last.details["reason"]
+    assert last.details["inconclusive_limit"]["on_expiry"] == "rollback"
+
+
+def test_a_qm_canary_that_stays_inconclusive_is_escalated_to_a_human():
+    h = Harness(canary=ScriptedHealth(inferences=1))
+    h.fleet.health_of[OLD] = ScriptedHealth(inferences=1)
+    view = h.begin(ASIL.QM)
+    h.tick(view.rollout_id)
+    h.clock.advance(25 * 3600)
+    result = h.tick(view.rollout_id)
+    assert result.action is RolloutAction.ESCALATE
+    assert result.view.phase is RolloutPhase.AWAITING_APPROVAL and h.on(NEW) == 1
+    approved = ApproveStage(h.engine)(view.rollout_id, "dana", "accepted on field evidence")
+    assert approved.current_stage == "25%"

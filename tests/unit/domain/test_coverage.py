@@ -1,14 +1,16 @@
 import pytest
 
-from edgedeploy.domain.coverage import (
+from edgedeploy.domain.asil_rules import (
     DEFAULT_COVERAGE_RULES,
-    CoverageFacts,
     CoverageRule,
-    GapCode,
     ReviewLevel,
+    check_rule_table,
+)
+from edgedeploy.domain.coverage import (
+    CoverageFacts,
+    GapCode,
     SafetyTraceGapError,
     assess_coverage,
-    check_rule_table,
 )
 from edgedeploy.domain.errors import InvariantViolation
 from edgedeploy.domain.requirements import ItemId

@@ -9,18 +9,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edgedeploy.domain.errors import InvariantViolation
-from edgedeploy.domain.health import (
-    LATENCY_BUCKETS,
+from edgedeploy.domain.canary_judge import (
     HealthPolicy,
-    HealthWindow,
-    InvalidHealthWindow,
     Verdict,
     binomial_upper_tail,
     judge_health,
-    latency_bucket,
     mann_whitney_histograms,
     rate_ratio_test,
+)
+from edgedeploy.domain.errors import InvariantViolation
+from edgedeploy.domain.health import (
+    LATENCY_BUCKETS,
+    HealthWindow,
+    InvalidHealthWindow,
+    latency_bucket,
 )
 
 POLICY = HealthPolicy()

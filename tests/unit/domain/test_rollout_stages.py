@@ -6,23 +6,25 @@ from datetime import UTC, datetime
 
 import pytest
 
+from edgedeploy.domain.asil_rules import (
+    ASIL_STAGE_FLOORS,
+    FloorViolated,
+    StageFloor,
+    validate_floor_table,
+)
 from edgedeploy.domain.health import HealthWindow
 from edgedeploy.domain.models import ModelRef
 from edgedeploy.domain.rollout import (
-    ASIL_STAGE_FLOORS,
     DeviceInfo,
-    FloorViolated,
     InvalidRolloutPlan,
     RolloutPhase,
     RolloutPlan,
     RolloutStage,
     StageEvent,
-    StageFloor,
     StageSpec,
     StageTransitionRefused,
     new_rollout,
     next_stage,
-    validate_floor_table,
 )
 from edgedeploy.domain.safety import ASIL
 
@@ -45,6 +47,7 @@ def rollout(asil: ASIL = ASIL.QM, n: int = 40):
     (RolloutStage.BAKING, StageEvent.HOLD, RolloutStage.BAKING),
     (RolloutStage.BAKING, StageEvent.PASS, RolloutStage.PROMOTED),
     (RolloutStage.BAKING, StageEvent.FAIL, RolloutStage.ROLLED_BACK),
+    (RolloutStage.BAKING, StageEvent.ESCALATE, RolloutStage.AWAITING_APPROVAL),
     (RolloutStage.AWAITING_APPROVAL, StageEvent.APPROVE, RolloutStage.PROMOTED),
     (RolloutStage.AWAITING_APPROVAL, StageEvent.FAIL, RolloutStage.ROLLED_BACK),
     (RolloutStage.PROMOTED, StageEvent.ROLLBACK, RolloutStage.ROLLED_BACK),
@@ -65,6 +68,8 @@ def test_abort_is_allowed_in_every_state_that_is_not_final(stage):
     (RolloutStage.ROLLED_BACK, StageEvent.START),
     (RolloutStage.ABORTED, StageEvent.ROLLBACK),
     (RolloutStage.PROMOTED, StageEvent.ABORT),
+    (RolloutStage.PENDING, StageEvent.ESCALATE),
+    (RolloutStage.AWAITING_APPROVAL, StageEvent.ESCALATE),
 ])
 def test_events_not_allowed_in_a_state_are_refused_with_a_conflict(stage, event):
     with pytest.raises(StageTransitionRefused) as err:

@@ -10,10 +10,12 @@ from edgedeploy.domain.verification import (
     DatasetFacts,
     DeploymentVerificationFailed,
     InputValidationCase,
+    InterleavedLatency,
     InvalidVerificationThresholds,
     NoiseRobustness,
     VerificationMeasurements,
     VerificationThresholds,
+    upper_quantile_bound,
     verify_deployment,
 )
 
@@ -59,7 +61,8 @@ def test_a_model_within_every_limit_passes_and_every_check_is_listed() -> None:
     assert [c.name for c in verdict.checks] == [
         "accuracy_drop", "top1_agreement", "max_abs_logit_diff", "finite_outputs",
         "latency_p99", "per_class_recall", "noise_robustness", "input_validation",
-        "heldout_independence", "heldout_class_share", "calibration_coverage"]
+        "heldout_independence", "heldout_class_share", "calibration_coverage",
+        "min_accuracy", "latency_budget"]
     verdict.raise_if_failed("m@1")
 
 
@@ -174,7 +177,8 @@ def test_without_split_information_the_dataset_checks_do_not_apply_and_say_why()
     assert [c.name for c in skipped] == [
         "heldout_independence", "heldout_class_share", "calibration_coverage"]
     assert all(c.message == "not applicable: no calibration_index" for c in skipped)
-    assert verdict.to_dict()["checks"][-1]["applicable"] is False
+    checks = {c["name"]: c for c in verdict.to_dict()["checks"]}
+    assert checks["calibration_coverage"]["applicable"] is False
 
 
 def test_a_heldout_sample_seen_in_training_fails_independence() -> None:
@@ -198,3 +202,61 @@ def test_too_few_calibration_samples_or_a_missing_class_fails_calibration_covera
     assert "classes without a sample: 9" in verdict.failures[0].message
     assert _failed(_m(dataset=_facts(calibration_samples=128)),
                    VerificationThresholds(min_calibration_samples=100)) == []
+
+
+def _interleaved(reference: float, deployed: float, n: int = 200,
+                 stalls: int = 0) -> InterleavedLatency:
+    """Alternating timings; ``stalls`` iterations hit by the host (both models slowed)."""
+    pairs = [(reference * (1 + (i % 7) / 100), deployed * (1 + (i % 5) / 100))
+             for i in range(n)]
+    for i in range(stalls):
+        r, d = pairs[i * 3]
+        pairs[i * 3] = (r + 40.0, d + 40.0)
+    return InterleavedLatency(1, 10, tuple(pairs))
+
+
+def test_an_accuracy_floor_fails_below_it_and_is_only_informative_without_one() -> None:
+    assert _failed(_m(deployed_accuracy=94.0, reference_accuracy=94.1)) == []
+    floor = VerificationThresholds(min_accuracy=95.0)
+    assert _failed(_m(deployed_accuracy=94.0, reference_accuracy=94.1), floor) == [
+        "min_accuracy"]
+    assert _failed(_m(), floor) == []
+
+
+def test_a_loaded_host_that_stretches_the_tail_of_both_models_does_not_fail_the_budget() -> None:
+    budget = VerificationThresholds(latency_budget_ms=10.0, max_latency_ratio=2.0)
+    loaded = _interleaved(0.8, 0.9, stalls=20)  # 10 % of iterations stalled by 40 ms
+    check = verify_deployment(_m(latency=loaded), budget).checks[-1]
+    assert check.name == "latency_budget"
+    assert check.passed, check.message
+    assert "p99" in check.message and "upper bound" in check.message
+
+
+def test_a_model_over_the_budget_or_much_slower_than_its_reference_fails() -> None:
+    over_budget = _interleaved(11.0, 12.0)
+    assert _failed(_m(latency=over_budget),
+                   VerificationThresholds(latency_budget_ms=10.0)) == ["latency_budget"]
+    slower = _interleaved(1.0, 3.0)
+    assert _failed(_m(latency=slower),
+                   VerificationThresholds(latency_budget_ms=10.0,
+                                          max_latency_ratio=2.0)) == ["latency_budget"]
+    assert _failed(_m(latency=None),
+                   VerificationThresholds(latency_budget_ms=10.0)) == ["latency_budget"]
+
+
+def test_the_median_bound_is_an_order_statistic_above_the_median() -> None:
+    values = [float(v) for v in range(1, 201)]
+    bound = upper_quantile_bound(values, 0.5, 0.95)
+    assert 100.0 < bound <= 115.0
+    assert upper_quantile_bound([1.0, 2.0], 0.5, 0.99) == 2.0  # too few: the largest
+    with pytest.raises(ValueError, match="no values"):
+        upper_quantile_bound([], 0.5, 0.95)
+
+
+def test_latency_thresholds_are_validated() -> None:
+    with pytest.raises(InvalidVerificationThresholds):
+        VerificationThresholds(latency_budget_ms=0.0)
+    with pytest.raises(InvalidVerificationThresholds):
+        VerificationThresholds(latency_confidence=1.0)
+    with pytest.raises(InvalidVerificationThresholds):
+        VerificationThresholds(min_accuracy=120.0)

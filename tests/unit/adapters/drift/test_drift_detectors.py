@@ -14,7 +14,6 @@ from edgedeploy.adapters.drift import (
     anderson_darling_sf,
     as_matrix,
     builtin_detectors,
-    detector_provider,
     psi_band,
     rank_statistics,
     serves,
@@ -291,6 +290,9 @@ def test_the_ensemble_escalates_only_after_persistent_drift(rng):
     assert severities == [DriftSeverity.WATCH, DriftSeverity.WATCH, DriftSeverity.WARNING]
 
 
-def test_the_provider_offers_first_party_detectors_without_duplicates():
-    names = [d.name for d in detector_provider()(DetectorCapability.FEATURES)]
-    assert names[:3] == ["mmd", "univariate", "psi"] and len(names) == len(set(names))
+@pytest.mark.parametrize("kind", list(DetectorCapability))
+def test_the_first_party_detectors_of_a_kind_have_distinct_names(kind):
+    names = [d.name for d in builtin_detectors(kind)]
+    assert len(names) == len(set(names))
+    if kind is DetectorCapability.FEATURES:
+        assert names[:3] == ["mmd", "univariate", "psi"]

@@ -1,4 +1,4 @@
-"""Conformance kit for inference backends, importable by third parties.
+"""Conformance kit for inference backends (group ``edgedeploy.inference_backends``).
 
 Subclass :class:`InferenceBackendContract` in your own test module and provide three fixtures:
 ``backend`` (your backend object), ``model_path`` (a tiny model file in a format your backend
