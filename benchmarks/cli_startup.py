@@ -16,6 +16,7 @@ the benchmark runs the demo first, which takes a few minutes.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import platform
@@ -31,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PYTHON = Path(sys.executable)
 EDGEDEPLOY = PYTHON.with_name("edgedeploy")
 DEMO_MODEL = "aeb-perception@1.0.0"
+# Installed distributions' import names (the standard library is not of interest here).
+THIRD_PARTY = frozenset(importlib.metadata.packages_distributions()) - {"edgedeploy"}
 
 
 @dataclass
@@ -86,6 +89,38 @@ def ensure_demo(output: Path) -> dict[str, object]:
     return loaded
 
 
+def import_profile(argv: list[str], env: dict[str, str]) -> list[tuple[str, float]]:
+    """Third-party import time by top-level package for one run (``python -X importtime``).
+
+    A package counts where our code (or the interpreter) imports it; what it imports itself
+    is counted with it, not again on its own.
+    """
+    done = subprocess.run([str(PYTHON), "-X", "importtime", *argv], env=env, check=False,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    entries = []
+    for line in done.stderr.splitlines():
+        parts = line.split("|")
+        if not line.startswith("import time:") or len(parts) != 3:
+            continue
+        cumulative, name = parts[1].strip(), parts[2]
+        if cumulative.isdigit():
+            depth = len(name) - len(name.lstrip(" "))
+            entries.append((depth, name.strip().split(".")[0], int(cumulative) / 1e6))
+    totals: dict[str, float] = {}
+    # -X importtime prints a module after everything it imported: walk backwards to meet
+    # each parent before its children.
+    stack: list[tuple[int, bool]] = []  # (depth, inside a third-party package)
+    for depth, package, cumulative in reversed(entries):
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        inside = bool(stack) and stack[-1][1]
+        third_party = package in THIRD_PARTY
+        if third_party and not inside:
+            totals[package] = totals.get(package, 0.0) + cumulative
+        stack.append((depth, inside or third_party))
+    return sorted(totals.items(), key=lambda item: -item[1])
+
+
 def seconds(value: float) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
@@ -131,6 +166,8 @@ def main() -> None:
             run_once(case, env)
     elapsed = time.perf_counter() - started
     load_after = os.getloadavg()[0]
+    profiles = {case.label: import_profile([str(EDGEDEPLOY), *case.argv[1:]], env)
+                for case in cases[3:]}
 
     gate = cases[3]
     demo_state = (f"complete demo, verdict {summary['verdict']}" if summary else
@@ -166,6 +203,16 @@ def main() -> None:
         "|---|---|---|---|---|---|",
         *rows,
         "",
+        "Where the time goes: import time of the installed packages each loads, in one "
+        "further run (`python -X importtime`; a package another one imports is counted with "
+        "that one):",
+        "",
+        "| command | imports, largest first |",
+        "|---|---|",
+        *(f"| `{label}` | " + ", ".join(f"{name} {seconds(cost)}" for name, cost in
+                                        profile[:8]) + " |"
+          for label, profile in profiles.items()),
+        "",
         "`--help` and shell completion import click and the CLI's own modules only; "
         "`tests/e2e/test_cli_startup.py` fails when a help or completion request loads an ML "
         "framework, numpy, scipy, matplotlib, SQLAlchemy, an RDF library or Litestar.",
@@ -180,6 +227,8 @@ def main() -> None:
         print(f"wrote {args.markdown}")
     print()
     print(f"Command: {command}")
+    for label, profile in profiles.items():
+        print(f"{label}: " + ", ".join(f"{name} {seconds(cost)}" for name, cost in profile[:8]))
     for row in rows:
         print(row)
 

@@ -3,6 +3,14 @@
 
 Run:  .venv/bin/python benchmarks/drift_bench.py            (full run, figures for the docs)
       .venv/bin/python benchmarks/drift_bench.py --quick    (reduced sizes while developing)
+      ... --sections families,timing                         (only the issue-12 families)
+
+Sections: ``classic`` (continuous features, embeddings, error streams), ``families`` (the data
+real fleets send: Poisson, binomial and zero-inflated counts, 8- and 10-bit quantised sensors,
+constant and near-constant columns, categorical shifts, softmax label shift and confidence
+drift, windows of 50/100/250 rows, a mixed-type table, 256-dim embeddings; each against
+permutation MMD, KS + Bonferroni, chi-squared per column and PSI >= 0.2 at alpha 0.05) and
+``timing`` (latency at 64 and 1,024 features).
 
 Reference 1000 / window 500. Ten features: f0..f7 standard normal, f8 bimodal (modes at
 +/-0.95, sd 0.312, so mean 0 and variance 1), f9 categorical (5 codes, shares 40/25/15/12/8 %).

@@ -12,19 +12,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dependency_injector import containers, providers
 
-from edgedeploy.adapters.edge import (
-    DirectoryPackageSource,
-    JsonFileAgentState,
-    NumpyTensorTools,
-    write_package,
-)
 from edgedeploy.adapters.files import FileEvidenceStore
-from edgedeploy.adapters.fleet import JournalOnlyTarget, LocalAgentFleet, open_fleet
-from edgedeploy.adapters.fleet.plugin_kind import PluginFleet, fleet_fields
 from edgedeploy.adapters.interchange import (
     CsvHtmlMatrixRenderer,
     CsvRequirementsReader,
@@ -45,6 +37,7 @@ from edgedeploy.application.monitoring import (
     DriftReport,
     FitReference,
     ListVerdicts,
+    NotifyAlertReceivers,
     RaiseDriftAlert,
     RecordFeedback,
 )
@@ -56,8 +49,9 @@ from edgedeploy.application.optimization import (
 )
 from edgedeploy.application.ports.drift import DetectorProvider, DriftDetector, WindowInspector
 from edgedeploy.application.ports.inference import InferenceBackend
+from edgedeploy.application.ports.persistence import UnitOfWorkFactory
 from edgedeploy.application.ports.reporting import ReleaseReportRenderer
-from edgedeploy.application.ports.rollout import FleetDriver, FleetSource
+from edgedeploy.application.ports.rollout import FleetDriver, FleetSource, RolloutTarget
 from edgedeploy.application.ports.trace_store import TraceStore
 from edgedeploy.application.rollout import (
     ExportDecisionLog,
@@ -87,7 +81,7 @@ from edgedeploy.application.traceability import (
     TraceQueries,
 )
 from edgedeploy.domain.drift import DetectorCapability
-from edgedeploy.domain.events import CriticalDriftDetected, RolloutFinished
+from edgedeploy.domain.events import CriticalDriftDetected, DataQualityDetected, RolloutFinished
 from edgedeploy.entrypoints.settings import AgentSettings, Settings
 from edgedeploy.plugins.registry import ROLLOUT_TARGETS, BackendRegistry, PluginRegistry
 from edgedeploy.plugins.torch import (
@@ -109,10 +103,13 @@ if TYPE_CHECKING:
 
 def _migrated_engine(url: str) -> Iterator[Engine]:
     """Apply pending migrations on first use, then hand out the engine until shutdown."""
-    from edgedeploy.adapters.sql import create_engine_for, upgrade_to_head
+    from edgedeploy.adapters.sql import create_engine_for, is_current
 
-    upgrade_to_head(url)
     engine = create_engine_for(url)
+    if not is_current(engine):
+        from edgedeploy.adapters.sql.migrate import upgrade_to_head
+
+        upgrade_to_head(url)
     yield engine
     engine.dispose()
 
@@ -169,6 +166,9 @@ FIRST_PARTY_FLEET_KINDS = ("http", "local", "simulated")
 def _fleet_opener(plugins: PluginRegistry) -> Callable[[FleetSource], FleetDriver]:
     """Open a fleet by its ``kind``: first-party kinds here, any other through its plugin."""
     def open_any(source: FleetSource) -> FleetDriver:
+        from edgedeploy.adapters.fleet import open_fleet
+        from edgedeploy.adapters.fleet.plugin_kind import PluginFleet, fleet_fields
+
         fields = fleet_fields(source)
         if fields is None or fields.kind in FIRST_PARTY_FLEET_KINDS:
             return open_fleet(source)
@@ -226,12 +226,30 @@ def _evidence(path: str) -> FileEvidenceStore:
 
 
 def _message_bus(record_rollout_evidence: Callable[[], RecordRolloutEvidence],
-                 drift_alert: RaiseDriftAlert, actor: str) -> MessageBus:
+                 drift_alert: RaiseDriftAlert, actor: str,
+                 notify_receivers: NotifyAlertReceivers | None = None) -> MessageBus:
     """The bus and the handlers of every domain event: the one place effects are wired."""
     bus = MessageBus()
     bus.subscribe(RolloutFinished, RecordEvidenceWhenFinished(record_rollout_evidence, actor))
     bus.subscribe(CriticalDriftDetected, drift_alert)
+    if notify_receivers is not None:
+        bus.subscribe(CriticalDriftDetected, notify_receivers)
+        bus.subscribe(DataQualityDetected, notify_receivers)
     return bus
+
+
+def _notify_receivers(settings: Settings, uow: UnitOfWorkFactory,
+                      clock: SystemClock) -> NotifyAlertReceivers | None:
+    """The webhook handler, when the settings name any alert receiver."""
+    drift = settings.drift
+    if not drift.alert_receivers:
+        return None
+    from edgedeploy.adapters.alerts import AlertReceiver, WebhookAlertSender
+
+    sender = WebhookAlertSender(
+        [AlertReceiver(r.name, r.url, r.kind) for r in drift.alert_receivers], clock.now,
+        attempts=drift.alert_attempts, backoff=drift.alert_backoff_s)
+    return NotifyAlertReceivers(uow, sender)
 
 
 def _agent_backends(agent: AgentSettings, allow: list[str] | None,
@@ -252,6 +270,12 @@ def _agent_backends(agent: AgentSettings, allow: list[str] | None,
 
 def _edge_runtime(agent: AgentSettings, registry: BackendRegistry) -> EdgeRuntime:
     """The runtime of the edge agent the settings' ``agent`` section describes."""
+    from edgedeploy.adapters.edge import (
+        DirectoryPackageSource,
+        JsonFileAgentState,
+        NumpyTensorTools,
+    )
+
     home = agent.home_dir
     return EdgeRuntime(agent.device_id, registry.chosen(agent.backend).create(),
                        DirectoryPackageSource(agent.repository_dir), JsonFileAgentState(home),
@@ -304,6 +328,26 @@ def _add_low_confidence_branch(source: Path, target: Path, *, brightness_thresho
 
     return add_low_confidence_branch(source, target, brightness_threshold=brightness_threshold,
                                      temperature=temperature)
+
+
+# --- Fleet and edge adapters: NumPy and httpx load only with the command that needs them ---
+
+def _journal_only_target() -> RolloutTarget:
+    from edgedeploy.adapters.fleet import JournalOnlyTarget
+
+    return JournalOnlyTarget()
+
+
+def _package_writer() -> Callable[..., Any]:
+    from edgedeploy.adapters.edge import write_package
+
+    return write_package
+
+
+def _local_agent_fleet(*args: Any, **kwargs: Any) -> Any:
+    from edgedeploy.adapters.fleet import LocalAgentFleet
+
+    return LocalAgentFleet(*args, **kwargs)
 
 
 class Container(containers.DeclarativeContainer):
@@ -387,7 +431,7 @@ class Container(containers.DeclarativeContainer):
     # Roll-outs: one journal, engines bound per fleet (the fleet knows how it is driven).
     release_readiness = providers.Factory(TraceAndVerificationReadiness, gate=evaluate_gate,
                                           store=trace_store, evidence=evidence)
-    journal_only_target = providers.Singleton(JournalOnlyTarget)
+    journal_only_target = providers.Singleton(_journal_only_target)
     journal_engine = providers.Factory(RolloutEngine, uow=uow.provider,
                                        target=journal_only_target, clock=clock)
     export_decision_log = providers.Factory(ExportDecisionLog, engine=journal_engine,
@@ -398,8 +442,9 @@ class Container(containers.DeclarativeContainer):
     # Domain events: the bus and its handlers. A finished roll-out is linked into the trace,
     # a critical drift verdict raises an alert; use cases hand the bus committed events only.
     drift_alert = providers.Factory(RaiseDriftAlert, uow.provider, clock)
+    notify_receivers = providers.Singleton(_notify_receivers, settings, uow.provider, clock)
     message_bus = providers.Singleton(_message_bus, record_rollout_evidence.provider,
-                                      drift_alert, config.actor)
+                                      drift_alert, config.actor, notify_receivers)
     check_window.add_kwargs(bus=message_bus)
     fleet_opener = providers.Singleton(_fleet_opener, plugins)
     rollout_fleets = providers.Factory(
@@ -424,6 +469,6 @@ class Container(containers.DeclarativeContainer):
     # Tools the CLI and the demo use without importing adapters or plugins themselves.
     database_schema = providers.Factory(DatabaseSchema, config.database_url)
     feature_table_reader = providers.Object(_read_feature_table)
-    package_writer = providers.Object(write_package)
-    local_agent_fleet = providers.Factory(LocalAgentFleet)
+    package_writer = providers.Callable(_package_writer)
+    local_agent_fleet = providers.Factory(_local_agent_fleet)
     degraded_model_builder = providers.Object(_add_low_confidence_branch)

@@ -14,6 +14,7 @@ from edgedeploy.application.errors import (
     CapabilityNotSupported,
     InvalidInput,
 )
+from edgedeploy.application.optimization import UnsafeModelFile
 from edgedeploy.domain.errors import Conflict, DomainError, InvariantViolation, NotFound
 from edgedeploy.domain.models import InvalidModelVersion
 
@@ -35,6 +36,8 @@ ERROR_TABLE: tuple[tuple[type[Exception], ErrorMapping], ...] = (
     (NotFound, ErrorMapping(404, 4, "Not found")),
     (Conflict, ErrorMapping(409, 3, "Refused in the current state")),
     (InvariantViolation, ErrorMapping(422, 3, "Rule violated")),
+    # The file was read and understood, and it is refused for what it would do: 422, exit 2.
+    (UnsafeModelFile, ErrorMapping(422, 2, "Unsafe model file")),
     (InvalidInput, ErrorMapping(400, 2, "Invalid input")),
     (CapabilityNotSupported, ErrorMapping(422, 5, "Capability not supported")),
     (BackendUnavailable, ErrorMapping(503, 5, "Backend unavailable")),

@@ -53,6 +53,23 @@ class RolloutSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
             raise ValueError("rollout.tick_interval_s must be positive")
 
 
+class AlertReceiverSettings(msgspec.Struct, frozen=True, kw_only=True,
+                            forbid_unknown_fields=True):
+    """One receiver of drift alerts: Prometheus Alertmanager or a generic JSON webhook."""
+
+    name: str
+    url: str
+    kind: Literal["alertmanager", "webhook"] = "webhook"
+
+
+class DriftSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The drift monitor: where critical verdicts and data-quality findings are sent."""
+
+    alert_receivers: list[AlertReceiverSettings] = msgspec.field(default_factory=list)
+    alert_attempts: int = 4
+    alert_backoff_s: float = 0.5
+
+
 class AgentSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One edge agent process (``edgedeploy agent serve``).
 
@@ -111,6 +128,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     plugins: PluginSettings = msgspec.field(default_factory=PluginSettings)
     rollout: RolloutSettings = msgspec.field(default_factory=RolloutSettings)
     agent: AgentSettings = msgspec.field(default_factory=AgentSettings)
+    drift: DriftSettings = msgspec.field(default_factory=DriftSettings)
 
     @property
     def home_dir(self) -> Path:

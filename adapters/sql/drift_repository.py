@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-import numpy as np
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -83,6 +82,8 @@ class SqlAlchemyDriftRepository:
 
     def save_reference(self, profile: ReferenceProfile, rows: WindowData) -> None:
         """Store (or replace) a deployment's reference; replacing starts its history anew."""
+        import numpy as np  # only drift needs it; other commands open the database without it
+
         buffer = io.BytesIO()
         np.save(buffer, np.asarray(rows, dtype=np.float64), allow_pickle=False)
         with translated(self._url):
@@ -110,6 +111,8 @@ class SqlAlchemyDriftRepository:
                 drift_references.c.deployment == deployment)).scalar_one_or_none()
         if data is None:
             raise ReferenceNotFitted(f"no drift reference fitted for '{deployment}'")
+        import numpy as np
+
         rows: WindowData = np.load(io.BytesIO(data), allow_pickle=False)
         return rows
 

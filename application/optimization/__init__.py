@@ -4,6 +4,7 @@ from edgedeploy.application.optimization.optimize import (
     OptimizationResult,
     OptimizeModel,
     OptimizeRequest,
+    UnsafeModelFile,
     UnsupportedOperator,
 )
 from edgedeploy.application.optimization.progress import Progress, silent
@@ -25,6 +26,7 @@ __all__ = [
     "OptimizedRelease",
     "OptimizeRequest",
     "Progress",
+    "UnsafeModelFile",
     "UnsupportedOperator",
     "VerificationResult",
     "VerifyModel",

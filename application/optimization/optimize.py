@@ -59,6 +59,23 @@ class UnsupportedOperator(CapabilityNotSupported):
                          f"{runtime}{also}")
 
 
+class UnsafeModelFile(InvalidInput):
+    """A model file's pickles import a global that could run code; it is never loaded.
+
+    Attributes:
+        path: the refused file.
+        globals: ``module.name`` of every offending global, the first one named in the message.
+    """
+
+    code = "UNSAFE_MODEL_FILE"
+
+    def __init__(self, path: str, globals_: list[str]) -> None:
+        self.path, self.globals = path, list(globals_)
+        also = f" (and {len(globals_) - 1} more)" if len(globals_) > 1 else ""
+        super().__init__(f"model file {path} is refused: it imports the global "
+                         f"{globals_[0]}{also}, which could run code when loaded")
+
+
 def check_operator_coverage(runtime: InferenceBackend, model_path: str, device: str,
                             model: str) -> None:
     """Fail fast on the first operator ``runtime`` cannot run.
@@ -128,6 +145,7 @@ class OptimizationResult:
     artifacts: dict[str, str] = field(default_factory=dict)
     digests: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    source_scan: dict[str, Any] = field(default_factory=dict)
 
     @property
     def chosen(self) -> CandidateResult:
@@ -323,26 +341,32 @@ class OptimizeModel:
         artifacts["export_report"] = str(out / "export_report.json")
         progress("report", 1.0)
         return OptimizationResult(plan, sensitivities, tuple(candidates), str(model_path),
-                                  str(reference_path), artifacts, digests, dict(timings))
+                                  str(reference_path), artifacts, digests, dict(timings),
+                                  dict(report["source"].get("scan") or {}))
 
 
 def export_report(ws: OptimizationWorkspace, request: OptimizeRequest, plan: QuantizationPlan,
                   sensitivities: tuple[LayerSensitivity, ...],
                   candidates: list[CandidateResult], timings: dict[str, float],
                   digests: dict[str, str]) -> dict[str, Any]:
-    """``export_report.json``: versions, flags, per-layer precisions, opset, benchmarks, digests."""
+    """``export_report.json``: versions, flags, per-layer precisions, opset, benchmarks, digests.
+
+    The model file's pickle scan, when the toolkit made one, is part of the source's record.
+    """
+    environment = dict(ws.environment())
+    scan = environment.pop("model_file_scan", None)
     return {
         "schema": "edgedeploy.export_report/1",
         "model": ws.model_name,
         "source": {"path": request.source.path, "module": request.source.module,
-                   "sha256": file_digest(request.source.path)},
+                   "sha256": file_digest(request.source.path), "scan": scan},
         "calibration": {"path": request.calibration, "sha256": file_digest(request.calibration),
                         "samples": ws.calibration_samples, "heldout": ws.heldout_samples,
                         "sampling": "stratified over classes (and slice tags when given)"},
         "flags": {"budget_points": request.budget, "device": request.device,
                   "qat_epochs": request.qat_epochs, "min_agreement": request.min_agreement,
                   "seed": request.seed},
-        "environment": ws.environment(),
+        "environment": environment,
         "runtime": ws.runtime,
         "operator_coverage": {"runtime": ws.runtime, "unsupported": []},
         "plan": plan.to_dict(),

@@ -56,6 +56,22 @@ def plugin_attributes(provenance: Mapping[str, str]) -> tuple[tuple[str, str], .
             ("runtime_entry_point", provenance.get("entry_point", "")))
 
 
+def scan_attributes(scan: Mapping[str, object]) -> tuple[tuple[str, str], ...]:
+    """The source file's pickle scan as trace-item attributes (none when no scan was made).
+
+    The registered version then carries, as evidence, which scanner judged the file it was
+    built from and what it found.
+    """
+    if not scan:
+        return ()
+    suspicious = scan.get("suspicious") or []
+    return (("source_scan", str(scan.get("verdict", "unknown"))),
+            ("source_scanner", str(scan.get("scanner", ""))),
+            ("source_scan_pickles", str(scan.get("pickles", 0))),
+            ("source_scan_unknown_globals",
+             ", ".join(str(g) for g in suspicious) if isinstance(suspicious, list) else ""))
+
+
 def plugin_note(provenance: Mapping[str, str]) -> str:
     """The same provenance as words for an evidence note (empty when it is unknown)."""
     if not provenance:
@@ -91,6 +107,7 @@ class OptimizeAndRegister:
             (EXPORT_REPORT, result.digests["export_report"]),
             ("plan", result.plan.chosen.name),
             ("runtime", result.plan.runtime),
+            *scan_attributes(result.source_scan),
             *plugin_attributes(self._optimize.provenance),
         )
         model = self._register(ref, Path(result.model_path).read_bytes(), actor,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 
@@ -72,6 +73,17 @@ class JournalReader:
             return work.rollouts.list_ids(fleet)
 
 
+def _bound(rollout: Rollout, decision: RolloutDecision) -> dict[str, Any]:
+    """The logged details, bound to their roll-out.
+
+    Every decision log starts from the same genesis hash; naming the roll-out in each entry
+    makes two roll-outs' entries differ even when model, time and decision are alike (two
+    simulated fleets start at the same simulated instant), so an entry can neither collide
+    with nor be transplanted into another roll-out's log.
+    """
+    return {**decision.log_details(), "rollout": rollout.rollout_id}
+
+
 @dataclass(slots=True)
 class RolloutEngine:
     """Unit of work, fleet and clock, plus which devices still owe an acknowledgement.
@@ -114,7 +126,7 @@ class RolloutEngine:
         with self.uow() as work:
             work.rollouts.create(rollout, next_entry(
                 None, self.clock.now(), str(rollout.model), decision.action,
-                decision.outcome, decision.actor, decision.log_details()))
+                decision.outcome, decision.actor, _bound(rollout, decision)))
             work.commit()
         log.info("rollout.decision", rollout=rollout.rollout_id, action=decision.action,
                  outcome=decision.outcome, stage=decision.stage, epoch=rollout.epoch)
@@ -130,7 +142,7 @@ class RolloutEngine:
             entries = work.rollouts.decisions(before.rollout_id)
             entry = next_entry(entries[-1] if entries else None, self.clock.now(),
                                str(after.model), decision.action, decision.outcome,
-                               decision.actor, decision.log_details())
+                               decision.actor, _bound(after, decision))
             work.rollouts.record(after, entry, expected_epoch=before.epoch)
             work.add_event(*rollout_events(before, after))
             work.commit()

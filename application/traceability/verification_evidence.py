@@ -143,8 +143,8 @@ class DeploymentSpecification:
                    _rollout_policy(data.get("rollout") or {}, fail))
 
 
-_ROLLOUT_KEYS = ("alpha", "latency_min_delta", "latency_min_shift_ms", "p99_tolerance",
-                 "tail_margin")
+_ROLLOUT_KEYS = ("alpha", "detect_ratio", "latency_min_delta", "latency_min_shift_ms",
+                 "p99_tolerance", "tail_margin")
 
 
 def _rollout_policy(section: Any, fail: Any) -> HealthPolicy:

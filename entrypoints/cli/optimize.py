@@ -23,6 +23,21 @@ if TYPE_CHECKING:
 FAILED = 3  # a verification that fails refuses the release (README exit codes)
 
 
+def import_from_working_directory() -> None:
+    """Let ``--module pkg.mod:Class`` name a module in the current directory, as ``python -m``.
+
+    A console script, unlike ``python -m``, does not put the working directory on
+    ``sys.path``, so a class defined beside the checkpoint needed ``PYTHONPATH=.``. The
+    directory goes last, so a local file cannot shadow an installed package. Only the CLI
+    does this: the HTTP service never imports from its working directory.
+    """
+    import sys
+
+    cwd = str(Path.cwd())
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.append(cwd)
+
+
 @click.command(cls=Command, example="edgedeploy optimize aeb.pt --calibration calib.npz "
                                     "--as aeb@1.0.0 --budget 0.5")
 @click.argument("model", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -55,6 +70,8 @@ def optimize(state: CliState, model: Path, calibration: Path, ref: ModelRef, mod
     from edgedeploy.entrypoints.progress import stage_progress
 
     container = state.container
+    if module:
+        import_from_working_directory()
     out = output or container.settings().home_dir / "optimized" / f"{ref.name}-{ref.version}"
     request = OptimizeRequest(source=ModelSource(str(model), module), calibration=str(calibration),
                               output_dir=str(out), budget=budget, device=device,

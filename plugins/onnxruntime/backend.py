@@ -178,11 +178,18 @@ class OnnxRuntimeBackend:
         return OnnxRuntimeSession(session, model_path=model_path, device=device)
 
     def unsupported_operators(self, model_path: str, *, device: str = "cpu") -> list[str]:
-        """Operators of the model that no onnxruntime kernel implements, by ``domain::op_type``.
+        """Operators of the graph onnxruntime will execute that no kernel of it implements.
 
-        Checked against the kernels this onnxruntime build registers for the device's provider
-        (with the CPU fallback onnxruntime itself applies), so a custom or misspelled operator is
-        named before any session is built.
+        The graph judged is the one the runtime runs, not the file as written: onnxruntime
+        turns ``Constant`` nodes into initializers and folds constant sub-graphs (ReLU6's clip
+        bounds, shape arithmetic) before it looks for kernels, so those never need one. Each
+        entry reads ``op (node 'name', opset domain version)``, with ``domain::op`` for a
+        non-standard domain, checked against the kernels this build registers for the
+        device's provider (with the CPU fallback onnxruntime itself applies).
+
+        Raises:
+            InvalidInput: the file is not an ONNX model.
+            BackendUnavailable: onnxruntime or onnx is not installed.
         """
         try:
             import onnx
@@ -200,14 +207,57 @@ class OnnxRuntimeBackend:
         schemas: Any = onnx.defs.get_all_schemas()
         known |= {(s.domain or "ai.onnx", s.name) for s in schemas
                   if s.has_function or s.has_context_dependent_function}
-        missing: list[str] = []
-        for node in _all_nodes(model.graph):
-            dom = node.domain or "ai.onnx"
-            if (dom, node.op_type) not in known:
-                label = node.op_type if dom == "ai.onnx" else f"{dom}::{node.op_type}"
-                if label not in missing:
-                    missing.append(label)
-        return missing
+        if not _missing(model, known):
+            return []
+        executed = _executed_graph(model_path)
+        if executed is None:
+            # No session could be built, so something genuinely lacks a kernel; drop only
+            # what onnxruntime removes at load whatever the optimization level.
+            return _missing(model, known, skip=frozenset({("ai.onnx", "Constant")}))
+        return _missing(executed, known)
+
+
+def _missing(model: Any, known: set[tuple[str, str]],
+             skip: frozenset[tuple[str, str]] = frozenset()) -> list[str]:
+    """Each operator without a kernel, once, described by its first node and its opset."""
+    opsets = {(o.domain or "ai.onnx"): int(o.version) for o in model.opset_import}
+    missing: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for node in _all_nodes(model.graph):
+        dom = node.domain or "ai.onnx"
+        key = (dom, node.op_type)
+        if key in known or key in skip or key in seen:
+            continue
+        seen.add(key)
+        label = node.op_type if dom == "ai.onnx" else f"{dom}::{node.op_type}"
+        version = opsets.get(dom, 0)
+        missing.append(f"{label} (node '{node.name or '?'}', opset {dom} {version})")
+    return missing
+
+
+def _executed_graph(model_path: str) -> Any | None:
+    """The graph after onnxruntime's basic optimizations (constant folding), or None.
+
+    A session at the basic level writes the graph it prepared to ``optimized_model_filepath``;
+    basic rewrites only remove and fold nodes, so what remains is what the runtime executes
+    at any level. None when no session can be built (an operator without a kernel).
+    """
+    import tempfile
+
+    import onnx
+    import onnxruntime as ort
+
+    with tempfile.TemporaryDirectory(prefix="edgedeploy-ort-") as folder:
+        target = Path(folder) / "executed.onnx"
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+        options.optimized_model_filepath = str(target)
+        options.log_severity_level = 4
+        try:
+            ort.InferenceSession(model_path, options, providers=["CPUExecutionProvider"])
+            return onnx.load(str(target), load_external_data=False)
+        except Exception:  # onnxruntime's untyped errors: no kernel, bad graph
+            return None
 
 
 def _all_nodes(graph: Any) -> list[Any]:

@@ -97,6 +97,13 @@ class TorchBackend:
                 f"torch here offers devices {sorted(self.capabilities.devices)}, not '{device}'")
         import torch
 
+        from edgedeploy.plugins.torch.loading import (
+            exported_module,
+            load_exported_program,
+            refuse_unsafe,
+            scan_model_file,
+        )
+
         path = Path(model_path)
         if not path.is_file():
             raise InvalidInput(f"model file {model_path} does not exist")
@@ -105,9 +112,11 @@ class TorchBackend:
             raise CapabilityNotSupported("torch runs fp16 on cuda only")
         try:
             if path.suffix == ".pt2":
-                module = torch.export.load(str(path)).module()
+                program, _ = load_exported_program(path)
+                module = exported_module(program)
                 input_name = "x"
             else:
+                refuse_unsafe(path, scan_model_file(path))
                 module = torch.jit.load(str(path), map_location=device)  # type: ignore[no-untyped-call]
                 args = module.forward.schema.arguments
                 input_name = args[1].name if len(args) > 1 else "input"

@@ -2,17 +2,29 @@
 
 A corrupt checkpoint, a state dict whose keys do not match its class, or calibration data of the
 wrong shape or type are refused here, before anything is exported, quantized or registered.
+
+Every model file is treated as hostile: pickle-based files (checkpoints, TorchScript archives,
+exported programs) are scanned with picklescan before anything is loaded, a file importing a
+dangerous global is refused naming it, and nothing is ever unpickled outside PyTorch's
+weights-only unpickler, so loading a model cannot run code shipped inside it.
 """
 
 from __future__ import annotations
 
 import importlib
+import io
+import os
+import threading
+import types
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.optimization.optimize import UnsafeModelFile
 from edgedeploy.application.ports.optimization import ModelSource
 from edgedeploy.plugins.torch.examples import EXAMPLE_ARCH, build_digits_cnn
 
@@ -27,6 +39,7 @@ class LoadedModel:
         kind: ``checkpoint``, ``torchscript`` or ``exported-program``.
         trainable: False for TorchScript and exported programs, which cannot be fine-tuned here.
         input_shape: the declared input shape (batch first), when the file declares one.
+    scan: what the pickle scan of the file found, recorded as evidence on the model version.
     """
 
     module: Any
@@ -34,11 +47,211 @@ class LoadedModel:
     kind: str
     trainable: bool
     input_shape: tuple[int, ...] | None
+    scan: ModelFileScan | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFileScan:
+    """The globals a model file's pickles import, as picklescan classifies them.
+
+    Attributes:
+        scanner: the scanner and its version, so the evidence says what judged the file.
+        pickles: how many pickle streams were found and scanned (nested archives included).
+        dangerous: ``module.name`` of every global picklescan calls dangerous.
+        suspicious: globals it does not know (TorchScript's own classes, user classes).
+        innocuous: globals on its safe list (tensor rebuilders, storages).
+    """
+
+    scanner: str
+    pickles: int
+    dangerous: tuple[str, ...] = field(default=())
+    suspicious: tuple[str, ...] = field(default=())
+    innocuous: tuple[str, ...] = field(default=())
+
+    @property
+    def verdict(self) -> str:
+        """``clean`` or ``dangerous``: a dangerous file never gets past the loader."""
+        return "dangerous" if self.dangerous else "clean"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The scan as plain data for ``export_report.json`` and the model's evidence."""
+        return {"scanner": self.scanner, "verdict": self.verdict, "pickles": self.pickles,
+                "dangerous": list(self.dangerous), "suspicious": list(self.suspicious),
+                "innocuous": list(self.innocuous)}
+
+
+_NESTING_LIMIT = 4
+"""Archives inside archives deeper than this are refused rather than walked (zip bombs)."""
+
+
+def scan_model_file(path: Path) -> ModelFileScan:
+    """Scan every pickle stream in ``path`` (and in archives nested inside it) with picklescan.
+
+    PyTorch files are zip archives of pickles, and an exported program holds further
+    ``torch.save`` archives inside it; picklescan alone looks one level deep, so nested
+    archives are walked here.
+
+    Raises:
+        InvalidInput: the file cannot be read, or nests archives deeper than is plausible.
+    """
+    from importlib.metadata import version
+
+    from picklescan.scanner import SafetyLevel, ScanResult
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"model file {path} cannot be read: {exc}") from exc
+    result = ScanResult([])
+    try:
+        _scan_bytes(data, str(path), result, 0)
+    except InvalidInput:
+        raise
+    except Exception as exc:  # picklescan's own errors on bytes that are no pickle at all
+        raise InvalidInput(f"model file {path} is corrupt: its pickles cannot be read "
+                           f"({type(exc).__name__}: {exc})") from exc
+    found: dict[SafetyLevel, set[str]] = {level: set() for level in SafetyLevel}
+    for item in result.globals:
+        found[item.safety].add(f"{item.module}.{item.name}")
+    return ModelFileScan(
+        scanner=f"picklescan {version('picklescan')}", pickles=int(result.scanned_files),
+        dangerous=tuple(sorted(found[SafetyLevel.Dangerous])),
+        suspicious=tuple(sorted(found[SafetyLevel.Suspicious])),
+        innocuous=tuple(sorted(found[SafetyLevel.Innocuous])))
+
+
+def _scan_bytes(data: bytes, name: str, result: Any, depth: int) -> None:
+    from picklescan.scanner import scan_pickle_bytes, scan_pytorch
+
+    if depth > _NESTING_LIMIT:
+        raise InvalidInput(f"model file {name} nests archives more than {_NESTING_LIMIT} deep")
+    if zipfile.is_zipfile(io.BytesIO(data)):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                members = [(m, archive.read(m)) for m in archive.namelist()
+                           if not m.endswith("/")]
+        except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
+            raise InvalidInput(f"model file {name} is a corrupt archive: {exc}") from exc
+        for member, content in members:
+            _scan_bytes(content, f"{name}:{member}", result, depth + 1)
+        return
+    if depth == 0:
+        # A legacy (non-zip) torch.save file is a sequence of pickles.
+        try:
+            result.merge(scan_pytorch(io.BytesIO(data), name))
+        except Exception:  # picklescan's InvalidMagicError: not a legacy checkpoint
+            result.merge(scan_pickle_bytes(io.BytesIO(data), name))
+        return
+    if data[:1] == b"\x80" or name.endswith((".pkl", ".pickle")):
+        result.merge(scan_pickle_bytes(io.BytesIO(data), name))
+
+
+def refuse_unsafe(path: Path, scan: ModelFileScan, *, allow_unknown: bool = True) -> None:
+    """Refuse a file whose pickles import dangerous globals (or, when asked, unknown ones).
+
+    Raises:
+        UnsafeModelFile: naming the first offending global and counting the others.
+    """
+    offending = list(scan.dangerous)
+    if not allow_unknown:
+        offending += [g for g in scan.suspicious if g.split(".")[0] not in _TORCH_ROOTS]
+    if offending:
+        raise UnsafeModelFile(str(path), offending)
+
+
+_TORCH_ROOTS = frozenset({"torch", "__torch__"})
+_FORCE_LOCK = threading.Lock()
+
+
+@contextmanager
+def _weights_only_everywhere() -> Iterator[None]:
+    """Make every ``torch.load`` inside the block weights-only, whatever its caller asked for.
+
+    ``torch.export.load`` unpickles weights and constants with ``weights_only=False``; PyTorch
+    honours ``TORCH_FORCE_WEIGHTS_ONLY_LOAD`` over that argument, so setting it for the
+    duration of the load closes that path. The lock keeps concurrent loads from restoring
+    the variable under each other.
+    """
+    with _FORCE_LOCK:
+        previous = os.environ.get("TORCH_FORCE_WEIGHTS_ONLY_LOAD")
+        os.environ["TORCH_FORCE_WEIGHTS_ONLY_LOAD"] = "1"
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop("TORCH_FORCE_WEIGHTS_ONLY_LOAD", None)
+            else:
+                os.environ["TORCH_FORCE_WEIGHTS_ONLY_LOAD"] = previous
+
+
+def load_exported_program(path: Path) -> tuple[Any, ModelFileScan]:
+    """Scan and load a ``.pt2`` exported program without unpickling anything but tensors.
+
+    Raises:
+        UnsafeModelFile: the archive's pickles import a dangerous or non-PyTorch global.
+        InvalidInput: the archive is corrupt or not an exported program.
+    """
+    import torch
+
+    if not zipfile.is_zipfile(path):
+        raise InvalidInput(f"{path} is not a readable exported program: not a .pt2 archive")
+    scan = scan_model_file(path)
+    refuse_unsafe(path, scan, allow_unknown=False)
+    try:
+        with _weights_only_everywhere():
+            program = torch.export.load(str(path))
+    except Exception as exc:  # torch raises many kinds for a bad or refused archive
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InvalidInput(f"{path} is not a readable exported program: {first[:300]}") from exc
+    return program, scan
+
+
+def exported_module(program: Any) -> Any:
+    """The exported program as a module that ``eval()``, ``train()`` and the exporter accept.
+
+    ``ExportedProgram.module()`` refuses ``train()``/``eval()`` (its graph is frozen in the
+    mode it was exported in, so the flags change nothing) and exposes an FX graph the ONNX
+    exporter mistakes for a TorchScript one; restoring the ordinary methods and wrapping it
+    in a plain module makes it look like any other model.
+    """
+    from torch import nn
+
+    graph_module = program.module()
+    for name in ("train", "eval"):
+        setattr(graph_module, name, types.MethodType(getattr(nn.Module, name), graph_module))
+
+    class ExportedProgramModule(nn.Module):
+        """A plain module around an exported program's graph module."""
+
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.program = inner
+
+        def forward(self, *args: Any) -> Any:
+            """Run the exported graph."""
+            return self.program(*args)
+
+    return ExportedProgramModule(graph_module).eval()
+
+
+def _program_input_shape(program: Any) -> tuple[int, ...] | None:
+    user_inputs = set(program.graph_signature.user_inputs)
+    for node in program.graph.nodes:
+        if node.op == "placeholder" and node.name in user_inputs:
+            value = node.meta.get("val")
+            dims = tuple(getattr(value, "shape", ()))
+            if len(dims) < 2:
+                return None
+            try:
+                return (1, *(int(d) for d in dims[1:]))
+            except TypeError:  # a symbolic dimension beyond the batch
+                return None
+    return None
 
 
 def _import_class(spec: str) -> Any:
     module_name, _, attr = spec.partition(":")
-    if not attr:
+    if not attr or not module_name:
         raise InvalidInput(f"module '{spec}' must be written 'package.module:Class'")
     try:
         return getattr(importlib.import_module(module_name), attr)
@@ -59,24 +272,26 @@ def load_model(source: ModelSource) -> LoadedModel:
         raise InvalidInput(f"model file {path} does not exist")
     name = path.stem
     if path.suffix == ".pt2":
-        try:
-            program = torch.export.load(str(path))
-        except Exception as exc:  # torch raises many kinds for a bad archive
-            raise InvalidInput(f"{path} is not a readable exported program: {exc}") from exc
-        return LoadedModel(program.module(), name, "exported-program", False, None)
+        program, scan = load_exported_program(path)
+        return LoadedModel(exported_module(program), name, "exported-program", False,
+                           _program_input_shape(program), scan)
+    scan = scan_model_file(path)
+    refuse_unsafe(path, scan)
     if _is_torchscript(path):
         try:
             scripted = torch.jit.load(str(path), map_location="cpu")  # type: ignore[no-untyped-call]
         except Exception as exc:  # torch raises RuntimeError with C++ text
             raise InvalidInput(f"{path} is a corrupt TorchScript archive: {exc}") from exc
-        return LoadedModel(scripted.eval(), name, "torchscript", False, None)
+        return LoadedModel(scripted.eval(), name, "torchscript", False, None, scan)
     try:
         checkpoint = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated zip, pickle garbage, foreign format
         raise InvalidInput(
             f"checkpoint {path} is corrupt or not a PyTorch checkpoint: "
             f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
-    return _from_checkpoint(checkpoint, source, path)
+    loaded = _from_checkpoint(checkpoint, source, path)
+    return LoadedModel(loaded.module, loaded.name, loaded.kind, loaded.trainable,
+                       loaded.input_shape, scan)
 
 
 def _is_torchscript(path: Path) -> bool:

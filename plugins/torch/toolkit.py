@@ -47,7 +47,8 @@ class OnnxOptimizationWorkspace:
     """One model and its data, opened for optimization; ranges are calibrated once."""
 
     def __init__(self, loaded: LoadedModel, data: Any, calibration: Any, workdir: Path,
-                 seed: int) -> None:
+                 seed: int, *, runtime: InferenceBackend | None = None,
+                 device: str = "cpu") -> None:
         import numpy as np
 
         self._loaded = loaded
@@ -66,6 +67,12 @@ class OnnxOptimizationWorkspace:
         fp32 = onnx_tools.export_onnx(loaded.module, shape, workdir / "fp32.onnx")
         self.fp32_path = str(fp32)
         self.fp32_size_bytes = fp32.stat().st_size
+        if runtime is not None:
+            # Judge the graph before anything runs it: a session, the baseline or calibration
+            # on a graph the target cannot execute would fail with a less useful message.
+            from edgedeploy.application.optimization.optimize import check_operator_coverage
+
+            check_operator_coverage(runtime, str(fp32), device, loaded.name)
         self.layers = tuple(LayerInfo(n, op, p) for n, op, p in onnx_tools.quantizable_layers(fp32))
         if not self.layers:
             raise CapabilityNotSupported(f"{loaded.name} has no Conv, Gemm or MatMul to quantize")
@@ -227,6 +234,8 @@ class OnnxOptimizationWorkspace:
                              self.calibration_samples, "heldout_samples": self.heldout_samples,
                              "calibration_cache": str(self._cache)},
             "torch_threads": torch.get_num_threads(),
+            "model_file_scan": (self._loaded.scan.to_dict() if self._loaded.scan is not None
+                                else None),
         }
 
     def close(self) -> None:
@@ -239,13 +248,18 @@ class TorchQuantizationToolkit:
     def open(self, source: ModelSource, calibration: str, workdir: str, *,
              runtime: InferenceBackend | None = None, device: str = "cpu",
              calibration_samples: int = 256, seed: int = 0) -> OnnxOptimizationWorkspace:
-        """Load, validate, export FP32 ONNX and calibrate.
+        """Load, validate, export FP32 ONNX, check operator coverage, then calibrate.
+
+        The exported graph is checked against ``runtime`` (when given) before any session is
+        built or any range calibrated, so an unsupported operator is named at once.
 
         Candidates are always measured on ONNX Runtime (``workspace.runtime``); the caller
         checks that this is the runtime it deploys to.
 
         Raises:
             InvalidInput: corrupt checkpoint, unreadable or mis-shaped calibration data.
+            UnsafeModelFile: the model file imports a global that could run code.
+            UnsupportedOperator: ``runtime`` cannot run an operator of the exported graph.
             CapabilityNotSupported: the model cannot be exported to ONNX.
         """
         import numpy as np
@@ -273,7 +287,7 @@ class TorchQuantizationToolkit:
         folder = Path(workdir)
         folder.mkdir(parents=True, exist_ok=True)
         return OnnxOptimizationWorkspace(loaded, data, np.ascontiguousarray(data.inputs[picked]),
-                                         folder, seed)
+                                         folder, seed, runtime=runtime, device=device)
 
 
 def scratch_directory() -> str:

@@ -63,6 +63,27 @@ def _percentiles(times: list[float]) -> dict[str, float]:
             "p99": float(np.percentile(arr, 99)), "mean": float(arr.mean()), "runs": len(times)}
 
 
+def is_onnx_model(path: str) -> bool:
+    """Whether the file's bytes are an ONNX model, whatever its name says.
+
+    Protobuf parses many byte strings without complaint, so a parse alone is not enough: an
+    ONNX model also declares an IR version, an operator set and at least one node. A zip
+    archive (TorchScript, exported program) is never one.
+    """
+    import zipfile
+
+    import onnx
+
+    file = Path(path)
+    if not file.is_file() or zipfile.is_zipfile(file):
+        return False
+    try:
+        model = onnx.load(str(file), load_external_data=False)
+    except Exception:  # protobuf DecodeError and friends: not ONNX
+        return False
+    return bool(model.ir_version and len(model.opset_import) and len(model.graph.node))
+
+
 def size_breakdown(path: str) -> tuple[dict[str, int], dict[str, int], int]:
     """Bytes of weights, scales (and zero points), biases and graph; operator counts; opset."""
     import numpy as np
@@ -277,7 +298,8 @@ class OnnxDeploymentVerifier:
                                               runs=latency_runs)
         finite = np.isfinite(logits)
         diff = np.abs(np.where(finite, logits, 0.0) - ref_logits)
-        if deployed_path.endswith(".onnx"):
+        # Registered models are stored by digest, without a suffix: judge the bytes.
+        if is_onnx_model(deployed_path):
             size, operators, opset = size_breakdown(deployed_path)
         else:  # TorchScript and exported programs: only the total is meaningful
             size, operators, opset = {"total": Path(deployed_path).stat().st_size}, {}, 0

@@ -120,7 +120,8 @@ def test_threads_starting_together_migrate_once_without_failing(database_url: st
 
 def test_processes_starting_together_migrate_once_without_failing(database_url: str) -> None:
     repository = Path(__file__).resolve().parents[3]
-    script = "import sys; from adapters.sql import upgrade_to_head; upgrade_to_head(sys.argv[1])"
+    script = ("import sys; from edgedeploy.adapters.sql.migrate import upgrade_to_head; "
+              "upgrade_to_head(sys.argv[1])")
     processes = [subprocess.Popen([sys.executable, "-c", script, database_url], cwd=repository,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                  for _ in range(3)]

@@ -128,7 +128,6 @@ def test_window_indices_count_up_per_deployment(monitor, rng):
 
 
 @pytest.mark.parametrize(("window", "message"), [
-    (np.zeros((200, 3)), "3 features"),
     (np.zeros((10, 4)), "at least 50"),
     (np.where(np.arange(800).reshape(200, 4) == 5, np.inf, 0.0), "infinite"),
     (np.where(np.arange(800).reshape(200, 4) == 6, np.nan, 0.0), "NaN"),
@@ -139,6 +138,26 @@ def test_a_bad_window_is_refused_and_nothing_stored_changes(monitor, rng, window
     with pytest.raises(InvalidWindow, match=message):
         monitor.check(DEPLOYMENT, window)
     assert monitor.repository.snapshot() == before
+
+
+def test_a_window_of_the_wrong_width_is_invalid_input_and_nothing_stored_changes(monitor, rng):
+    monitor.check(DEPLOYMENT, sample(rng, 200))
+    before = monitor.repository.snapshot()
+    with pytest.raises(InvalidInput, match="3 features") as caught:
+        monitor.check(DEPLOYMENT, np.zeros((200, 3)))
+    assert caught.value.code == "DRIFT_WINDOW_FEATURE_COUNT"
+    assert monitor.repository.snapshot() == before
+
+
+def test_columns_are_matched_by_name_and_reordering_changes_nothing(monitor, rng):
+    window = sample(rng, 300, shift=0.8, feature=2)
+    by_position = monitor.check(DEPLOYMENT, window)
+    order = [3, 1, 0, 2]
+    by_name = monitor.check(DEPLOYMENT, window[:, order], [NAMES[i] for i in order])
+    assert by_name.vote_share == by_position.vote_share
+    assert by_name.top_features(1) == by_position.top_features(1) == ("range",)
+    with pytest.raises(InvalidInput, match="missing lane; not in the reference: lanes"):
+        monitor.check(DEPLOYMENT, window, ["speed", "yaw_rate", "range", "lanes"])
 
 
 def test_a_window_mostly_nan_is_a_data_quality_alarm_that_keeps_the_persistence(monitor, rng):

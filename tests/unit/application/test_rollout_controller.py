@@ -298,3 +298,15 @@ def test_a_qm_canary_that_stays_inconclusive_is_escalated_to_a_human():
     assert result.view.phase is RolloutPhase.AWAITING_APPROVAL and h.on(NEW) == 1
     approved = ApproveStage(h.engine)(view.rollout_id, "dana", "accepted on field evidence")
     assert approved.current_stage == "25%"
+
+
+def test_two_rollouts_started_at_the_same_instant_keep_distinct_decision_logs():
+    first = Harness()
+    second = Harness()
+    second.clock = first.clock
+    view_a, view_b = first.begin(), second.begin()
+    entry_a = first.journal.entries[view_a.rollout_id][0]
+    entry_b = second.journal.entries[view_b.rollout_id][0]
+    assert entry_a.recorded_at == entry_b.recorded_at
+    assert entry_a.entry_hash != entry_b.entry_hash
+    assert entry_a.details["rollout"] == view_a.rollout_id

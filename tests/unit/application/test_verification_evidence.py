@@ -174,9 +174,11 @@ def test_the_bundled_example_specification_is_valid_and_covers_every_ml_requirem
 
 def test_the_rollout_thresholds_are_declared_beside_the_verification_limits():
     spec = DeploymentSpecification.from_dict(
-        {**SPEC, "rollout": {"latency_min_shift_ms": 25.6, "p99_tolerance": 0.5}})
+        {**SPEC, "rollout": {"latency_min_shift_ms": 25.6, "p99_tolerance": 0.5,
+                             "detect_ratio": 4.0}})
     assert spec.rollout.latency_min_shift_ms == 25.6
     assert spec.rollout.p99_tolerance == 0.5
+    assert spec.rollout.detect_ratio == 4.0
     assert DeploymentSpecification.from_dict(SPEC).rollout.latency_min_shift_ms == 0.5
     with pytest.raises(InvalidInput, match="unknown rollout field"):
         DeploymentSpecification.from_dict({**SPEC, "rollout": {"latency": 3}})

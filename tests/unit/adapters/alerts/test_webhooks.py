@@ -26,7 +26,7 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's naming)
+            def do_POST(self):
                 length = int(self.headers["content-length"])
                 outer.bodies.append((self.path, json.loads(self.rfile.read(length))))
                 status = outer.statuses.pop(0) if outer.statuses else 200
