@@ -240,8 +240,9 @@ def _package(run: DemoRun, repository: Path, model: ModelRef, path: Path,
     finally:
         session.close()
     write_package = run.container.package_writer()
-    return write_package(repository, model, path, inputs, outputs, [(golden_in, golden_out)],
-                         tolerance=1e-3, digest=digest)
+    package: str = write_package(repository, model, path, inputs, outputs,
+                                 [(golden_in, golden_out)], tolerance=1e-3, digest=digest)
+    return package
 
 
 def _bodies(frames: np.ndarray, name: str, count: int = 8) -> list[bytes]:

@@ -13,12 +13,8 @@ from __future__ import annotations
 
 import importlib
 import io
-import os
-import threading
 import types
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,49 +142,42 @@ def _scan_bytes(data: bytes, name: str, result: Any, depth: int) -> None:
         result.merge(scan_pickle_bytes(io.BytesIO(data), name))
 
 
-def refuse_unsafe(path: Path, scan: ModelFileScan, *, allow_unknown: bool = True) -> None:
-    """Refuse a file whose pickles import dangerous globals (or, when asked, unknown ones).
+def refuse_unsafe(path: Path, scan: ModelFileScan,
+                  allowed: frozenset[str] | None = None) -> None:
+    """Refuse a file whose pickles import dangerous globals, or any outside ``allowed``.
 
     Raises:
         UnsafeModelFile: naming the first offending global and counting the others.
     """
     offending = list(scan.dangerous)
-    if not allow_unknown:
-        offending += [g for g in scan.suspicious if g.split(".")[0] not in _TORCH_ROOTS]
+    if allowed is not None:
+        offending += [g for g in (*scan.suspicious, *scan.innocuous) if g not in allowed]
     if offending:
         raise UnsafeModelFile(str(path), offending)
 
 
-_TORCH_ROOTS = frozenset({"torch", "__torch__"})
-_FORCE_LOCK = threading.Lock()
+def weights_only_globals() -> frozenset[str]:
+    """``module.name`` of every global PyTorch's weights-only unpickler accepts.
 
-
-@contextmanager
-def _weights_only_everywhere() -> Iterator[None]:
-    """Make every ``torch.load`` inside the block weights-only, whatever its caller asked for.
-
-    ``torch.export.load`` unpickles weights and constants with ``weights_only=False``; PyTorch
-    honours ``TORCH_FORCE_WEIGHTS_ONLY_LOAD`` over that argument, so setting it for the
-    duration of the load closes that path. The lock keeps concurrent loads from restoring
-    the variable under each other.
+    Its built-in allowlist plus what the user registered with
+    ``torch.serialization.add_safe_globals``.
     """
-    with _FORCE_LOCK:
-        previous = os.environ.get("TORCH_FORCE_WEIGHTS_ONLY_LOAD")
-        os.environ["TORCH_FORCE_WEIGHTS_ONLY_LOAD"] = "1"
-        try:
-            yield
-        finally:
-            if previous is None:
-                os.environ.pop("TORCH_FORCE_WEIGHTS_ONLY_LOAD", None)
-            else:
-                os.environ["TORCH_FORCE_WEIGHTS_ONLY_LOAD"] = previous
+    import torch
+    from torch import _weights_only_unpickler
+
+    allowed = set(_weights_only_unpickler._get_allowed_globals())
+    for item in torch.serialization.get_safe_globals():
+        target = item[0] if isinstance(item, tuple) else item
+        allowed.add(f"{target.__module__}.{target.__qualname__}")
+    return frozenset(allowed)
 
 
 def load_exported_program(path: Path) -> tuple[Any, ModelFileScan]:
     """Scan and load a ``.pt2`` exported program without unpickling anything but tensors.
 
     Raises:
-        UnsafeModelFile: the archive's pickles import a dangerous or non-PyTorch global.
+        UnsafeModelFile: the archive's pickles import a global that PyTorch's weights-only
+            unpickler would refuse.
         InvalidInput: the archive is corrupt or not an exported program.
     """
     import torch
@@ -196,10 +185,11 @@ def load_exported_program(path: Path) -> tuple[Any, ModelFileScan]:
     if not zipfile.is_zipfile(path):
         raise InvalidInput(f"{path} is not a readable exported program: not a .pt2 archive")
     scan = scan_model_file(path)
-    refuse_unsafe(path, scan, allow_unknown=False)
+    # torch.export.load unpickles with weights_only=False; allowing only the globals the
+    # weights-only unpickler accepts makes that load exactly as safe as a weights-only one.
+    refuse_unsafe(path, scan, weights_only_globals())
     try:
-        with _weights_only_everywhere():
-            program = torch.export.load(str(path))
+        program = torch.export.load(str(path))
     except Exception as exc:  # torch raises many kinds for a bad or refused archive
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InvalidInput(f"{path} is not a readable exported program: {first[:300]}") from exc

@@ -110,18 +110,27 @@ def test_a_pt2_whose_pickle_would_run_code_is_refused_naming_the_global_and_neve
     assert (mapping.status, mapping.exit_code) == (422, 2)
 
 
-def test_even_past_the_scan_an_exported_program_is_never_unpickled_beyond_tensors(
+class _Harmless:
+    """A user class: not dangerous to picklescan, yet beyond what a weights-only load accepts."""
+
+
+def test_a_pt2_needing_a_class_beyond_the_weights_only_set_is_refused_unloaded(
         tmp_path: Path) -> None:
     import torch
 
-    from edgedeploy.plugins.torch.loading import _weights_only_everywhere
+    valid = _export_program(_tiny_cnn(), tmp_path / "valid.pt2")
+    payload = io.BytesIO()
+    torch.save(_Harmless(), payload)
+    target = tmp_path / "custom.pt2"
+    with zipfile.ZipFile(valid) as source, zipfile.ZipFile(target, "w") as crafted:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename.endswith("data/weights/weight_0"):
+                data = payload.getvalue()
+            crafted.writestr(info, data)
 
-    marker = tmp_path / "ran"
-    crafted = _crafted_pt2(_export_program(_tiny_cnn(), tmp_path / "valid.pt2"),
-                           tmp_path / "crafted.pt2", marker)
-    with _weights_only_everywhere(), pytest.raises(Exception, match=r"(?i)weights.only"):
-        torch.export.load(str(crafted))
-    assert not marker.exists()
+    with pytest.raises(UnsafeModelFile, match="_Harmless"):
+        load_model(ModelSource(str(target)))
 
 
 def test_a_checkpoint_importing_a_dangerous_global_is_refused_by_the_scan(
