@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from edgedeploy.adapters.sql import shipped_head
+
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("domain", "application", "adapters", "plugins", "entrypoints", "alembic", "examples")
 
@@ -84,7 +86,7 @@ def test_an_installed_edgedeploy_migrates_and_traces_from_any_directory(
     assert doctor.returncode in (0, 3), doctor.stderr
     upgrade = _run([cli, "db", "upgrade"], cwd=tmp_path, env=session_env)
     assert upgrade.returncode == 0, upgrade.stderr
-    assert "0003" in upgrade.stdout or "head" in upgrade.stdout.lower()
+    assert f"revision {shipped_head()}" in upgrade.stdout
     example = _run([str(installed / "bin" / "python"), "-c",
                     "import edgedeploy.adapters.sql.migrate as m, pathlib; "
                     "print(pathlib.Path(m.__file__).parents[2] / 'examples' / 'aeb' / "
@@ -97,6 +99,6 @@ def test_an_installed_edgedeploy_migrates_and_traces_from_any_directory(
     forward = _run([cli, "trace", "forward", "SYS-AEB-001", "--json"], cwd=tmp_path,
                    env=session_env)
     assert forward.returncode == 0, forward.stderr
-    assert "ML-AEB-001" in forward.stdout
+    assert "ML-AEB-002" in json.loads(forward.stdout)["items"]
     gate = _run([cli, "trace", "gate", "aeb-perception@1.0.0"], cwd=tmp_path, env=session_env)
     assert gate.returncode == 4, "an unregistered model version is reported as not found"
