@@ -17,16 +17,8 @@ from typing import TYPE_CHECKING, Any
 from dependency_injector import containers, providers
 
 from edgedeploy.adapters.files import FileEvidenceStore
-from edgedeploy.adapters.interchange import (
-    CsvHtmlMatrixRenderer,
-    CsvRequirementsReader,
-    ReqIfReader,
-    ReqIfWriter,
-    YamlRequirementsReader,
-)
 from edgedeploy.adapters.rdf import oxigraph_factory
 from edgedeploy.adapters.system import SystemClock
-from edgedeploy.application.edge.runtime import EdgeConfig, EdgeRuntime
 from edgedeploy.application.errors import InvalidInput
 from edgedeploy.application.jobs import JobRunner
 from edgedeploy.application.messagebus import MessageBus
@@ -97,6 +89,7 @@ if TYPE_CHECKING:
     from edgedeploy.adapters.drift.files import FeatureTable
     from edgedeploy.adapters.reporting.acceptance import CucumberAcceptanceReport
     from edgedeploy.adapters.sql import SqlAlchemyUnitOfWork
+    from edgedeploy.application.edge.runtime import EdgeRuntime
 
 # SQLAlchemy and Alembic load with the first provider that needs the database, so processes
 # that never open it (the edge agent, ``--help``) start without them.
@@ -275,6 +268,7 @@ def _edge_runtime(agent: AgentSettings, registry: BackendRegistry) -> EdgeRuntim
         JsonFileAgentState,
         NumpyTensorTools,
     )
+    from edgedeploy.application.edge.runtime import EdgeConfig, EdgeRuntime
 
     home = agent.home_dir
     return EdgeRuntime(agent.device_id, registry.chosen(agent.backend).create(),
@@ -350,6 +344,17 @@ def _local_agent_fleet(*args: Any, **kwargs: Any) -> Any:
     return LocalAgentFleet(*args, **kwargs)
 
 
+def _interchange(name: str, **kwargs: Any) -> Any:
+    """A reader, writer or renderer of ``adapters.interchange``, loaded with its first use.
+
+    The XML and CSV stack is needed by imports, exports and the matrix, not by the gate or
+    the status commands, which then start without it.
+    """
+    from edgedeploy.adapters import interchange
+
+    return getattr(interchange, name)(**kwargs)
+
+
 class Container(containers.DeclarativeContainer):
     """Wires settings, adapters and use cases; built once per process."""
 
@@ -368,12 +373,12 @@ class Container(containers.DeclarativeContainer):
     evidence = providers.Singleton(_evidence, config.evidence_path)
 
     readers = providers.List(
-        providers.Singleton(ReqIfReader),
-        providers.Singleton(CsvRequirementsReader),
-        providers.Singleton(YamlRequirementsReader),
+        providers.Singleton(_interchange, "ReqIfReader"),
+        providers.Singleton(_interchange, "CsvRequirementsReader"),
+        providers.Singleton(_interchange, "YamlRequirementsReader"),
     )
-    reqif_writer = providers.Singleton(ReqIfWriter, now=clock.provided.now)
-    matrix_renderer = providers.Singleton(CsvHtmlMatrixRenderer)
+    reqif_writer = providers.Singleton(_interchange, "ReqIfWriter", now=clock.provided.now)
+    matrix_renderer = providers.Singleton(_interchange, "CsvHtmlMatrixRenderer")
 
     import_requirements = providers.Factory(ImportRequirements, trace_store, readers)
     link_items = providers.Factory(LinkItems, trace_store)
