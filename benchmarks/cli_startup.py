@@ -4,7 +4,7 @@ Each command runs as its own process (the installed console script, as a user ty
 times by default, interleaved with the baseline ``python -c "import click"`` so that every
 figure shares the machine's load with its baseline. Reported: median and slowest run.
 
-Goals (issue 8): ``edgedeploy --help`` within 2x the baseline; ``trace gate`` on the demo's
+Goals: ``edgedeploy --help`` within 2x the baseline; ``trace gate`` on the demo's
 home within 0.8 s; ``doctor`` within 1.5 s (2 cores).
 
 The demo's home is ``edgedeploy-demo/home`` (``edgedeploy demo`` writes it); when it is missing

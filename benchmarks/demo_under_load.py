@@ -1,6 +1,6 @@
 """``edgedeploy demo`` from a fresh home while a busy loop runs on every core.
 
-The goal (issue 8): the whole demo, first-use training of the example model included, passes
+The goal: the whole demo, first-use training of the example model included, passes
 within three minutes on a loaded 2-core machine. The benchmark starts one busy-loop process
 per core (``--hogs`` to change), runs the demo as a user types it with ``EDGEDEPLOY_HOME`` in
 a fresh folder, and reports the wall time, the exit code, the verdict and the host's load.

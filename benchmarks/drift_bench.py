@@ -3,7 +3,7 @@
 
 Run:  .venv/bin/python benchmarks/drift_bench.py            (full run, figures for the docs)
       .venv/bin/python benchmarks/drift_bench.py --quick    (reduced sizes while developing)
-      ... --sections families,timing                         (only the issue-12 families)
+      ... --sections families,timing                         (only the fleet-data families)
 
 Sections: ``classic`` (continuous features, embeddings, error streams), ``families`` (the data
 real fleets send: Poisson, binomial and zero-inflated counts, 8- and 10-bit quantised sensors,
@@ -300,7 +300,7 @@ def time_ensemble(kind: str, repeats: int) -> float:
 
 
 # ----------------------------------------------------------------------------- data families
-# Scenario families for the data real fleets send (issue 12). Each family has a clean
+# Scenario families for the data real fleets send. Each family has a clean
 # generator and drifted generators; one reference per seed is fitted once and judged on
 # CLEAN_WINDOWS clean windows (false alarms, escalation) and on POWER_WINDOWS windows of each
 # drifted scenario (power, attribution), with the persistence count reset before each.
@@ -636,7 +636,7 @@ def main() -> None:
     header = _header(args, elapsed)
     goals_md = ""
     if goal_rows:
-        goals_md = ("\n### Goals of issue 12 against this run\n\n| goal | measured | met |\n"
+        goals_md = ("\n### Goals against this run (fleet data)\n\n| goal | measured | met |\n"
                     "|---|---|---|\n" + "".join(
                         f"| {text} | {value:.4g} | {'yes' if met else 'NO'} |\n"
                         for text, value, met in goal_rows))
