@@ -16,7 +16,7 @@ from edgedeploy.application.ports.trace_store import TraceChange
 from edgedeploy.domain.requirements import ItemId
 from edgedeploy.domain.trace_graph import TraceGraph
 from edgedeploy.domain.traceability import Relation
-from tests.fakes.trace_graphs import aeb_graph
+from edgedeploy.plugins.testing.trace_data import aeb_graph
 
 
 def answers(store: OxigraphTraceStore) -> tuple[object, ...]:
