@@ -46,6 +46,14 @@ Feature: A model is made smaller for the vehicle only within its accuracy budget
     And nothing is registered
 
   @asil_B
+  Scenario: A checkpoint that would run a program when opened is refused unopened
+    Given a checkpoint file crafted to run a program when it is opened
+    When the classifier is optimized from that checkpoint
+    Then the optimization is refused naming the call "exec" the file would make
+    And the crafted program never ran
+    And nothing is registered
+
+  @asil_B
   Scenario: Calibration data of the wrong shape is refused with a clear error
     Given calibration data whose images are 28 by 28 pixels instead of 32 by 32
     When the classifier is optimized with that calibration data

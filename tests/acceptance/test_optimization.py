@@ -43,6 +43,7 @@ class OptimizationWorld:
     result: OptimizationResult | None = None
     verification: VerificationResult | None = None
     error: Exception | None = None
+    marker: Path | None = None
 
 
 _OPTIMIZED: dict[str, OptimizationResult] = {}
@@ -90,6 +91,26 @@ def truncated_checkpoint(world: OptimizationWorld) -> None:
     cut = world.workdir / "truncated.pt"
     cut.write_bytes(world.checkpoint.read_bytes()[:4096])
     world.checkpoint = cut
+
+
+class _RunsCode:
+    """Pickles as a call to ``exec`` that writes ``marker``: what a crafted checkpoint does."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (exec, (f"open({str(self.marker)!r}, 'w').write('ran')",))
+
+
+@given("a checkpoint file crafted to run a program when it is opened")
+def crafted_checkpoint(world: OptimizationWorld) -> None:
+    import torch
+
+    world.marker = world.workdir / "crafted-program-ran"
+    crafted = world.workdir / "crafted.pt"
+    torch.save({"state_dict": {}, "extra": _RunsCode(world.marker)}, crafted)
+    world.checkpoint = crafted
 
 
 @given("calibration data whose images are 28 by 28 pixels instead of 32 by 32")
@@ -214,6 +235,18 @@ def refused_checkpoint(world: OptimizationWorld) -> None:
     assert world.error is not None
     assert getattr(world.error, "code", "") == "INVALID_INPUT"
     assert "truncated.pt is corrupt" in str(world.error)
+
+
+@then(parsers.parse('the optimization is refused naming the call "{call}" the file would make'))
+def refused_unsafe(world: OptimizationWorld, call: str) -> None:
+    assert world.error is not None
+    assert getattr(world.error, "code", "") == "UNSAFE_MODEL_FILE"
+    assert call in str(world.error)
+
+
+@then("the crafted program never ran")
+def program_never_ran(world: OptimizationWorld) -> None:
+    assert world.marker is not None and not world.marker.exists()
 
 
 @then(parsers.parse('the optimization is refused naming the shape "{shape}"'))
