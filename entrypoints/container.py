@@ -291,15 +291,19 @@ class DatabaseSchema:
 
     def current(self) -> str | None:
         """The revision the database is at (None: empty)."""
-        from edgedeploy.adapters.sql.migrate import current_revision
+        from edgedeploy.adapters.sql import create_engine_for, database_revision
 
-        return current_revision(self.url)
+        engine = create_engine_for(self.url)
+        try:
+            return database_revision(engine)
+        finally:
+            engine.dispose()
 
     def head(self) -> str:
         """The newest revision this version ships."""
-        from edgedeploy.adapters.sql.migrate import head_revision
+        from edgedeploy.adapters.sql import shipped_head
 
-        return head_revision()
+        return shipped_head()
 
     def upgrade(self) -> str:
         """Apply pending migrations; the revision reached."""
