@@ -46,3 +46,13 @@ class BackendUnavailable(ApplicationError):
     """A backend or service exists but cannot be used now: HTTP 503, exit 5."""
 
     code = "BACKEND_UNAVAILABLE"
+
+
+class AuthenticationFailed(ApplicationError):
+    """No valid credentials: HTTP 401 (with ``WWW-Authenticate``), exit 3.
+
+    The message says what was wrong (missing, unknown, expired, revoked) and never repeats the
+    credential itself.
+    """
+
+    code = "UNAUTHENTICATED"

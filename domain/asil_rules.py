@@ -8,7 +8,9 @@ tightens) them in one place:
 * :data:`ASIL_STAGE_FLOORS`: the least a roll-out stage may demand (SR_ROLL_003), applied by
   :func:`edgedeploy.domain.rollout.validate_plan`;
 * :data:`ASIL_INCONCLUSIVE_LIMITS`: how long a canary may stay inconclusive and what happens
-  then (SR_ROLL_025), applied by :func:`edgedeploy.domain.rollout.decide`.
+  then (SR_ROLL_025), applied by :func:`edgedeploy.domain.rollout.decide`;
+* :data:`ASIL_SEPARATION_RULES`: who may review and approve what (ISO 26262-2 confirmation
+  measures, ISO 26262-8 independence), applied by :mod:`edgedeploy.domain.separation`.
 
 Each table has a check that refuses a table weaker than the defaults, so a deployment can pass
 a stricter table but never a laxer one.
@@ -243,18 +245,105 @@ def check_inconclusive_limits(table: Mapping[ASIL, InconclusiveLimit],
         raise InvariantViolation("; ".join(problems), code="INCONCLUSIVE_LIMIT_INVALID")
 
 
+# --- separation of duties --------------------------------------------------------------------
+
+
+class Independence(enum.IntEnum):
+    """Independence of a reviewer from the work reviewed (ISO 26262-2, table 1 notes).
+
+    I0: any reviewer; I1: another person than the author and the recorder of its evidence;
+    I2: also from another organisation unit (team); I3: also from another department (the
+    first element of the unit path).
+    """
+
+    I0 = 0
+    I1 = 1
+    I2 = 2
+    I3 = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SeparationRule:
+    """Who may vouch for and release an item of one ASIL.
+
+    Attributes:
+        review_independence: the independence an *independent* review must show.
+        independent_review_required: whether the trace needs an independent review (the
+            coverage rule's :class:`ReviewLevel` asks for it; this table says how independent).
+        approvals: distinct release managers, none of them the roll-out's starter, whose
+            approvals a stage awaiting approval needs before it proceeds.
+    """
+
+    review_independence: Independence
+    independent_review_required: bool
+    approvals: int
+
+    def __post_init__(self) -> None:
+        if self.approvals < 1:
+            raise InvariantViolation("a stage awaiting approval needs at least one approver",
+                                     code="SEPARATION_RULE_INVALID")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for evidence and the release report."""
+        return {"review_independence": f"I{int(self.review_independence)}",
+                "independent_review_required": self.independent_review_required,
+                "approvals": self.approvals}
+
+
+ASIL_SEPARATION_RULES: Mapping[ASIL, SeparationRule] = {
+    ASIL.QM: SeparationRule(Independence.I1, independent_review_required=False, approvals=1),
+    ASIL.A: SeparationRule(Independence.I1, independent_review_required=False, approvals=1),
+    ASIL.B: SeparationRule(Independence.I1, independent_review_required=False, approvals=1),
+    ASIL.C: SeparationRule(Independence.I1, independent_review_required=False, approvals=2),
+    ASIL.D: SeparationRule(Independence.I1, independent_review_required=True, approvals=2),
+}
+"""Separation of duties per ASIL. An organisation tightens it (I2/I3 for ASIL C/D, an
+independent review at C) by passing a stricter table; :func:`check_separation_rules` refuses a
+laxer one."""
+
+
+def check_separation_rules(table: Mapping[ASIL, SeparationRule],
+                           reference: Mapping[ASIL, SeparationRule]
+                           = ASIL_SEPARATION_RULES) -> None:
+    """Refuse a table that asks less independence or fewer approvals than ``reference``.
+
+    Raises:
+        InvariantViolation: ``SEPARATION_RULE_INVALID`` naming each ASIL that is laxer.
+    """
+    problems = []
+    for asil, ref in reference.items():
+        rule = table.get(asil)
+        if rule is None:
+            problems.append(f"ASIL {asil}: no separation rule")
+            continue
+        if rule.review_independence < ref.review_independence:
+            problems.append(f"ASIL {asil}: independence I{int(rule.review_independence)} is "
+                            f"below I{int(ref.review_independence)}")
+        if ref.independent_review_required and not rule.independent_review_required:
+            problems.append(f"ASIL {asil}: an independent review is required")
+        if rule.approvals < ref.approvals:
+            problems.append(f"ASIL {asil}: {rule.approvals} approval(s) is below "
+                            f"{ref.approvals}")
+    if problems:
+        raise InvariantViolation("; ".join(problems), code="SEPARATION_RULE_INVALID")
+
+
 __all__ = [
     "ASIL_INCONCLUSIVE_LIMITS",
+    "ASIL_SEPARATION_RULES",
     "ASIL_STAGE_FLOORS",
     "DEFAULT_COVERAGE_RULES",
     "CoverageRule",
     "FloorViolated",
     "InconclusiveLimit",
     "InconclusiveOutcome",
+    "Independence",
     "ReviewLevel",
+    "SeparationRule",
     "StageFloor",
     "check_inconclusive_limits",
     "check_rule_table",
+    "check_separation_rules",
     "floor_shortfalls",
     "validate_floor_table",
 ]

@@ -20,6 +20,14 @@ from edgedeploy.adapters.files import FileEvidenceStore
 from edgedeploy.adapters.rdf import oxigraph_factory
 from edgedeploy.adapters.system import SystemClock
 from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.identity import (
+    AuthenticateToken,
+    IssueToken,
+    ListTokens,
+    ManagePrincipals,
+    ResolveLocalPrincipal,
+    RevokeToken,
+)
 from edgedeploy.application.jobs import JobRunner
 from edgedeploy.application.messagebus import MessageBus
 from edgedeploy.application.models import ModelQueries, RegisterModel
@@ -74,6 +82,7 @@ from edgedeploy.application.traceability import (
 )
 from edgedeploy.domain.drift import DetectorCapability
 from edgedeploy.domain.events import CriticalDriftDetected, DataQualityDetected, RolloutFinished
+from edgedeploy.domain.identity import Role, parse_roles
 from edgedeploy.entrypoints.settings import AgentSettings, Settings
 from edgedeploy.plugins.registry import ROLLOUT_TARGETS, BackendRegistry, PluginRegistry
 from edgedeploy.plugins.torch import (
@@ -359,6 +368,10 @@ def _interchange(name: str, **kwargs: Any) -> Any:
     return getattr(interchange, name)(**kwargs)
 
 
+def _local_roles(names: list[str]) -> frozenset[Role]:
+    return parse_roles(names)
+
+
 class Container(containers.DeclarativeContainer):
     """Wires settings, adapters and use cases; built once per process."""
 
@@ -474,6 +487,16 @@ class Container(containers.DeclarativeContainer):
     agent_backends = providers.Singleton(_agent_backends, settings.provided.agent,
                                          config.plugins.allow, backends)
     edge_runtime = providers.Singleton(_edge_runtime, settings.provided.agent, agent_backends)
+
+    # Identity: principals, API tokens, and who a local CLI user is.
+    manage_principals = providers.Factory(ManagePrincipals, uow.provider, clock)
+    issue_token = providers.Factory(IssueToken, uow.provider, clock)
+    revoke_token = providers.Factory(RevokeToken, uow.provider, clock)
+    list_tokens = providers.Factory(ListTokens, uow.provider)
+    authenticate_token = providers.Factory(AuthenticateToken, uow.provider, clock)
+    resolve_local_principal = providers.Factory(
+        ResolveLocalPrincipal, uow.provider,
+        providers.Callable(_local_roles, config.identity.local_roles))
 
     # Tools the CLI and the demo use without importing adapters or plugins themselves.
     database_schema = providers.Factory(DatabaseSchema, config.database_url)

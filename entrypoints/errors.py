@@ -10,12 +10,14 @@ from dataclasses import dataclass
 
 from edgedeploy.application.errors import (
     ApplicationError,
+    AuthenticationFailed,
     BackendUnavailable,
     CapabilityNotSupported,
     InvalidInput,
 )
 from edgedeploy.application.optimization import UnsafeModelFile
 from edgedeploy.domain.errors import Conflict, DomainError, InvariantViolation, NotFound
+from edgedeploy.domain.identity import Forbidden
 from edgedeploy.domain.models import InvalidModelVersion
 
 
@@ -34,6 +36,9 @@ ERROR_TABLE: tuple[tuple[type[Exception], ErrorMapping], ...] = (
     # HTTP keeps 422, since the request was well-formed and only the path value is not.
     (InvalidModelVersion, ErrorMapping(422, 2, "Invalid model version")),
     (NotFound, ErrorMapping(404, 4, "Not found")),
+    # Who the caller is and what they may do: refused like a gate in the CLI (exit 3).
+    (AuthenticationFailed, ErrorMapping(401, 3, "Authentication required")),
+    (Forbidden, ErrorMapping(403, 3, "Forbidden")),
     (Conflict, ErrorMapping(409, 3, "Refused in the current state")),
     (InvariantViolation, ErrorMapping(422, 3, "Rule violated")),
     # The file was read and understood, and it is refused for what it would do: 422, exit 2.

@@ -35,6 +35,8 @@ class HttpSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     host: str = "127.0.0.1"
     port: int = 8700
     max_body_bytes: int = 10 * 1024 * 1024
+    cors_origins: list[str] = msgspec.field(default_factory=list)
+    """Browser origins allowed to call the API (none by default: CORS closed)."""
 
 
 class PluginSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -68,6 +70,41 @@ class DriftSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     alert_receivers: list[AlertReceiverSettings] = msgspec.field(default_factory=list)
     alert_attempts: int = 4
     alert_backoff_s: float = 0.5
+
+
+class OidcSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """JWTs from the organisation's identity provider, accepted besides API tokens.
+
+    Off unless ``issuer`` is set. Keys come from ``jwks_file`` or ``jwks_url``; ``role_claim``
+    names the claim listing the caller's groups and ``role_map`` maps each group to roles.
+    """
+
+    issuer: str = ""
+    audience: str = ""
+    jwks_file: str = ""
+    jwks_url: str = ""
+    algorithms: list[str] = msgspec.field(default_factory=lambda: ["RS256", "ES256", "EdDSA"])
+    name_claim: str = "preferred_username"
+    role_claim: str = "groups"
+    unit_claim: str = ""
+    role_map: dict[str, list[str]] = msgspec.field(default_factory=dict)
+    leeway_s: float = 30.0
+
+
+class IdentitySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Who the caller is: local OS users, API tokens and optional OIDC."""
+
+    local_roles: list[str] = msgspec.field(default_factory=lambda: [
+        "viewer", "auditor", "engineer", "safety-reviewer", "release-manager", "admin"])
+    """Roles of a local OS user who is not a registered principal (every role by default:
+    who owns the home directory owns its database; a shared installation sets fewer)."""
+    token: str = ""
+    """An API token the CLI acts with instead of the OS user (``EDGEDEPLOY_TOKEN``)."""
+    token_lifetime_days: int = 90
+    signing_key_file: str = ""
+    """Ed25519 key that signs chain checkpoints and evidence; ``<home>/keys/signing.pem``
+    (created with 0600 permissions) when empty."""
+    oidc: OidcSettings = msgspec.field(default_factory=OidcSettings)
 
 
 class AgentSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -129,6 +166,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     rollout: RolloutSettings = msgspec.field(default_factory=RolloutSettings)
     agent: AgentSettings = msgspec.field(default_factory=AgentSettings)
     drift: DriftSettings = msgspec.field(default_factory=DriftSettings)
+    identity: IdentitySettings = msgspec.field(default_factory=IdentitySettings)
 
     @property
     def home_dir(self) -> Path:

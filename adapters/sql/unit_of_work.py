@@ -20,6 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from edgedeploy.adapters.sql.drift_repository import SqlAlchemyDriftRepository
 from edgedeploy.adapters.sql.engine import create_engine_for, create_session_factory
 from edgedeploy.adapters.sql.errors import translated, unavailable
+from edgedeploy.adapters.sql.identity_repository import (
+    SqlAlchemyPrincipalRepository,
+    SqlAlchemyTokenRepository,
+)
 from edgedeploy.adapters.sql.repositories import (
     SqlAlchemyAuditLog,
     SqlAlchemyModelVersionRepository,
@@ -27,13 +31,14 @@ from edgedeploy.adapters.sql.repositories import (
 from edgedeploy.adapters.sql.rollout_journal import SqlAlchemyRolloutJournal
 from edgedeploy.adapters.sql.tables import metadata
 from edgedeploy.application.ports.drift import DriftRepository
+from edgedeploy.application.ports.identity import PrincipalRepository, TokenRepository
 from edgedeploy.application.ports.persistence import AuditLog, ModelVersionRepository
 from edgedeploy.application.ports.rollout import RolloutJournal
 from edgedeploy.domain.events import DomainEvent
 
 
 class SqlAlchemyUnitOfWork:
-    """One transaction over ``models``, ``audit``, ``drift`` and ``rollouts``.
+    """One transaction over every repository (models, audit, drift, roll-outs, identity).
 
     Use it as ``with uow: ...; uow.commit()``. Leaving the block without ``commit()`` (or
     through an exception) rolls back and drops the events added since the last commit. The
@@ -56,6 +61,8 @@ class SqlAlchemyUnitOfWork:
     audit: AuditLog
     drift: DriftRepository
     rollouts: RolloutJournal
+    principals: PrincipalRepository
+    tokens: TokenRepository
 
     def __init__(self, session_factory: sessionmaker[Session], *,
                  after_commit: Callable[[], None] | None = None) -> None:
@@ -81,6 +88,8 @@ class SqlAlchemyUnitOfWork:
         self.audit = SqlAlchemyAuditLog(session)
         self.drift = SqlAlchemyDriftRepository(session)
         self.rollouts = SqlAlchemyRolloutJournal(session)
+        self.principals = SqlAlchemyPrincipalRepository(session)
+        self.tokens = SqlAlchemyTokenRepository(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from edgedeploy.application.ports.drift import DriftRepository
+from edgedeploy.application.ports.identity import PrincipalRepository, TokenRepository
 from edgedeploy.application.ports.rollout import RolloutJournal
 from edgedeploy.domain.audit import AuditEntry
 from edgedeploy.domain.events import DomainEvent
@@ -62,12 +63,16 @@ class UnitOfWork(Protocol):
         audit: the hash-chained decision log of the registry and the gate.
         drift: drift references, verdicts, weights, feedback and stream detector state.
         rollouts: roll-outs, their device order and their hash-chained decision logs.
+        principals: who may act, with which roles and organisation unit.
+        tokens: API tokens of those principals (salted hashes only).
     """
 
     models: ModelVersionRepository
     audit: AuditLog
     drift: DriftRepository
     rollouts: RolloutJournal
+    principals: PrincipalRepository
+    tokens: TokenRepository
 
     def __enter__(self) -> Self:
         ...

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from edgedeploy.application.ports.identity import ApiToken, PrincipalRecord
 from edgedeploy.domain.audit import AuditEntry
-from edgedeploy.domain.errors import NotFound
+from edgedeploy.domain.errors import Conflict, NotFound
 from edgedeploy.domain.events import DomainEvent
 from edgedeploy.domain.models import ModelRef, ModelVersion
 from tests.fakes.drift import InMemoryDriftRepository
@@ -29,6 +32,8 @@ class InMemoryDatabase:
         self.audit: list[AuditEntry] = []
         self.rollouts = rollouts if rollouts is not None else InMemoryRolloutJournal()
         self.drift = drift if drift is not None else InMemoryDriftRepository()
+        self.principals = InMemoryPrincipals()
+        self.tokens = InMemoryTokens()
         self.events: list[DomainEvent] = []
         """Every event of committed work, in commit order (for assertions)."""
 
@@ -66,6 +71,51 @@ class _Audit:
         return [e for e in self._staged if subject is None or e.subject == subject]
 
 
+class InMemoryPrincipals:
+    """Principals by name; writes through (no staging), like the journal fakes."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, PrincipalRecord] = {}
+
+    def get(self, name: str) -> PrincipalRecord | None:
+        return self.records.get(name)
+
+    def add(self, record: PrincipalRecord) -> None:
+        if record.name in self.records:
+            raise Conflict(f"principal {record.name} already exists",
+                           code="PRINCIPAL_DUPLICATE")
+        self.records[record.name] = record
+
+    def update(self, record: PrincipalRecord) -> None:
+        self.records[record.name] = record
+
+    def list(self) -> list[PrincipalRecord]:
+        return [self.records[name] for name in sorted(self.records)]
+
+
+class InMemoryTokens:
+    """API tokens by id; writes through."""
+
+    def __init__(self) -> None:
+        self.tokens: dict[str, ApiToken] = {}
+
+    def get(self, token_id: str) -> ApiToken | None:
+        return self.tokens.get(token_id)
+
+    def add(self, token: ApiToken) -> None:
+        self.tokens[token.token_id] = token
+
+    def revoke(self, token_id: str, at: datetime) -> bool:
+        token = self.tokens.get(token_id)
+        if token is None or token.revoked_at is not None:
+            return False
+        self.tokens[token_id] = replace(token, revoked_at=at)
+        return True
+
+    def list(self, principal: str | None = None) -> list[ApiToken]:
+        return [t for t in self.tokens.values() if principal in (None, t.principal)]
+
+
 class InMemoryUnitOfWork:
     """Stages changes in copies and publishes them to the database on commit."""
 
@@ -74,6 +124,8 @@ class InMemoryUnitOfWork:
         self.committed = False
         self.drift = database.drift
         self.rollouts = database.rollouts
+        self.principals = database.principals
+        self.tokens = database.tokens
         self._pending: list[DomainEvent] = []
         self._committed: list[DomainEvent] = []
 
