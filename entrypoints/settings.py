@@ -203,6 +203,8 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
         name = key[len(ENV_PREFIX):]
         if name.startswith(FOREIGN_VARIABLES):
             continue
+        if name == "TOKEN":  # EDGEDEPLOY_TOKEN: the CLI's credential, kept with identity
+            name = "IDENTITY__TOKEN"
         if name.startswith(AGENT_PREFIX) and not name.startswith(AGENT_PREFIX + "_"):
             name = "AGENT__" + name[len(AGENT_PREFIX):]
         path = name.lower().split("__")

@@ -29,8 +29,11 @@ PROG_NAME = "edgedeploy"
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]},
              example="edgedeploy trace gate aeb@1.0.0 --json")
 @click.version_option(package_name="edgedeploy", help="Show the version and exit.")
+@click.option("--token", metavar="TOKEN", default=None,
+              help="Act as this API token's principal instead of the OS user "
+                   "(or set EDGEDEPLOY_TOKEN).")
 @click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli(ctx: click.Context, token: str | None) -> None:
     """edgedeploy: a safety-gated release pipeline for ML models on automotive ECUs.
 
     Exit codes: 0 success, 2 invalid input, 3 refused by a rule or gate, 4 not found,
@@ -41,6 +44,7 @@ def cli(ctx: click.Context) -> None:
     eval "$(_EDGEDEPLOY_COMPLETE=bash_source edgedeploy)"
     """
     state = ctx.ensure_object(CliState)
+    state.token = token
     ctx.call_on_close(state.close)
 
 

@@ -8,6 +8,7 @@ The composition root, rich, msgspec and structlog load on first use inside a com
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -17,10 +18,21 @@ import click
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from edgedeploy.domain.identity import Principal
     from edgedeploy.domain.models import ModelRef
     from edgedeploy.entrypoints.container import Container
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def os_login() -> str:
+    """The login name of the process's real user, from the account database."""
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:  # a uid without an account entry (some containers)
+        return f"uid-{os.getuid()}"
 
 
 class CliState:
@@ -34,6 +46,28 @@ class CliState:
         self._container: Container | None = None
         self._console: Console | None = None
         self._err: Console | None = None
+        self._principal: Principal | None = None
+        self.token: str | None = None
+        """A token given with ``--token`` (wins over ``EDGEDEPLOY_TOKEN``)."""
+
+    @property
+    def principal(self) -> Principal:
+        """Who this invocation acts as: the token's principal, else the OS login's.
+
+        The login comes from the operating system's account database, not from ``LOGNAME``
+        or ``USER``, so a command never records ``unknown`` and cannot claim another name.
+
+        Raises:
+            AuthenticationFailed: a token was given and is not valid.
+        """
+        if self._principal is None:
+            container = self.container
+            token = self.token or container.settings().identity.token
+            if token:
+                self._principal = container.authenticate_token()(token)
+            else:
+                self._principal = container.resolve_local_principal()(os_login())
+        return self._principal
 
     @property
     def container(self) -> Container:
