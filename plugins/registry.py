@@ -12,7 +12,10 @@ point's value is a zero-argument factory, and every group is loaded by the same 
    ``capabilities.api_version`` (backends) or an ``api_version`` attribute (everything else);
    it must equal the group's version. Declaring none means version 1, the first version of
    every port, so an undeclared plugin keeps loading only until its port changes;
-5. a ``probe()``, where the plugin has one, decides whether it is usable here.
+5. a ``probe()``, where the plugin has one, decides whether it is usable here. A registry
+   made with ``quick=True`` (``edgedeploy doctor`` without ``--deep``) calls the plugin's
+   ``quick_probe()`` instead where it has one: the framework's distribution is installed and
+   its module found, without importing it (importing torch alone takes seconds).
 
 The outcome is a :class:`PluginRecord`: usable or not, why, and the provenance (distribution,
 version, entry point) that :meth:`PluginRecord.evidence` hands to the trace links the plugin's
@@ -182,8 +185,9 @@ def _capabilities_of(plugin: Any) -> dict[str, Any]:
     return out
 
 
-def _probe(plugin: Any) -> tuple[bool, str]:
-    probe = getattr(plugin, "probe", None)
+def _probe(plugin: Any, quick: bool = False) -> tuple[bool, str]:
+    probe = (getattr(plugin, "quick_probe", None) if quick else None) or \
+        getattr(plugin, "probe", None)
     if probe is None:
         return True, "loaded"
     result = probe()
@@ -202,13 +206,14 @@ def _release(plugin: Any) -> None:
 
 
 def load_entry_point(ep: metadata.EntryPoint, *, allow: Iterable[str] | None = None,
-                     ) -> PluginRecord:
+                     quick: bool = False) -> PluginRecord:
     """Load one entry point of any known group by the one rule (module docstring); never raises.
 
     Args:
         ep: the entry point; its ``group`` must be one of :data:`GROUPS`.
         allow: names allowed to load; None allows all (production passes
             ``settings.plugins.allow``).
+        quick: probe without importing heavy frameworks where the plugin can (see step 5).
     """
     spec = GROUPS[ep.group]
     dist = getattr(ep, "dist", None)
@@ -248,7 +253,7 @@ def load_entry_point(ep: metadata.EntryPoint, *, allow: Iterable[str] | None = N
         return record(False, f"speaks API version {declared}, edgedeploy needs "
                              f"{spec.api_version}", plugin)
     try:
-        usable, reason = _probe(plugin)
+        usable, reason = _probe(plugin, quick)
     except Exception as exc:  # a probe must not raise, but a third party's might
         _log.debug("plugin.probe_failed", name=ep.name, error=repr(exc))
         return record(False, f"probe raised {type(exc).__name__}: {exc}", plugin)
@@ -262,7 +267,8 @@ def _installed(group: str) -> Iterable[metadata.EntryPoint]:
 
 
 def discover(group: str, *, allow: Iterable[str] | None = None,
-             entry_points: EntryPointSource | None = None) -> list[PluginRecord]:
+             entry_points: EntryPointSource | None = None,
+             quick: bool = False) -> list[PluginRecord]:
     """Load every entry point of ``group``, each isolated, sorted by name.
 
     Two distributions declaring the same name: the first on ``sys.path`` wins, as imports do.
@@ -275,19 +281,22 @@ def discover(group: str, *, allow: Iterable[str] | None = None,
     seen: dict[str, metadata.EntryPoint] = {}
     for ep in (entry_points or _installed)(group):
         seen.setdefault(ep.name, ep)
-    return [load_entry_point(seen[name], allow=allow) for name in sorted(seen)]
+    return [load_entry_point(seen[name], allow=allow, quick=quick) for name in sorted(seen)]
 
 
 class PluginRegistry:
     """Every plugin installed here, each group loaded lazily on first use and then kept.
 
+    ``quick`` registries only report (``doctor``); use cases get full probes.
+
     Thread-safe: the first caller of a group loads it, the others wait for that result.
     """
 
     def __init__(self, *, allow: Iterable[str] | None = None,
-                 entry_points: EntryPointSource | None = None) -> None:
+                 entry_points: EntryPointSource | None = None, quick: bool = False) -> None:
         self._allow = None if allow is None else frozenset(allow)
         self._entry_points = entry_points
+        self._quick = quick
         self._records: dict[str, list[PluginRecord]] = {}
         self._lock = threading.Lock()
 
@@ -296,7 +305,8 @@ class PluginRegistry:
         with self._lock:
             if group not in self._records:
                 self._records[group] = discover(group, allow=self._allow,
-                                                entry_points=self._entry_points)
+                                                entry_points=self._entry_points,
+                                                quick=self._quick)
             return list(self._records[group])
 
     def report(self) -> dict[str, list[PluginRecord]]:

@@ -1,6 +1,8 @@
 """Drift detectors with NumPy/SciPy: PSI, MMD, per-feature tests, CUSUM and ADWIN.
 
 Entry points (group ``edgedeploy.drift_detectors``) point at the factories exported here.
+SciPy is imported inside the functions that compute with it, so discovering the detectors
+(``doctor``, plugin selection) costs NumPy only.
 """
 
 from edgedeploy.adapters.drift.arrays import NumpyWindowInspector, as_matrix

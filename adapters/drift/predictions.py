@@ -22,7 +22,6 @@ import math
 from collections.abc import Collection, Sequence
 
 import numpy as np
-from scipy import stats
 
 from edgedeploy.adapters.drift.arrays import Matrix, as_matrix
 from edgedeploy.adapters.drift.columns import profile_columns
@@ -117,6 +116,8 @@ class LabelShiftDetector:
         pooled = (self._counts + counts) / (n + m)
         se = np.sqrt(np.maximum(pooled * (1.0 - pooled) * (1.0 / n + 1.0 / m), 1e-300))
         z = np.where(pooled > 0, (win_share - ref_share) / se, 0.0)
+        from scipy import stats
+
         p_class = np.maximum(2.0 * stats.norm.sf(np.abs(z)), _TINY)
         k = max(len(self._codes), 2)
         evidence = np.log(p_class) / math.log(self.alpha / k)

@@ -27,7 +27,6 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special, stats
 
 from edgedeploy.adapters.drift.arrays import Matrix, as_matrix
 from edgedeploy.adapters.drift.columns import profile_columns, tabled
@@ -164,6 +163,8 @@ def linear_rank_test(pooled: PooledOrder, scores: Matrix) -> tuple[Matrix, Matri
     variance = m * n / (big_n * (big_n - 1.0)) * spread
     sd = np.sqrt(np.maximum(variance, 0.0))
     z = np.where(sd > 1e-12, (total - m * centre) / np.where(sd > 1e-12, sd, 1.0), 0.0)
+    from scipy import stats
+
     return z, np.clip(2.0 * stats.norm.sf(np.abs(z)), 0.0, 1.0)
 
 
@@ -195,6 +196,8 @@ def rank_statistics(reference: Matrix, window: Matrix, kind: Statistic) -> tuple
     Identical samples give a statistic of 0 and a p-value of 1, and swapping reference and
     window rows inside a block of equal values changes nothing.
     """
+    from scipy import special, stats
+
     pooled = pooled_order(reference, window)
     n, m = pooled.n, pooled.m
     if kind == "ks":
@@ -247,6 +250,8 @@ def pooled_chi_square(reference_counts: Matrix, window_counts: Matrix,
     merged = np.column_stack(cells)
     expected = rows[:, None] * merged.sum(axis=0)[None, :] / total
     chi2 = float(np.sum((merged - expected) ** 2 / expected))
+    from scipy import stats
+
     return chi2, float(stats.chi2.sf(chi2, merged.shape[1] - 1))
 
 

@@ -17,11 +17,13 @@ from edgedeploy.entrypoints.cli.context import (
 )
 
 
-def doctor_report(state: CliState) -> dict[str, Any]:
+def doctor_report(state: CliState, deep: bool = False) -> dict[str, Any]:
     """What works here and what does not, with reasons.
 
     Each check catches its own failure: the point of ``doctor`` is to report a broken
-    component, not to stop at the first one.
+    component, not to stop at the first one. Without ``deep``, plugins that can tell whether
+    they are installed without importing their framework do so (torch takes seconds to
+    import); ``deep`` imports every framework and probes its devices.
     """
     import platform
 
@@ -51,20 +53,22 @@ def doctor_report(state: CliState) -> dict[str, Any]:
         group: [{"name": r.name, "distribution": f"{r.distribution} {r.version}",
                  "entry_point": r.value, "usable": r.usable, "reason": r.reason,
                  "capabilities": r.capabilities} for r in records]
-        for group, records in state.container.plugins().report().items()}
+        for group, records in state.container.plugin_report(quick=not deep).report().items()}
     return {"python": platform.python_version(), "home": str(settings.home),
             "checks": checks,
             "inference_backends": plugins.get("edgedeploy.inference_backends", []),
             "plugins": plugins}
 
 
-@click.command(cls=Command, example="edgedeploy doctor --json")
+@click.command(cls=Command, example="edgedeploy doctor --deep --json")
+@click.option("--deep", is_flag=True,
+              help="Import every framework and probe its devices (slower).")
 @json_option
 @pass_state
 @command_errors
-def doctor(state: CliState, as_json: bool) -> None:
+def doctor(state: CliState, deep: bool, as_json: bool) -> None:
     """Say which storage, backends and other plugins are usable here, and why not."""
-    report = doctor_report(state)
+    report = doctor_report(state, deep)
     if as_json:
         emit_json(report)
         return

@@ -6,8 +6,10 @@ offered where torch sees a GPU.
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from collections.abc import Mapping
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +62,16 @@ class TorchSession:
             self._module = None
 
 
+def _installed_version() -> str:
+    """Torch's installed distribution version, "" when it is not installed."""
+    if importlib.util.find_spec("torch") is None:
+        return ""
+    try:
+        return metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 class TorchBackend:
     """PyTorch as a reference backend (TorchScript ``.pt``/``.ts``, exported program ``.pt2``).
 
@@ -68,17 +80,28 @@ class TorchBackend:
 
     def __init__(self) -> None:
         devices = {"cpu"}
-        try:
-            import torch
+        # A CPU-only build says so in its version ("2.13.0+cpu"): no need to import torch
+        # (seconds) to know it has no CUDA. Any other build is asked.
+        if not _installed_version().endswith("+cpu"):
+            try:
+                import torch
 
-            if torch.cuda.is_available():
-                devices.add("cuda")
-        except ImportError:
-            pass
+                if torch.cuda.is_available():
+                    devices.add("cuda")
+            except ImportError:
+                pass
         self.capabilities = Capabilities(
             api_version=API_VERSION, name="torch",
             formats=frozenset({"torchscript", "exported-program"}),
             precisions=frozenset({"fp32", "fp16"}), devices=frozenset(devices))
+
+    def quick_probe(self) -> ProbeResult:
+        """Installed, as far as can be told without importing torch (``doctor``)."""
+        version = _installed_version()
+        if not version:
+            return ProbeResult(False, "torch not installed")
+        return ProbeResult(True, f"torch {version} installed (import checked by doctor --deep)",
+                           self.capabilities.devices)
 
     def probe(self) -> ProbeResult:
         """Usable when torch imports."""

@@ -6,6 +6,7 @@ CPU, and what measured an artifact reaches the trace link that the artifact's re
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -173,3 +174,26 @@ def test_an_unknown_fleet_kind_is_bad_input_naming_every_kind(make_container: An
     with pytest.raises(InvalidInput, match=r"unknown kind 'satellite' \(http, local, "
                                            r"simulated, example-bench\)"):
         make_container().fleet_opener()({"name": "x", "kind": "satellite"})
+
+
+def test_doctor_reports_backends_without_importing_frameworks_unless_deep(
+        tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    script = ("import json, sys\n"
+              "from click.testing import CliRunner\n"
+              "from edgedeploy.entrypoints.cli import cli\n"
+              "result = CliRunner().invoke(cli, ['doctor', '--json', *sys.argv[1:]])\n"
+              "assert result.exit_code == 0, result.output\n"
+              "backends = {r['name']: r for r in json.loads(result.stdout)['inference_backends']}\n"
+              "print(json.dumps({'torch': backends['torch'], "
+              "'imported': sorted(m for m in ('torch', 'scipy') if m in sys.modules)}))\n")
+    env = {**os.environ, "EDGEDEPLOY_HOME": str(tmp_path / "home")}
+    quick, deep = (json.loads(subprocess.run(
+        [sys.executable, "-c", script, *extra], env=env, capture_output=True, text=True,
+        check=True).stdout.splitlines()[-1]) for extra in ([], ["--deep"]))
+    assert quick["imported"] == [] and quick["torch"]["usable"]
+    assert "installed" in quick["torch"]["reason"]
+    assert "torch" in deep["imported"] and deep["torch"]["usable"]
