@@ -36,6 +36,16 @@ class ImportRefused(InvalidInput):
         super().__init__(f"{where}{subject}: {problem}")
 
 
+class ImportTooLarge(ImportRefused):
+    """A requirements import exceeds a size limit (``interchange.max_*``): HTTP 413, exit 2.
+
+    Raised while reading, before the oversized part is held in memory whole; nothing was
+    written.
+    """
+
+    code = "IMPORT_TOO_LARGE"
+
+
 class CapabilityNotSupported(ApplicationError):
     """No available backend offers what was asked for: HTTP 422, exit 5."""
 

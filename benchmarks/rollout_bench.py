@@ -45,6 +45,7 @@ from edgedeploy.application.rollout import (  # noqa: E402
 )
 from edgedeploy.domain.audit import AuditEntry  # noqa: E402
 from edgedeploy.domain.errors import NotFound  # noqa: E402
+from edgedeploy.domain.identity import Principal, Role  # noqa: E402
 from edgedeploy.domain.models import ModelRef  # noqa: E402
 from edgedeploy.domain.rollout import (  # noqa: E402
     DesiredState,
@@ -68,6 +69,10 @@ CASES = {
 EDGEDEPLOY = "edgedeploy (matched baseline, exact tests)"
 # p99 of the nominal baseline over the fleet's hardware mix (what a fixed rule is tuned to).
 NOMINAL_P99_MS = 8.0 * 1.35 * math.exp(2.3263 * 0.30)
+
+
+def _manager(name: str) -> Principal:
+    return Principal(name, frozenset({Role.RELEASE_MANAGER}))
 
 
 class Journal:
@@ -152,7 +157,8 @@ def run_edgedeploy(devices: int, behaviour: SimulatedBehaviour, seed: int,
     journal = Journal()
     engine = RolloutEngine(lambda: Work(journal), fleet, fleet.clock)  # type: ignore[arg-type,return-value]
     view = StartRollout(engine, Ready())(StartRolloutCommand(
-        "sim", CANARY, DIGEST_B, plan, "bench", BASE, DIGEST_A, rollout_id=f"bench-{seed}"))
+        "sim", CANARY, DIGEST_B, plan, _manager("bench"), BASE, DIGEST_A,
+        rollout_id=f"bench-{seed}"))
     tick, approve = TickRollout(engine), ApproveStage(engine)
     tick(view.rollout_id)  # start the first stage
     min_reached_at: int | None = None
@@ -164,7 +170,10 @@ def run_edgedeploy(devices: int, behaviour: SimulatedBehaviour, seed: int,
                 and judged.canary.inferences >= plan.stages[0].min_inferences):
             min_reached_at = window
         if result.view.phase is RolloutPhase.AWAITING_APPROVAL:
-            approve(view.rollout_id, "bench-approver")
+            # ASIL C/D stages need two release managers other than the starter.
+            if approve(view.rollout_id, _manager("bench-approver")).phase \
+                    is RolloutPhase.AWAITING_APPROVAL:
+                approve(view.rollout_id, _manager("bench-approver-2"))
         elif result.view.phase in (RolloutPhase.ROLLED_BACK, RolloutPhase.COMPLETED):
             rolled = result.view.phase is RolloutPhase.ROLLED_BACK
             after = None if min_reached_at is None or not rolled else window - min_reached_at + 1

@@ -4,9 +4,11 @@ A new model version serves under *probation* for its first inferences: an error 
 beyond the tolerance, or a p99 latency over the package's budget once probation is complete,
 fails it (SR_EDGE_008). A failed version is *quarantined*: it may not be installed again for a
 period that doubles with every failure up to a ceiling (SR_EDGE_009), so a fleet does not flap
-between a bad version and its last-known-good one.
+between a bad version and its last-known-good one. A desired state is taken only with an epoch
+close above the agent's (:func:`admit_epoch`, SR_EDGE_013), so one forged or corrupted command
+cannot raise the epoch so far that no later command is ever newer.
 
-Both are immutable values with pure transitions; the threaded runtime
+Probation and quarantine are immutable values with pure transitions; the threaded runtime
 (:mod:`edgedeploy.application.edge.runtime`) keeps the current value under its lock, feeds it
 observations and acts on the outcome (revert, persist, retire), so the rules are testable
 without threads, clocks or sessions.
@@ -18,7 +20,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from edgedeploy.domain.errors import InvariantViolation
+from edgedeploy.domain.errors import Conflict, InvariantViolation
 from edgedeploy.domain.health import LATENCY_BUCKETS, histogram_percentile, latency_bucket
 
 
@@ -150,10 +152,43 @@ class Quarantine:
         return {version: until for version, (_, until) in self.entries.items() if until > now}
 
 
+EPOCH_WINDOW = 1_000
+"""How far above its own epoch an agent accepts the epoch of a desired state."""
+
+
+class EpochOutOfRange(Conflict):
+    """A desired state's epoch is older than the agent's, or too far ahead of it."""
+
+    code = "EDGE_EPOCH_OUT_OF_RANGE"
+
+
+def admit_epoch(current: int, epoch: int, window: int = EPOCH_WINDOW) -> bool:
+    """Whether a desired state at ``epoch`` is new to an agent at ``current`` (SR_EDGE_013).
+
+    Returns:
+        True for an epoch in ``current + 1 .. current + window``; False for ``current`` itself,
+        the idempotent re-send of the command the agent already holds.
+
+    Raises:
+        EpochOutOfRange: ``epoch`` is older than ``current`` or beyond ``current + window``;
+            taking it would ignore newer commands or lock the agent against all later ones.
+    """
+    if epoch == current:
+        return False
+    if current < epoch <= current + window:
+        return True
+    raise EpochOutOfRange(
+        f"epoch {epoch} refused: the agent is at epoch {current} and accepts "
+        f"{current + 1}..{current + window} (or {current} again as a re-send)")
+
+
 __all__ = [
+    "EPOCH_WINDOW",
+    "EpochOutOfRange",
     "Probation",
     "ProbationLimits",
     "ProbationState",
     "Quarantine",
     "QuarantinePolicy",
+    "admit_epoch",
 ]

@@ -119,6 +119,8 @@ class Artifact:
     """A work product in the trace graph: a test, a dataset, a model version, a deployment.
 
     ``digest`` is the SHA-256 of the artifact's bytes where it has bytes (``sha256:<hex>``).
+    ``recorded_by`` names the principal who recorded it (PROV-O ``wasAttributedTo``): an
+    independent review of a link must come from someone else (ISO 26262-2 independence).
     """
 
     id: ItemId
@@ -126,6 +128,7 @@ class Artifact:
     title: str = ""
     digest: str | None = None
     attributes: Attributes = field(default=())
+    recorded_by: str | None = None
 
     def __post_init__(self) -> None:
         _check_id(self.id)

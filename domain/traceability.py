@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from edgedeploy.domain.errors import Conflict, InvariantViolation, NotFound
 from edgedeploy.domain.requirements import ItemId, ItemKind
@@ -106,7 +107,12 @@ class VerificationMethod(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """Why a link can be trusted: who recorded what, when, about which bytes (PROV-O)."""
+    """Why a link can be trusted: who recorded what, when, about which bytes (PROV-O).
+
+    ``signature`` (base64) and ``key_id`` are the recording server's signature over
+    :func:`evidence_payload` and the id of the key that made it; both are None on records
+    written before evidence was signed.
+    """
 
     kind: EvidenceKind
     verdict: Verdict
@@ -116,6 +122,8 @@ class Evidence:
     method: VerificationMethod | None = None
     independent: bool = False
     note: str = ""
+    signature: str | None = None
+    key_id: str | None = None
 
     def __post_init__(self) -> None:
         if not self.agent.strip():
@@ -127,6 +135,28 @@ class Evidence:
 
 
 LinkKey = tuple[ItemId, Relation, ItemId]
+
+
+def evidence_payload(link_key: LinkKey, evidence: Evidence) -> bytes:
+    """The bytes the recording server signs: one evidence record bound to its link.
+
+    Canonical JSON (sorted keys, no spaces, UTF-8) of every field that states something, the
+    time as UTC ISO 8601 with microseconds, so that any store or export that keeps the record's
+    meaning gives the same bytes, and moving a record to another link breaks its signature
+    (ISO 26262-8 clause 10).
+    """
+    source, relation, target = link_key
+    fields = {
+        "source": source, "relation": relation.value, "target": target,
+        "kind": evidence.kind.value, "verdict": evidence.verdict.value,
+        "agent": evidence.agent,
+        "recorded_at": evidence.recorded_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "artifact_digest": evidence.artifact_digest,
+        "method": None if evidence.method is None else evidence.method.value,
+        "independent": evidence.independent, "note": evidence.note,
+    }
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":")).encode()
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,11 @@ from dependency_injector import containers, providers
 from edgedeploy.adapters.files import FileEvidenceStore
 from edgedeploy.adapters.rdf import oxigraph_factory
 from edgedeploy.adapters.system import SystemClock
+from edgedeploy.application.audit import (
+    ExportEvidenceBundle,
+    VerifyEvidence,
+    VerifyEvidenceBundle,
+)
 from edgedeploy.application.errors import InvalidInput
 from edgedeploy.application.identity import (
     AuthenticateToken,
@@ -27,10 +32,11 @@ from edgedeploy.application.identity import (
     ManagePrincipals,
     ResolveLocalPrincipal,
     RevokeToken,
+    UnitOf,
 )
 from edgedeploy.application.jobs import JobRunner
 from edgedeploy.application.messagebus import MessageBus
-from edgedeploy.application.models import ModelQueries, RegisterModel
+from edgedeploy.application.models import ModelBuilders, ModelQueries, RegisterModel
 from edgedeploy.application.monitoring import (
     CheckWindow,
     DetectorPool,
@@ -52,6 +58,7 @@ from edgedeploy.application.ports.inference import InferenceBackend
 from edgedeploy.application.ports.persistence import UnitOfWorkFactory
 from edgedeploy.application.ports.reporting import ReleaseReportRenderer
 from edgedeploy.application.ports.rollout import FleetDriver, FleetSource, RolloutTarget
+from edgedeploy.application.ports.signing import EvidenceLedger, EvidenceSigner, SignatureVerifier
 from edgedeploy.application.ports.trace_store import TraceStore
 from edgedeploy.application.rollout import (
     ExportDecisionLog,
@@ -80,10 +87,12 @@ from edgedeploy.application.traceability import (
     RenderTraceMatrix,
     TraceQueries,
 )
+from edgedeploy.application.traceability.accountability import DescribeAccountability
 from edgedeploy.domain.drift import DetectorCapability
 from edgedeploy.domain.events import CriticalDriftDetected, DataQualityDetected, RolloutFinished
-from edgedeploy.domain.identity import Role, parse_roles
-from edgedeploy.entrypoints.settings import AgentSettings, Settings
+from edgedeploy.domain.identity import Principal, PrincipalKind, Role, parse_roles
+from edgedeploy.entrypoints.settings import AgentSettings, InterchangeSettings, Settings
+from edgedeploy.plugins.model_files import FrameworkModelFileInspector, installed_model_builders
 from edgedeploy.plugins.registry import ROLLOUT_TARGETS, BackendRegistry, PluginRegistry
 from edgedeploy.plugins.torch import (
     OnnxDeploymentVerifier,
@@ -122,10 +131,46 @@ def _session_factory(engine: Engine) -> sessionmaker[Session]:
     return create_session_factory(engine)
 
 
-def _unit_of_work(sessions: sessionmaker[Session]) -> SqlAlchemyUnitOfWork:
+def _unit_of_work(sessions: sessionmaker[Session],
+                  signer: EvidenceSigner | None = None) -> SqlAlchemyUnitOfWork:
     from edgedeploy.adapters.sql import SqlAlchemyUnitOfWork
 
-    return SqlAlchemyUnitOfWork(sessions)
+    return SqlAlchemyUnitOfWork(sessions, signer=signer)
+
+
+# --- Tamper evidence: the checkpoint key, and the chains read back for verification --------
+
+def _evidence_signer(key_file: str, home: str) -> EvidenceSigner:
+    """The Ed25519 key of ``identity.signing_key_file``, else ``<home>/keys/signing.pem``."""
+    from edgedeploy.adapters.signing import Ed25519EvidenceSigner
+
+    path = Path(key_file) if key_file else Path(home) / "keys" / "signing.pem"
+    return Ed25519EvidenceSigner.load_or_create(path)
+
+
+def _chains_intact(verify: Callable[[], VerifyEvidence]) -> Callable[[], int]:
+    """The gate's integrity check, opening the database only when a gate is evaluated.
+
+    Building the API app (and its ticker) must not touch the database: readiness reports an
+    unreachable one instead of the app failing to start.
+    """
+
+    def check() -> int:
+        return verify().require_intact()
+
+    return check
+
+
+def _public_key_verifier(pem: bytes) -> SignatureVerifier:
+    from edgedeploy.adapters.signing import Ed25519SignatureVerifier
+
+    return Ed25519SignatureVerifier.from_pem(pem)
+
+
+def _evidence_ledger(sessions: sessionmaker[Session]) -> EvidenceLedger:
+    from edgedeploy.adapters.sql.evidence_ledger import SqlAlchemyEvidenceLedger
+
+    return SqlAlchemyEvidenceLedger(sessions)
 
 
 # --- Plugin selection: every port a plugin serves is chosen by setting and capability ------
@@ -227,8 +272,13 @@ def _evidence(path: str) -> FileEvidenceStore:
     return FileEvidenceStore(Path(path))
 
 
+def _service_principal(actor: str) -> Principal:
+    """The principal of decisions no person took (the ticker, evidence of a finished roll-out)."""
+    return Principal(actor or "edgedeploy", frozenset({Role.ENGINEER}), PrincipalKind.SYSTEM)
+
+
 def _message_bus(record_rollout_evidence: Callable[[], RecordRolloutEvidence],
-                 drift_alert: RaiseDriftAlert, actor: str,
+                 drift_alert: RaiseDriftAlert, actor: Principal,
                  notify_receivers: NotifyAlertReceivers | None = None) -> MessageBus:
     """The bus and the handlers of every domain event: the one place effects are wired."""
     bus = MessageBus()
@@ -268,6 +318,19 @@ def _agent_backends(agent: AgentSettings, allow: list[str] | None,
         return [ep for ep in metadata.entry_points(group=group) if ep.name == agent.backend]
 
     return BackendRegistry(PluginRegistry(allow=allow, entry_points=named))
+
+
+def _agent_token(agent: AgentSettings) -> str:
+    """The fleet secret an edge agent requires: ``agent.token``, else its ``token_path`` file.
+
+    The file is created with a fresh secret (mode 0600) when absent, so an agent never serves
+    without one; an unsafe or malformed secret is ``InvalidInput``.
+    """
+    from edgedeploy.adapters.fleet.auth import check_token, ensure_secret_file
+
+    if agent.token:
+        return check_token(agent.token, "agent.token")
+    return ensure_secret_file(agent.token_path)
 
 
 def _edge_runtime(agent: AgentSettings, registry: BackendRegistry) -> EdgeRuntime:
@@ -368,8 +431,37 @@ def _interchange(name: str, **kwargs: Any) -> Any:
     return getattr(interchange, name)(**kwargs)
 
 
+def _reqif_reader(interchange: InterchangeSettings) -> Any:
+    """The ReqIF reader with the site's mapping file and import size limits."""
+    from edgedeploy.adapters.interchange import ImportLimits, ReqIfReader, load_mapping
+
+    limits = ImportLimits(max_member_bytes=interchange.max_member_bytes,
+                          max_attribute_bytes=interchange.max_attribute_bytes,
+                          max_import_bytes=interchange.max_import_bytes,
+                          max_objects=interchange.max_objects)
+    return ReqIfReader(mapping=load_mapping(interchange.reqif_mapping or None), limits=limits)
+
+
 def _local_roles(names: list[str]) -> frozenset[Role]:
     return parse_roles(names)
+
+
+def _oidc_verifier(settings: Settings) -> Callable[[str], Principal] | None:
+    """The verifier of the identity provider's JWTs, or None while ``oidc.issuer`` is unset.
+
+    PyJWT and cryptography load only when OIDC is configured.
+    """
+    oidc = settings.identity.oidc
+    if not oidc.issuer:
+        return None
+    from edgedeploy.adapters.identity import OidcClaims, PyJwtOidcVerifier, role_map
+
+    claims = OidcClaims(name_claim=oidc.name_claim, role_claim=oidc.role_claim,
+                        unit_claim=oidc.unit_claim, role_map=role_map(oidc.role_map))
+    return PyJwtOidcVerifier(issuer=oidc.issuer, audience=oidc.audience,
+                             algorithms=oidc.algorithms, claims=claims,
+                             jwks_file=oidc.jwks_file, jwks_url=oidc.jwks_url,
+                             leeway_s=oidc.leeway_s)
 
 
 class Container(containers.DeclarativeContainer):
@@ -383,14 +475,20 @@ class Container(containers.DeclarativeContainer):
     session_factory = providers.Singleton(_session_factory, engine)
     # One unit of work per use case over every repository (models, audit, drift, roll-outs);
     # the events it collects go to the message bus, whose handlers are registered below.
-    uow = providers.Factory(_unit_of_work, session_factory)
+    # Signs a checkpoint of every evidence chain a commit grows (key created on first use).
+    evidence_signer = providers.Singleton(_evidence_signer, config.identity.signing_key_file,
+                                          config.home)
+    uow = providers.Factory(_unit_of_work, session_factory, evidence_signer)
     plugins = providers.Singleton(_plugin_registry, config.plugins.allow)
+    # ``doctor``'s inventory: a registry of its own, probing without importing frameworks
+    # unless asked (``plugin_report(quick=False)``).
+    plugin_report = providers.Factory(PluginRegistry, allow=config.plugins.allow)
     trace_store = providers.Resource(_trace_store, config.trace_store, config.trace_store_path,
                                      plugins)
     evidence = providers.Singleton(_evidence, config.evidence_path)
 
     readers = providers.List(
-        providers.Singleton(_interchange, "ReqIfReader"),
+        providers.Singleton(_reqif_reader, settings.provided.interchange),
         providers.Singleton(_interchange, "CsvRequirementsReader"),
         providers.Singleton(_interchange, "YamlRequirementsReader"),
     )
@@ -398,15 +496,33 @@ class Container(containers.DeclarativeContainer):
     matrix_renderer = providers.Singleton(_interchange, "CsvHtmlMatrixRenderer")
 
     import_requirements = providers.Factory(ImportRequirements, trace_store, readers)
-    link_items = providers.Factory(LinkItems, trace_store)
+    unit_of = providers.Factory(UnitOf, uow.provider)
+    link_items = providers.Factory(LinkItems, trace_store, evidence_files=evidence,
+                                   unit_of=unit_of, signer=evidence_signer)
     record_artifact = providers.Factory(RecordArtifact, trace_store)
     trace_queries = providers.Factory(TraceQueries, trace_store)
-    evaluate_gate = providers.Factory(EvaluateGate, trace_store, uow.provider, clock)
+    describe_accountability = providers.Factory(DescribeAccountability, uow.provider, trace_store)
+    evidence_ledger = providers.Factory(_evidence_ledger, session_factory)
+    verify_evidence = providers.Factory(VerifyEvidence, evidence_ledger,
+                                        providers.List(evidence_signer), evidence,
+                                        trace=trace_store.provider)
+    export_evidence_bundle = providers.Factory(ExportEvidenceBundle, evidence_ledger,
+                                               evidence_signer, clock,
+                                               trace=trace_store.provider)
+    verify_evidence_bundle = providers.Factory(VerifyEvidenceBundle,
+                                               providers.Object(_public_key_verifier))
+    evaluate_gate = providers.Factory(
+        EvaluateGate, trace_store, uow.provider, clock,
+        integrity=providers.Callable(_chains_intact, verify_evidence.provider))
     assess_readiness = providers.Factory(AssessReadiness, evaluate_gate, uow.provider)
     build_matrix = providers.Factory(BuildTraceMatrix, trace_store, clock)
     export_requirements = providers.Factory(ExportRequirements, trace_store, reqif_writer)
+    model_file_inspector = providers.Singleton(FrameworkModelFileInspector)
     register_model = providers.Factory(RegisterModel, uow.provider, evidence, trace_store,
-                                       clock)
+                                       clock, inspector=model_file_inspector)
+    model_builders = providers.Singleton(ModelBuilders,
+                                         providers.Callable(installed_model_builders),
+                                         config.http.model_builders)
 
     window_inspector = providers.Singleton(_window_inspector)
     detector_pool = providers.Singleton(
@@ -465,8 +581,9 @@ class Container(containers.DeclarativeContainer):
     # a critical drift verdict raises an alert; use cases hand the bus committed events only.
     drift_alert = providers.Factory(RaiseDriftAlert, uow.provider, clock)
     notify_receivers = providers.Singleton(_notify_receivers, settings, uow.provider, clock)
+    service_principal = providers.Singleton(_service_principal, config.actor)
     message_bus = providers.Singleton(_message_bus, record_rollout_evidence.provider,
-                                      drift_alert, config.actor, notify_receivers)
+                                      drift_alert, service_principal, notify_receivers)
     check_window.add_kwargs(bus=message_bus)
     fleet_opener = providers.Singleton(_fleet_opener, plugins)
     rollout_fleets = providers.Factory(
@@ -474,7 +591,7 @@ class Container(containers.DeclarativeContainer):
         evidence=evidence, detached_target=journal_only_target, open_fleet=fleet_opener,
         bus=message_bus)
     prepare_rollout = providers.Factory(PrepareRollout, uow.provider, evaluate_gate,
-                                        trace_store, release_readiness, config.actor)
+                                        trace_store, release_readiness)
     rollout_status = providers.Factory(RolloutStatus, engine=journal_engine)
     list_rollouts = providers.Factory(ListRollouts, engine=journal_engine)
 
@@ -487,6 +604,7 @@ class Container(containers.DeclarativeContainer):
     agent_backends = providers.Singleton(_agent_backends, settings.provided.agent,
                                          config.plugins.allow, backends)
     edge_runtime = providers.Singleton(_edge_runtime, settings.provided.agent, agent_backends)
+    agent_token = providers.Singleton(_agent_token, settings.provided.agent)
 
     # Identity: principals, API tokens, and who a local CLI user is.
     manage_principals = providers.Factory(ManagePrincipals, uow.provider, clock)
@@ -494,6 +612,7 @@ class Container(containers.DeclarativeContainer):
     revoke_token = providers.Factory(RevokeToken, uow.provider, clock)
     list_tokens = providers.Factory(ListTokens, uow.provider)
     authenticate_token = providers.Factory(AuthenticateToken, uow.provider, clock)
+    oidc_verifier = providers.Singleton(_oidc_verifier, settings)
     resolve_local_principal = providers.Factory(
         ResolveLocalPrincipal, uow.provider,
         providers.Callable(_local_roles, config.identity.local_roles))

@@ -13,9 +13,12 @@ from edgedeploy.application.errors import (
     AuthenticationFailed,
     BackendUnavailable,
     CapabilityNotSupported,
+    ImportTooLarge,
     InvalidInput,
 )
+from edgedeploy.application.models import ModelBuilderNotAllowed
 from edgedeploy.application.optimization import UnsafeModelFile
+from edgedeploy.application.ports.model_files import InvalidModelFile
 from edgedeploy.domain.errors import Conflict, DomainError, InvariantViolation, NotFound
 from edgedeploy.domain.identity import Forbidden
 from edgedeploy.domain.models import InvalidModelVersion
@@ -43,6 +46,10 @@ ERROR_TABLE: tuple[tuple[type[Exception], ErrorMapping], ...] = (
     (InvariantViolation, ErrorMapping(422, 3, "Rule violated")),
     # The file was read and understood, and it is refused for what it would do: 422, exit 2.
     (UnsafeModelFile, ErrorMapping(422, 2, "Unsafe model file")),
+    (InvalidModelFile, ErrorMapping(422, 2, "Invalid model file")),
+    (ModelBuilderNotAllowed, ErrorMapping(422, 2, "Model builder not allowed")),
+    # A file over an import size limit is bad input too (exit 2), reported as HTTP 413.
+    (ImportTooLarge, ErrorMapping(413, 2, "Import too large")),
     (InvalidInput, ErrorMapping(400, 2, "Invalid input")),
     (CapabilityNotSupported, ErrorMapping(422, 5, "Capability not supported")),
     (BackendUnavailable, ErrorMapping(503, 5, "Backend unavailable")),

@@ -37,6 +37,9 @@ class HttpSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     max_body_bytes: int = 10 * 1024 * 1024
     cors_origins: list[str] = msgspec.field(default_factory=list)
     """Browser origins allowed to call the API (none by default: CORS closed)."""
+    model_builders: list[str] = msgspec.field(default_factory=list)
+    """``module:attr`` builders an optimization request may name besides the installed
+    ``edgedeploy.model_builders`` entry points (none by default)."""
 
 
 class PluginSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -107,15 +110,48 @@ class IdentitySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     oidc: OidcSettings = msgspec.field(default_factory=OidcSettings)
 
 
+class InterchangeSettings(msgspec.Struct, frozen=True, kw_only=True,
+                          forbid_unknown_fields=True):
+    """Requirement imports: the ReqIF mapping file and size limits beyond the HTTP body's."""
+
+    reqif_mapping: str = ""
+    """A YAML file of attribute names and relation types added to the shipped mapping."""
+    max_member_bytes: int = 100 * 1024 * 1024
+    """One ``.reqif`` inside a ``.reqifz``, unpacked."""
+    max_attribute_bytes: int = 2 * 1024 * 1024
+    """One attribute value, rich text included."""
+    max_import_bytes: int = 200 * 1024 * 1024
+    """One import: the file as sent plus everything it unpacks to."""
+    max_objects: int = 100_000
+    """SPEC-OBJECTs in one import."""
+
+    def __post_init__(self) -> None:
+        for name in ("max_member_bytes", "max_attribute_bytes", "max_import_bytes",
+                     "max_objects"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"interchange.{name} must be at least 1")
+
+
 class AgentSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One edge agent process (``edgedeploy agent serve``).
 
     ``device_id`` and ``port`` usually come from the command line. Limits left unset keep the
-    edge runtime's own defaults (``EdgeConfig``); small ECUs and tests lower them.
+    edge runtime's own defaults (``EdgeConfig``); small ECUs and tests lower them. Every request
+    must carry the fleet's secret (``token``, else the file ``token_file``, by default
+    ``<home>/controller.token``, created with a fresh secret and mode 0600 when absent); with
+    ``tls_cert_file`` the agent serves HTTPS, and with ``tls_client_ca_file`` it requires a
+    controller certificate that CA signed (mutual TLS).
     """
 
     device_id: str = ""
     port: int = 0
+    bind: str = "127.0.0.1"
+    """The address the agent listens on (``0.0.0.0`` for every interface)."""
+    token: str = ""
+    token_file: str = ""
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_client_ca_file: str = ""
     home: str = ""
     repository: str = ""
     backend: str = ""
@@ -131,6 +167,11 @@ class AgentSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     def home_dir(self) -> Path:
         """The agent's state directory: configured, else ``.edgedeploy/agents/<device>``."""
         return Path(self.home) if self.home else Path(".edgedeploy") / "agents" / self.device_id
+
+    @property
+    def token_path(self) -> Path:
+        """The file holding the fleet's secret: configured, else ``<home>/controller.token``."""
+        return Path(self.token_file) if self.token_file else self.home_dir / "controller.token"
 
     @property
     def repository_dir(self) -> Path:
@@ -167,6 +208,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     agent: AgentSettings = msgspec.field(default_factory=AgentSettings)
     drift: DriftSettings = msgspec.field(default_factory=DriftSettings)
     identity: IdentitySettings = msgspec.field(default_factory=IdentitySettings)
+    interchange: InterchangeSettings = msgspec.field(default_factory=InterchangeSettings)
 
     @property
     def home_dir(self) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from edgedeploy.domain.identity import Principal, Role
 from edgedeploy.domain.requirements import (
     Artifact,
     ArtifactKind,
@@ -48,3 +49,17 @@ def review(agent: str = "a.reviewer", independent: bool = False, at: int = 0) ->
 def link(source: str, relation: Relation, target: str, *evidence: Evidence,
          suspect: bool = False) -> TraceLink:
     return TraceLink(ItemId(source), relation, ItemId(target), tuple(evidence), suspect)
+
+
+def person(name: str, *roles: Role, unit: str = "") -> Principal:
+    """An authenticated principal holding ``roles``."""
+    return Principal(name, frozenset(roles), unit=unit)
+
+
+ENGINEER = person("e.engineer", Role.ENGINEER, unit="development/perception")
+CI = person("ci", Role.ENGINEER, unit="development/pipeline")
+REVIEWER = person("a.reviewer", Role.SAFETY_REVIEWER, unit="safety/assessment")
+STARTER = person("alice", Role.RELEASE_MANAGER, unit="release")
+MANAGER = person("bob", Role.RELEASE_MANAGER, unit="release")
+SECOND_MANAGER = person("dana", Role.RELEASE_MANAGER, unit="release")
+OPERATOR = person("carol", Role.RELEASE_MANAGER, unit="operations")

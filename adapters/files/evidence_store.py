@@ -3,16 +3,23 @@
 A digest names its bytes forever, so a file is written once, atomically (a temporary file in
 the same folder, fsynced, then renamed over the final name and the folder fsynced), and
 checked against its name every time it is read: evidence that no longer matches its digest is
-reported, never served.
+reported, never served. Stored files are read-only and closed to others (0440, folders 0750):
+evidence may hold data not everyone on the machine may read.
+
+Files handed in as evidence are treated as hostile: :func:`read_evidence_file` refuses a
+symbolic link or anything but a regular file, so a planted link cannot make a privileged user
+copy a secret (``/etc/shadow``) into the store.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from edgedeploy.application.errors import BackendUnavailable, InvalidInput
@@ -21,7 +28,9 @@ from edgedeploy.domain.requirements import is_sha256_digest
 
 ALGORITHM = "sha256"
 _CHUNK = 1 << 20
-_READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+_READ_ONLY = stat.S_IRUSR | stat.S_IRGRP
+_FOLDER = stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP
+FILE_REFUSED = "EVIDENCE_FILE_REFUSED"
 
 
 class EvidenceNotFound(NotFound):
@@ -34,6 +43,35 @@ class EvidenceCorrupted(Conflict):
     """A stored evidence file no longer matches its digest: it was altered or damaged."""
 
     code = "EVIDENCE_CORRUPTED"
+
+
+def read_evidence_file(path: Path) -> bytes:
+    """The bytes of the regular file ``path``, opened without following a symbolic link.
+
+    Raises:
+        InvalidInput: ``path`` is a symbolic link, not a regular file, or cannot be read.
+    """
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
+    try:
+        # O_NONBLOCK: opening a FIFO must not hang the command; regular files ignore it.
+        descriptor = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InvalidInput(f"evidence file '{path}' is a symbolic link; name the file "
+                               "itself", code=FILE_REFUSED) from None
+        raise InvalidInput(f"evidence file '{path}' cannot be read: {exc.strerror}",
+                           code=FILE_REFUSED) from None
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise InvalidInput(f"evidence file '{path}' is not a regular file",
+                               code=FILE_REFUSED)
+        with os.fdopen(os.dup(descriptor), "rb") as stream:
+            return stream.read()
+    except OSError as exc:
+        raise InvalidInput(f"evidence file '{path}' cannot be read: {exc.strerror}",
+                           code=FILE_REFUSED) from None
+    finally:
+        os.close(descriptor)
 
 
 class FileEvidenceStore:
@@ -62,6 +100,16 @@ class FileEvidenceStore:
             return digest
         self._write_atomically(target, data)
         return digest
+
+    def put_file(self, path: Path) -> str:
+        """Store the bytes of the file ``path`` (see :func:`read_evidence_file`).
+
+        Raises:
+            InvalidInput: ``path`` is a symbolic link or not a readable regular file; nothing
+                is stored.
+            BackendUnavailable: the evidence could not be written.
+        """
+        return self.put(read_evidence_file(path))
 
     def get(self, digest: str) -> bytes:
         """The bytes stored under ``digest``, checked against it.
@@ -103,6 +151,17 @@ class FileEvidenceStore:
         """True when a file is stored under ``digest`` (whose content ``get`` will verify)."""
         return self._location(digest).is_file()
 
+    def digests(self) -> Iterator[str]:
+        """Every digest a file is stored under, in name order (for re-verifying them all)."""
+        base = self._root / ALGORITHM
+        for folder in sorted(base.iterdir()) if base.is_dir() else ():
+            if len(folder.name) != 2 or not folder.is_dir():
+                continue
+            for item in sorted(folder.iterdir()):
+                digest = f"{ALGORITHM}:{folder.name}{item.name}"
+                if is_sha256_digest(digest):
+                    yield digest
+
     def _location(self, digest: str) -> Path:
         # The digest becomes a path: only the strict form may, so no '..' or '/' gets in.
         if not is_sha256_digest(digest):
@@ -126,7 +185,7 @@ class FileEvidenceStore:
         folder = target.parent
         temporary: Path | None = None
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            self._make_folders(folder)
             handle, name = tempfile.mkstemp(dir=folder, prefix=f".{target.name[:8]}.",
                                             suffix=".tmp")
             temporary = Path(name)
@@ -146,6 +205,17 @@ class FileEvidenceStore:
             if temporary is not None:
                 with contextlib.suppress(OSError):
                     temporary.unlink()
+
+
+    def _make_folders(self, folder: Path) -> None:
+        # Folders created here are closed to others; the store's own levels are kept so.
+        missing = [p for p in (folder, *folder.parents) if not p.exists()]
+        for level in reversed(missing):
+            level.mkdir(mode=_FOLDER, exist_ok=True)
+            level.chmod(_FOLDER)
+        for level in (folder, folder.parent):
+            if stat.S_IMODE(level.stat().st_mode) != _FOLDER:
+                level.chmod(_FOLDER)
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -3,6 +3,13 @@
 Also a journal-only stand-in for commands run where no fleet is reachable.
 """
 
+from edgedeploy.adapters.fleet.auth import (
+    ControllerCredentials,
+    check_token,
+    controller_credentials,
+    ensure_secret_file,
+    read_secret_file,
+)
 from edgedeploy.adapters.fleet.config import (
     FleetDescription,
     fleet_from_mapping,
@@ -19,6 +26,7 @@ from edgedeploy.adapters.fleet.simulated import (
 )
 
 __all__ = [
+    "ControllerCredentials",
     "FleetDescription",
     "HttpFleet",
     "JournalOnlyTarget",
@@ -26,8 +34,12 @@ __all__ = [
     "SimulatedBehaviour",
     "SimulatedClock",
     "SimulatedFleet",
+    "check_token",
+    "controller_credentials",
+    "ensure_secret_file",
     "fleet_from_mapping",
     "free_port",
     "load_fleet",
     "open_fleet",
+    "read_secret_file",
 ]

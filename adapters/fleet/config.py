@@ -7,10 +7,14 @@ agents:                  # http: agents that already run
   - id: ecu-0
     url: http://127.0.0.1:8101
     labels: {hardware: ecu-a, region: eu}
-# local: agent processes spawned on loopback
+auth:                    # http: required; the agents hold the same secret (agent.token_file)
+  token_file: bench-a.token   # mode 0600, relative to this file; optional tls: (see auth.py)
+# local: agent processes spawned on this machine
 #   devices: [ecu-0, ecu-1]
 #   repository: ./packages      (model packages the agents install from)
-#   home: ./.edgedeploy/agents  (agent state directories)
+#   home: ./.edgedeploy/agents  (agent state directories; HOME/fleet.token is created)
+#   bind: 127.0.0.1             (the address the agents listen on)
+#   auth: {token_file: ...}     (optional: an existing secret instead of HOME/fleet.token)
 # simulated: size: 10000, seed: 7, baseline: aeb@1.0
 ```
 
@@ -27,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from edgedeploy.adapters.fleet.auth import controller_credentials
 from edgedeploy.adapters.fleet.http import HttpFleet
 from edgedeploy.adapters.fleet.local import LocalAgentFleet
 from edgedeploy.adapters.fleet.simulated import SimulatedBehaviour, SimulatedFleet
@@ -108,14 +113,19 @@ def fleet_from_mapping(data: Mapping[str, Any], base: Path, default_name: str,
     try:
         if kind == "http":
             agents = data["agents"]
+            urls = {a["id"]: a["url"] for a in agents}
+            credentials = controller_credentials(data.get("auth"), base, origin)
             return FleetDescription(name, HttpFleet(
-                {a["id"]: a["url"] for a in agents},
-                {a["id"]: a.get("labels", {}) for a in agents}))
+                urls, {a["id"]: a.get("labels", {}) for a in agents},
+                credentials=credentials))
         if kind == "local":
             devices = [str(d) for d in data["devices"]]
+            auth = data.get("auth") or {}
+            token_file = auth.get("token_file") if isinstance(auth, Mapping) else None
             return FleetDescription(name, LocalAgentFleet(
                 base / data.get("home", ".edgedeploy/agents"), base / data["repository"],
-                devices, labels=data.get("labels")))
+                devices, labels=data.get("labels"), bind=str(data.get("bind", "127.0.0.1")),
+                token_file=base / str(token_file) if token_file else None))
         if kind == "simulated":
             baseline = ModelRef.parse(data.get("baseline", "model@0"))
             return FleetDescription(name, SimulatedFleet(

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import structlog
 
+from edgedeploy.adapters.fleet.auth import ControllerCredentials
 from edgedeploy.application.ports.rollout import ApplyResult
 from edgedeploy.application.ports.system import Clock
 from edgedeploy.domain.health import HealthWindow
@@ -28,6 +29,7 @@ class HttpFleet:
     Args:
         agents: device id -> base URL (``http://127.0.0.1:8101``).
         labels: device id -> labels used for matched baseline cohorts.
+        credentials: the fleet secret (and TLS files) agents require of their controller.
         timeout_s: per request.
         swap_wait_s: how long ``apply`` waits for each agent's verified swap; 0 returns as
             soon as the agent accepted the epoch.
@@ -35,12 +37,17 @@ class HttpFleet:
 
     def __init__(self, agents: Mapping[str, str],
                  labels: Mapping[str, Mapping[str, str]] | None = None, *,
+                 credentials: ControllerCredentials | None = None,
                  timeout_s: float = 10.0, swap_wait_s: float = 30.0,
                  max_workers: int = 16) -> None:
         self._agents = dict(agents)
         self._labels = {k: dict(v) for k, v in (labels or {}).items()}
         self._swap_wait_s = swap_wait_s
-        self._client = httpx.Client(timeout=timeout_s + swap_wait_s)
+        self._credentials = credentials
+        context = credentials.ssl_context() if credentials else None
+        self._client = httpx.Client(timeout=timeout_s + swap_wait_s,
+                                    headers=credentials.headers if credentials else None,
+                                    verify=context if context is not None else True)
         self._pool = ThreadPoolExecutor(max_workers=max_workers,
                                         thread_name_prefix="fleet-http")
 
@@ -58,6 +65,11 @@ class HttpFleet:
 
     def elapse(self, seconds: float) -> None:
         """Real time passed elsewhere; the agents counted it themselves."""
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """Headers that authenticate a request to the agents (for callers with own clients)."""
+        return self._credentials.headers if self._credentials else {}
 
     def url(self, device_id: str) -> str:
         """Base URL of one agent."""
@@ -80,7 +92,11 @@ class HttpFleet:
         return response.json()
 
     def apply(self, states: Sequence[DesiredState]) -> ApplyResult:
-        """PUT each desired state; an agent at an equal or newer epoch answers ``stale``."""
+        """PUT each desired state; an agent at the same epoch answers ``stale``.
+
+        An agent refusing the epoch (older than its own, or too far ahead) or the controller's
+        credentials counts as not reached: the refusal is logged and the state sent again later.
+        """
         def send(state: DesiredState) -> tuple[str, bool]:
             body = {"model": str(state.model), "digest": state.digest, "epoch": state.epoch,
                     "wait": self._swap_wait_s > 0, "timeout_s": self._swap_wait_s}
@@ -112,6 +128,14 @@ class HttpFleet:
             model = None if data is None else data.get("model")
             return device_id, None if model is None else ModelRef.parse(model)
         return dict(self._pool.map(read, list(device_ids)))
+
+    def reported_epochs(self, device_ids: Sequence[str]) -> dict[str, int | None]:
+        """The epoch each agent reports in its status (None when unreachable)."""
+        def read(device_id: str) -> tuple[str, int | None]:
+            data = self._call("GET", device_id, "/v1/status")
+            epoch = None if data is None else data.get("epoch")
+            return device_id, epoch if isinstance(epoch, int) else None
+        return dict(self._pool.map(read, [d for d in device_ids if d in self._agents]))
 
     def status(self, device_id: str) -> dict[str, Any] | None:
         """One agent's full status (None when unreachable)."""

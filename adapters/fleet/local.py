@@ -1,4 +1,4 @@
-"""A fleet of edge agent processes on 127.0.0.1, spawned and owned by this object."""
+"""A fleet of edge agent processes on a local address, spawned and owned by this object."""
 
 from __future__ import annotations
 
@@ -12,37 +12,44 @@ from pathlib import Path
 
 import httpx
 
+from edgedeploy.adapters.fleet.auth import ControllerCredentials, ensure_secret_file
 from edgedeploy.adapters.fleet.http import HttpFleet
 from edgedeploy.application.errors import BackendUnavailable
 
 
-def free_port() -> int:
-    """A TCP port on loopback that is free right now."""
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on ``host`` that is free right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
 
 
 class LocalAgentFleet(HttpFleet):
-    """Edge agents as child processes (``python -m edgedeploy.entrypoints.agent``) on loopback.
+    """Edge agents as child processes (``python -m edgedeploy.entrypoints.agent``) on ``bind``.
 
     What the demo and the integration tests use. Every agent keeps its state under
     ``base/<device>``; all share one package ``repository``. ``stop``/``start`` take a device
-    off line and back, to show convergence on reconnect.
+    off line and back, to show convergence on reconnect. The agents and this controller share
+    the secret in ``token_file``, by default ``base/fleet.token``, created (mode 0600) with a
+    fresh secret on first use so a local fleet needs no setup.
     """
 
     def __init__(self, base: Path, repository: Path, device_ids: list[str], *,
                  labels: Mapping[str, Mapping[str, str]] | None = None,
                  backend: str = "", env: Mapping[str, str] | None = None,
-                 start_timeout_s: float = 60.0, swap_wait_s: float = 30.0) -> None:
+                 start_timeout_s: float = 60.0, swap_wait_s: float = 30.0,
+                 bind: str = "127.0.0.1", token_file: Path | None = None) -> None:
         self._base, self._repository, self._backend = base, repository, backend
         self._extra_env = dict(env or {})
         self._start_timeout_s = start_timeout_s
-        self._ports = {d: free_port() for d in device_ids}
+        self._bind = bind
+        self._token_file = token_file or base / "fleet.token"
+        self.credentials = ControllerCredentials(ensure_secret_file(self._token_file))
+        self._ports = {d: free_port(bind) for d in device_ids}
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
-        super().__init__({d: f"http://127.0.0.1:{p}" for d, p in self._ports.items()},
-                         labels, swap_wait_s=swap_wait_s)
+        super().__init__({d: f"http://{bind}:{p}" for d, p in self._ports.items()},
+                         labels, credentials=self.credentials, swap_wait_s=swap_wait_s)
         try:
             for device in device_ids:
                 self.start(device, wait=False)
@@ -60,7 +67,8 @@ class LocalAgentFleet(HttpFleet):
         log = (home / "agent.log").open("ab")
         self._procs[device_id] = subprocess.Popen(
             [sys.executable, "-m", "edgedeploy.entrypoints.agent", "--device-id", device_id,
-             "--port", str(self._ports[device_id]), "--home", str(home),
+             "--port", str(self._ports[device_id]), "--bind", self._bind,
+             "--token-file", str(self._token_file), "--home", str(home),
              *(["--backend", self._backend] if self._backend else []),
              "--repository", str(self._repository)],
             cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -98,7 +106,8 @@ class LocalAgentFleet(HttpFleet):
                     f"agent {device_id} exited with {proc.returncode}; see "
                     f"{self._base / device_id / 'agent.log'}")
             try:
-                if httpx.get(url, timeout=1.0).status_code == 200:
+                if httpx.get(url, timeout=1.0,
+                             headers=self.credentials.headers).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

@@ -1,6 +1,13 @@
 """Requirement interchange: ReqIF, CSV and YAML readers, the ReqIF writer, matrix renderers."""
 
 from edgedeploy.adapters.interchange.csv_reader import CsvRequirementsReader
+from edgedeploy.adapters.interchange.limits import ImportLimits
+from edgedeploy.adapters.interchange.mapping import (
+    RelationMeaning,
+    ReqIfMapping,
+    default_mapping,
+    load_mapping,
+)
 from edgedeploy.adapters.interchange.matrix import CsvHtmlMatrixRenderer
 from edgedeploy.adapters.interchange.registry import (
     InterchangeRegistry,
@@ -18,12 +25,17 @@ __all__ = [
     "AttributeType",
     "CsvHtmlMatrixRenderer",
     "CsvRequirementsReader",
+    "ImportLimits",
     "InterchangeRegistry",
+    "RelationMeaning",
     "ReqIfDocument",
+    "ReqIfMapping",
     "ReqIfReader",
     "ReqIfWriter",
     "YamlRequirementsReader",
+    "default_mapping",
     "default_readers",
+    "load_mapping",
     "plain_text",
     "readers_by_suffix",
 ]

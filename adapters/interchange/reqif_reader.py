@@ -14,9 +14,12 @@ import xml.etree.ElementTree as ET  # element type only; parsing goes through de
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from zlib import error as zlib_error
 
 from edgedeploy.adapters.interchange._xml import ParsedXml, local_name, parse_xml
 from edgedeploy.adapters.interchange.assembly import DocumentAssembly, PendingLink
+from edgedeploy.adapters.interchange.limits import ImportLimits, shown
+from edgedeploy.adapters.interchange.mapping import ReqIfMapping, default_mapping
 from edgedeploy.adapters.interchange.reqif_schema import (
     MULTI_VALUE_SEPARATOR,
     AttributeSpec,
@@ -28,12 +31,11 @@ from edgedeploy.adapters.interchange.vocabulary import (
     artifact_kind_of_type,
     normalize,
     parse_level,
-    relation_meaning,
     role_of,
     role_rank,
 )
 from edgedeploy.adapters.interchange.xhtml import derive_title, from_elements
-from edgedeploy.application.errors import ImportRefused
+from edgedeploy.application.errors import ImportRefused, ImportTooLarge
 from edgedeploy.application.ports.interchange import RequirementDocument
 from edgedeploy.domain.requirements import (
     Artifact,
@@ -44,8 +46,7 @@ from edgedeploy.domain.requirements import (
 )
 from edgedeploy.domain.safety import ASIL, DecomposedAsil, InvalidAsil
 
-MAX_ARCHIVE_BYTES = 256 * 1024 * 1024
-"""Refuse archives that would unpack to more than this (zip bombs)."""
+_CHUNK = 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class _EnumValue:
@@ -107,53 +108,92 @@ class _Placement:
 class ReqIfReader:
     """Reads ``.reqif`` files and ``.reqifz`` archives into a ``RequirementDocument``.
 
-    All or nothing: any malformed part refuses the whole file with ``ImportRefused`` naming
-    the file, the line and element (tag and IDENTIFIER) and the identifier concerned.
+    Every SPEC-OBJECT of the file arrives. Defects that lose no requirement content (a
+    hierarchy node pointing at nothing, hierarchy nodes sharing an IDENTIFIER, a relation type
+    the mapping does not know) become diagnostics in the document; anything that would lose or
+    corrupt requirement content refuses the whole file with ``ImportRefused`` naming the file,
+    the line and element (tag and IDENTIFIER) and the identifier concerned, and an import over
+    ``limits`` is refused with ``ImportTooLarge`` while it is being read.
+
+    Args:
+        mapping: attribute names and relation types (default: the shipped mapping file).
+        limits: size limits (default: ``ImportLimits()``).
     """
 
     formats: frozenset[str] = frozenset({".reqif", ".reqifz"})
 
+    def __init__(self, mapping: ReqIfMapping | None = None,
+                 limits: ImportLimits | None = None) -> None:
+        self.mapping = mapping if mapping is not None else default_mapping()
+        self.limits = limits if limits is not None else ImportLimits()
+
     def read(self, name: str, data: bytes) -> RequirementDocument:
         """Parse a ReqIF file, or every ``.reqif`` inside a ``.reqifz`` archive."""
+        if len(data) > self.limits.max_import_bytes:
+            raise ImportTooLarge(name, "", None,
+                                 f"the file is {shown(len(data))}, more than "
+                                 f"interchange.max_import_bytes "
+                                 f"({shown(self.limits.max_import_bytes)}); refused")
         if name.lower().endswith(".reqifz") or data[:4] == b"PK\x03\x04":
             return self._read_archive(name, data)
-        return _ReqIfFile(name, parse_xml(name, data)).read()
+        return _ReqIfFile(name, parse_xml(name, data, self.limits), self.mapping).read()
 
     def _read_archive(self, name: str, data: bytes) -> RequirementDocument:
-        parts = list(_archive_members(name, data))
-        if not parts:
+        documents: list[ReqIfDocument] = []
+        objects = 0
+        for member, content in _archive_members(name, data, self.limits):
+            member_name = f"{name}!{member}"
+            parsed = parse_xml(member_name, content, self.limits, objects_before=objects)
+            objects = parsed.objects
+            documents.append(_ReqIfFile(member_name, parsed, self.mapping).read())
+        if not documents:
             raise ImportRefused(name, "archive", None,
                                 "the archive holds no .reqif file; a .reqifz must contain at "
                                 "least one")
-        documents = [_ReqIfFile(f"{name}!{member}", parse_xml(f"{name}!{member}", content)).read()
-                     for member, content in parts]
         if len(documents) == 1:
             return documents[0]
         return _merge(name, documents)
 
 
-def _archive_members(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
+def _archive_members(name: str, data: bytes, limits: ImportLimits,
+                     ) -> Iterator[tuple[str, bytes]]:
+    """Each ``.reqif`` member, unpacked in bounded chunks so that a zip bomb never inflates."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
         raise ImportRefused(name, "archive", None, f"not a readable zip archive: {exc}") from None
+    total = len(data)
     with archive:
         members = [info for info in archive.infolist()
                    if info.filename.lower().endswith(".reqif") and not info.is_dir()]
-        if sum(info.file_size for info in members) > MAX_ARCHIVE_BYTES:
-            raise ImportRefused(name, "archive", None,
-                                f"the .reqif files inside unpack to more than "
-                                f"{MAX_ARCHIVE_BYTES // (1024 * 1024)} MiB; refused")
         for info in sorted(members, key=lambda i: i.filename):
+            # The sizes the archive declares can lie; they refuse early, the count below decides.
+            _check_member(name, info.filename, info.file_size, total, limits)
+            chunks: list[bytes] = []
+            size = 0
             try:
                 with archive.open(info) as handle:
-                    content = handle.read(MAX_ARCHIVE_BYTES + 1)
-            except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
+                    while chunk := handle.read(_CHUNK):
+                        size += len(chunk)
+                        _check_member(name, info.filename, size, total, limits)
+                        chunks.append(chunk)
+            except (zipfile.BadZipFile, OSError, RuntimeError, ValueError,
+                    EOFError, zlib_error) as exc:
                 raise ImportRefused(name, info.filename, None,
                                     f"cannot unpack: {exc}") from None
-            if len(content) > MAX_ARCHIVE_BYTES:
-                raise ImportRefused(name, info.filename, None, "member too large; refused")
-            yield info.filename, content
+            total += size
+            yield info.filename, b"".join(chunks)
+
+
+def _check_member(name: str, member: str, size: int, total: int, limits: ImportLimits) -> None:
+    if size > limits.max_member_bytes:
+        raise ImportTooLarge(name, member, None,
+                             f"unpacks to more than interchange.max_member_bytes "
+                             f"({shown(limits.max_member_bytes)}); refused")
+    if total + size > limits.max_import_bytes:
+        raise ImportTooLarge(name, member, None,
+                             f"the archive unpacks to more than interchange.max_import_bytes "
+                             f"({shown(limits.max_import_bytes)}); refused")
 
 
 def _merge(name: str, documents: list[ReqIfDocument]) -> ReqIfDocument:
@@ -194,9 +234,10 @@ def _merge(name: str, documents: list[ReqIfDocument]) -> ReqIfDocument:
 class _ReqIfFile:
     """One ReqIF XML document being read; holds the resolved type system."""
 
-    def __init__(self, name: str, parsed: ParsedXml) -> None:
+    def __init__(self, name: str, parsed: ParsedXml, mapping: ReqIfMapping) -> None:
         self.name = name
         self.parsed = parsed
+        self.mapping = mapping
         root = parsed.root
         self.ns = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else ""
         self.out = DocumentAssembly(name, strict_link_kinds=False)
@@ -208,6 +249,10 @@ class _ReqIfFile:
         self.objects: dict[str, _Object] = {}
         self.relations: set[str] = set()
         self.specifications: set[str] = set()
+        self.hierarchy_nodes: dict[str, str] = {}
+        self.types_of: dict[str, str] = {}
+        self.stated: set[tuple[str, str]] = set()
+        self.generic_links: list[tuple[ET.Element, str, str, str, str]] = []
 
     # -- small helpers -------------------------------------------------------------------------
 
@@ -233,6 +278,30 @@ class _ReqIfFile:
             raise self.refuse(element, ident,
                               f"duplicate IDENTIFIER '{ident}' (first used at {first})")
         self.identifiers[ident] = self.where(element)
+        return ident
+
+    def role(self, attribute: str) -> Role:
+        """The role of an attribute, with the mapping's names for the ASIL."""
+        return Role.ASIL if self.mapping.is_asil(attribute) else role_of(attribute)
+
+    def node_identifier(self, element: ET.Element) -> str:
+        """A SPEC-HIERARCHY node's IDENTIFIER, reported rather than refused when shared.
+
+        Nodes only place objects, so a shared or missing IDENTIFIER loses nothing: the nodes
+        are kept apart.
+        """
+        ident = element.get("IDENTIFIER", "").strip()
+        if not ident:
+            self.out.warn(self.where(element), None,
+                          "SPEC-HIERARCHY node has no IDENTIFIER; its place is kept")
+            return ""
+        first = self.hierarchy_nodes.get(ident) or self.identifiers.get(ident)
+        if first is not None:
+            self.out.warn(self.where(element), ident,
+                          f"duplicate IDENTIFIER '{ident}' (first used at {first}); the "
+                          "hierarchy nodes are kept apart")
+        else:
+            self.hierarchy_nodes[ident] = self.where(element)
         return ident
 
     def ref(self, element: ET.Element, container: str, ref_tag: str) -> str | None:
@@ -346,7 +415,7 @@ class _ReqIfFile:
     def _attribute_specs(self) -> tuple[tuple[str, AttributeSpec], ...]:
         specs: dict[str, AttributeSpec] = {}
         for definition in self.definitions.values():
-            if (role_of(definition.name) is not Role.OTHER or definition.name in specs
+            if (self.role(definition.name) is not Role.OTHER or definition.name in specs
                     or normalize(definition.name) == "digest"):
                 continue
             labels = tuple(v.label for v in definition.datatype.values) if (
@@ -424,7 +493,7 @@ class _ReqIfFile:
         chosen: dict[Role, _Value] = {}
         others: list[_Value] = []
         for value in sorted(obj.values, key=lambda v: role_rank(v.definition.name)):
-            role = role_of(value.definition.name)
+            role = self.role(value.definition.name)
             if role is Role.OTHER or role in chosen or not self._fits(role, value):
                 others.append(value)
             else:
@@ -458,6 +527,10 @@ class _ReqIfFile:
         for ident in self.objects:
             if ident not in placements:
                 obj = self.objects[ident]
+                if self.specifications and artifact_kind_of_type(obj.type.name) is None:
+                    self.out.warn(obj.location, obj.item_id,
+                                  "the object is placed in no SPECIFICATION; imported at the "
+                                  "top level")
                 placements[ident] = _Placement(None, self._next(counters, None, obj))
                 order.append(ident)
         return placements, order
@@ -472,13 +545,18 @@ class _ReqIfFile:
     def _walk(self, element: ET.Element, parent: str | None, placements: dict[str, _Placement],
               order: list[str], counters: dict[str | None, int]) -> None:
         for node in element.iterfind(self.q("CHILDREN", "SPEC-HIERARCHY")):
-            ident = self.identifier(node)
+            ident = self.node_identifier(node)
             ref = self.ref(node, "OBJECT", "SPEC-OBJECT-REF")
             obj = self.objects.get(ref or "")
             if obj is None:
-                raise self.refuse(node, ident,
-                                  f"refers to SPEC-OBJECT '{ref}', which does not exist in "
-                                  "this file" if ref else "SPEC-HIERARCHY without an OBJECT")
+                # The node carries no content; its children keep their place one level up.
+                self.out.warn(self.where(node), ident or None,
+                              (f"refers to SPEC-OBJECT '{ref}', which does not exist in this "
+                               "file" if ref else "SPEC-HIERARCHY without an OBJECT")
+                              + "; node skipped, its children placed under the nearest "
+                                "existing ancestor")
+                self._walk(node, parent, placements, order, counters)
+                continue
             next_parent = parent
             if obj.identifier in placements:
                 self.out.warn(self.where(node), obj.item_id,
@@ -586,39 +664,76 @@ class _ReqIfFile:
                         f"dangling relation: its {end.lower()} '{ref}' does not exist in this "
                         "file" if ref else f"relation without a {end}")
                 ends.append(obj.item_id)
+                self.types_of[obj.item_id] = obj.type.name
             source, target = ends
             type_ref = self.ref(element, "TYPE", "SPEC-RELATION-TYPE-REF")
             spec_type = self.types.get(type_ref or "")
             if spec_type is None or spec_type.tag != "SPEC-RELATION-TYPE":
-                self.out.warn(self.where(element), ident,
-                              f"relation type '{type_ref}' is not defined in the file; link "
-                              f"{source} -> {target} not imported")
+                self._defer_generic(element, ident, source, target,
+                                    f"relation type '{type_ref}' is not defined in the file")
                 continue
-            meaning = relation_meaning(spec_type.name)
+            meaning = self.mapping.relation(spec_type.name)
             if meaning is None:
-                self.out.warn(self.where(element), ident,
-                              f"relation type '{spec_type.name}' means no trace relation we "
-                              f"know; link {source} -> {target} not imported")
+                why = (f"relation type '{spec_type.name}' only says the items are connected"
+                       if self.mapping.is_generic(spec_type.name) else
+                       f"relation type '{spec_type.name}' is not in the ReqIF mapping "
+                       f"({self.mapping.source})")
+                self._defer_generic(element, ident, source, target, why)
                 continue
             if meaning.reverse:
                 source, target = target, source
             self.out.add_link(PendingLink(source, meaning.relation, target,
                                           self.where(element), ident))
+            self.stated.add((source, target))
+        # Read after every typed link, so that none is contradicted by a generic one.
+        for generic in self.generic_links:
+            self._generic_link(*generic)
+
+    def _defer_generic(self, element: ET.Element, ident: str, source: str, target: str,
+                       why: str) -> None:
+        self.generic_links.append((element, ident, source, target, why))
+
+    def _generic_link(self, element: ET.Element, ident: str, source: str, target: str,
+                      why: str) -> None:
+        """Keep a link whose type has no exact meaning, claiming no more than it states.
+
+        Between two requirements it becomes the mapping's ``between_requirements`` relation
+        in the file's direction; anything else would claim a verification, realisation or
+        deployment the tool never stated, so such a link is left out. Both are reported.
+        """
+        where = self.where(element)
+        relation = self.mapping.between_requirements
+        kinds = {artifact_kind_of_type(self.types_of[end]) for end in (source, target)}
+        if relation is None or kinds != {None}:
+            self.out.warn(where, ident, f"{why}; link {source} -> {target} not imported "
+                                        "(edgedeploy has no relation that claims nothing "
+                                        "more between these items)")
+            return
+        if source == target or {(source, target), (target, source)} & self.stated:
+            self.out.warn(where, ident, f"{why}; link {source} -> {target} not imported "
+                                        "(another relation already links these items, or it "
+                                        "would link an item to itself)")
+            return
+        self.out.warn(where, ident, f"{why}; imported as {source} {relation} {target}, the "
+                                    "least edgedeploy claims between two requirements")
+        self.out.add_link(PendingLink(source, relation, target, where, ident))
+        self.stated.add((source, target))
 
     def _read_relation_groups(self, content: ET.Element) -> None:
         for element in self._children(content, "SPEC-RELATION-GROUPS"):
             if local_name(element.tag) != "RELATION-GROUP":
                 continue
             ident = self.identifier(element)
+            # A group only gathers relations; a stale reference in it loses nothing.
             for ref in element.iterfind(self.q("SPEC-RELATIONS", "SPEC-RELATION-REF")):
                 key = (ref.text or "").strip()
                 if key not in self.relations:
-                    raise self.refuse(element, ident,
-                                      f"relation group refers to SPEC-RELATION '{key}', which "
-                                      "does not exist in this file")
+                    self.out.warn(self.where(element), ident,
+                                  f"relation group refers to SPEC-RELATION '{key}', which "
+                                  "does not exist in this file; reference ignored")
             for end in ("SOURCE-SPECIFICATION", "TARGET-SPECIFICATION"):
                 spec_ref = self.ref(element, end, "SPECIFICATION-REF")
                 if spec_ref is not None and spec_ref not in self.specifications:
-                    raise self.refuse(element, ident,
-                                      f"relation group's {end.lower()} '{spec_ref}' is not a "
-                                      "SPECIFICATION of this file")
+                    self.out.warn(self.where(element), ident,
+                                  f"relation group's {end.lower()} '{spec_ref}' is not a "
+                                  "SPECIFICATION of this file; reference ignored")

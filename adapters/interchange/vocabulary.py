@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
 
+from edgedeploy.adapters.interchange.mapping import RelationMeaning, default_mapping
 from edgedeploy.domain.requirements import ArtifactKind, RequirementLevel
-from edgedeploy.domain.traceability import Relation
 
 
 class Role(enum.StrEnum):
@@ -95,52 +94,13 @@ def parse_level(value: str) -> RequirementLevel | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class RelationMeaning:
-    """A relation type read as ours; ``reverse`` when the tool's link points upstream."""
-
-    relation: Relation
-    reverse: bool
-
-
-def _forms(relation: Relation, forward: tuple[str, ...], backward: tuple[str, ...],
-           ) -> dict[str, RelationMeaning]:
-    table = dict.fromkeys(forward, RelationMeaning(relation, reverse=False))
-    table.update(dict.fromkeys(backward, RelationMeaning(relation, reverse=True)))
-    return table
-
-
-# "A derives B": B comes from A, so the link already points downstream. "A is derived from B",
-# "A satisfies B", "A verifies B", "A implements B" and "A refines B" point upstream and are
-# turned round, so that every link runs from requirement towards test, model and deployment.
-_RELATIONS: dict[str, RelationMeaning] = {
-    **_forms(Relation.DERIVES,
-             ("derives", "derive", "derivesto", "derivesinto", "derivedto", "derivedinto",
-              "hasderived", "hasderivedrequirement", "decomposesinto", "decomposedinto",
-              "parentof", "isparentof", "haschild"),
-             ("derivedfrom", "isderivedfrom", "derivesfrom", "childof", "ischildof")),
-    **_forms(Relation.REFINES,
-             ("refinedby", "isrefinedby", "hasrefinement"),
-             ("refines", "refine", "refinementof", "isrefinementof")),
-    **_forms(Relation.SATISFIED_BY,
-             ("satisfiedby", "issatisfiedby", "realizedby", "isrealizedby", "fulfilledby"),
-             ("satisfies", "satisfy", "realizes", "realises", "fulfills", "fulfils")),
-    **_forms(Relation.VERIFIED_BY,
-             ("verifiedby", "isverifiedby", "validatedby", "testedby", "istestedby",
-              "coveredby"),
-             ("verifies", "verify", "validates", "tests", "covers")),
-    **_forms(Relation.IMPLEMENTED_BY,
-             ("implementedby", "isimplementedby"),
-             ("implements", "implement", "realisationof")),
-    **_forms(Relation.DEPLOYED_AS,
-             ("deployedas", "isdeployedas"),
-             ("deploys", "deploymentof")),
-}
-
-
 def relation_meaning(name: str) -> RelationMeaning | None:
-    """Our relation and direction for a tool's relation name, or None when we know none."""
-    return _RELATIONS.get(normalize(name))
+    """Our relation and direction for a tool's relation name, or None when we know none.
+
+    The names are those of the shipped ReqIF mapping file (``reqif_mapping.yaml``), so that
+    CSV, YAML and ReqIF imports read relation names alike.
+    """
+    return default_mapping().relation(name)
 
 
 _TEST_TYPE_WORDS = ("testcase", "testspecification", "testprocedure", "testartifact",

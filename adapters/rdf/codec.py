@@ -6,8 +6,9 @@ triples decides load time, gap-report time and size on disk. The stores therefor
 
 * per item, one record triple ``item trace:<kind>Record "json"``: the predicate names the kind,
   the JSON object holds every field no query needs (title, text, level, status, version,
-  document parent and position, digest, attributes), defaults left out; a requirement also
-  has ``trace:asil`` and, when decomposed, ``trace:decomposition``, which the gap report reads;
+  document parent and position, digest, who recorded an artifact, attributes), defaults
+  left out; a requirement also has ``trace:asil`` and, when decomposed,
+  ``trace:decomposition``, which the gap report reads;
 * per link, its direct triple ``source relation target`` and nothing else, so that property
   paths walk the graph without joins;
 * per source item with suspect links or links carrying evidence, one ``trace:linkState``
@@ -181,12 +182,15 @@ def item_triples(item: TraceItem) -> list[Triple]:
         out.append((iri, v.ASIL_P, Lit(item.asil.value)))
         if item.decomposition is not None:
             out.append((iri, v.DECOMPOSITION, Lit(str(item.decomposition))))
-    elif item.digest is not None:
-        packed = pack_digest(item.digest)
-        if packed is None:
-            record["digest"] = item.digest
-        else:
-            record["sha256"] = packed
+    else:
+        if item.digest is not None:
+            packed = pack_digest(item.digest)
+            if packed is None:
+                record["digest"] = item.digest
+            else:
+                record["sha256"] = packed
+        if item.recorded_by is not None:
+            record["by"] = item.recorded_by
     if item.attributes:
         record["attributes"] = [list(pair) for pair in item.attributes]
     out.append((iri, v.RECORD[kind], Lit(_json(record))))
@@ -232,18 +236,21 @@ def decode_item(iri: str, props: Props) -> TraceItem:
                 attributes=attributes)
         packed = record.get("sha256")
         digest = unpack_digest(packed) if packed is not None else record.get("digest")
+        recorder = record.get("by")
         return Artifact(id=item_id, kind=ArtifactKind(kind.value), title=title,
-                        digest=None if digest is None else str(digest), attributes=attributes)
+                        digest=None if digest is None else str(digest), attributes=attributes,
+                        recorded_by=None if recorder is None else str(recorder))
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise UnreadableGraph(f"{iri} has an unreadable item record: {exc}") from exc
 
 
 # --------------------------------------------------------------------------- evidence records
 #
-# One record is a JSON array [flags, agent, time, digest, note], trailing empties left out.
-# ``flags`` spells kind, verdict and method with one letter each (``-`` for no method), then
-# ``#`` when the digest slot holds a packed sha256, ``@`` when it holds any other digest text,
-# and ``!`` for an independent reviewer.
+# One record is a JSON array [flags, agent, time, digest, note, key id, signature], trailing
+# empties left out. ``flags`` spells kind, verdict and method with one letter each (``-`` for
+# no method), then ``#`` when the digest slot holds a packed sha256, ``@`` when it holds any
+# other digest text, ``!`` for an independent reviewer, and ``$`` when the key-id slot holds a
+# packed ``sha256:`` key id (any other key id is kept verbatim).
 
 _KIND_CODE = {EvidenceKind.TEST_RESULT: "t", EvidenceKind.REVIEW: "r",
               EvidenceKind.ANALYSIS: "a", EvidenceKind.REPORT: "p"}
@@ -279,7 +286,13 @@ def pack_evidence(record: Evidence) -> list[str]:
             flags, digest = flags + "#", packed
     if record.independent:
         flags += "!"
-    out = [flags, record.agent, _time(record.recorded_at), digest, record.note]
+    key_id = record.key_id or ""
+    if key_id:
+        packed_key = pack_digest(key_id)
+        if packed_key is not None:
+            flags, key_id = flags + "$", packed_key
+    out = [flags, record.agent, _time(record.recorded_at), digest, record.note, key_id,
+           record.signature or ""]
     while len(out) > 3 and not out[-1]:
         out.pop()
     return out
@@ -290,15 +303,20 @@ def unpack_evidence(packed: Sequence[str]) -> Evidence:
     flags, agent, at = packed[0], packed[1], packed[2]
     digest = packed[3] if len(packed) > 3 else ""
     note = packed[4] if len(packed) > 4 else ""
+    key_id = packed[5] if len(packed) > 5 else ""
+    signature = packed[6] if len(packed) > 6 else ""
     method = _METHOD_OF_CODE.get(flags[2])
     if "#" in flags[3:]:
         artifact_digest: str | None = unpack_digest(digest)
     else:
         artifact_digest = digest if "@" in flags[3:] else None
+    if key_id and "$" in flags[3:]:
+        key_id = unpack_digest(key_id)
     return Evidence(kind=_KIND_OF_CODE[flags[0]], verdict=_VERDICT_OF_CODE[flags[1]],
                     agent=agent, recorded_at=datetime.fromisoformat(at),
                     artifact_digest=artifact_digest, method=method,
-                    independent="!" in flags[3:], note=note)
+                    independent="!" in flags[3:], note=note,
+                    signature=signature or None, key_id=key_id or None)
 
 
 # --------------------------------------------------------------------------- link state

@@ -29,6 +29,11 @@ from edgedeploy.domain.traceability import Evidence, LinkKey, TraceLink, Verdict
 
 _TRUE = Lit("true", v.XSD_BOOLEAN)
 
+SIGNATURE = f"{v.TRACE}signature"
+"""The recording server's signature over an evidence record (base64 Ed25519)."""
+SIGNING_KEY = f"{v.TRACE}signingKey"
+"""The id (``sha256:`` of the public key) of the key that signed an evidence record."""
+
 
 def schema_triples() -> list[Triple]:
     """The sub-property and sub-class declarations that tie our terms to OSLC and PROV-O."""
@@ -53,8 +58,11 @@ def item_triples(item: TraceItem) -> list[Triple]:
             out.append((s, v.DOC_PARENT, Iri(v.item_iri(item.parent))))
         if item.position:
             out.append((s, v.DOC_POSITION, Lit(str(item.position), v.XSD_INTEGER)))
-    elif item.digest is not None:
-        out.append((s, v.DIGEST, Lit(item.digest)))
+    else:
+        if item.digest is not None:
+            out.append((s, v.DIGEST, Lit(item.digest)))
+        if item.recorded_by is not None:
+            out.append((s, v.ATTRIBUTED_TO, Iri(v.agent_iri(item.recorded_by))))
     if item.attributes:
         data = json.dumps([list(pair) for pair in item.attributes], ensure_ascii=False)
         out.append((s, v.ATTRIBUTES, Lit(data, v.RDF_JSON)))
@@ -94,6 +102,10 @@ def _evidence_triples(ev: str, record: Evidence) -> list[Triple]:
         out.append((ev, v.INDEPENDENT, _TRUE))
     if record.note:
         out.append((ev, v.NOTE, Lit(record.note)))
+    if record.signature is not None:
+        out.append((ev, SIGNATURE, Lit(record.signature)))
+    if record.key_id is not None:
+        out.append((ev, SIGNING_KEY, Lit(record.key_id)))
     return out
 
 
@@ -163,8 +175,10 @@ def decode_item(iri: str, props: Props) -> TraceItem:
     if kind is None:
         raise UnreadableGraph(f"{iri} has type {cls}, which is no trace item class")
     digest = _opt(props, v.DIGEST)
+    recorder = _opt(props, v.ATTRIBUTED_TO)
     return Artifact(id=item_id, kind=kind, title=title,
-                    digest=None if digest is None else digest.value, attributes=attributes)
+                    digest=None if digest is None else digest.value, attributes=attributes,
+                    recorded_by=None if recorder is None else v.agent_of(recorder.value))
 
 
 def decode_evidence(iri: str, props: Props) -> Evidence:
@@ -174,13 +188,17 @@ def decode_evidence(iri: str, props: Props) -> Evidence:
         raise UnreadableGraph(f"{iri} has no evidence class")
     digest = _opt(props, v.EVIDENCE_DIGEST)
     method = _opt(props, v.METHOD)
+    signature = _opt(props, SIGNATURE)
+    key_id = _opt(props, SIGNING_KEY)
     return Evidence(
         kind=kind, verdict=Verdict(_one(props, v.VERDICT, iri).value),
         agent=v.agent_of(_one(props, v.ATTRIBUTED_TO, iri).value),
         recorded_at=datetime.fromisoformat(_one(props, v.GENERATED_AT, iri).value),
         artifact_digest=None if digest is None else digest.value,
         method=None if method is None else VerificationMethod(method.value),
-        independent=_flag(_opt(props, v.INDEPENDENT)), note=_text(_opt(props, v.NOTE)))
+        independent=_flag(_opt(props, v.INDEPENDENT)), note=_text(_opt(props, v.NOTE)),
+        signature=None if signature is None else signature.value,
+        key_id=None if key_id is None else key_id.value)
 
 
 def read_document(triples: Iterable[Triple]) -> tuple[list[TraceItem], list[TraceLink]]:

@@ -82,6 +82,8 @@ class SqlAlchemyAuditLog:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._url = session.get_bind().engine.url
+        self.appended: AuditEntry | None = None
+        """The newest entry this unit of work stored (its commit signs a checkpoint of it)."""
 
     def last(self) -> AuditEntry | None:
         """The newest entry; no other appender can append until this unit of work ends.
@@ -141,6 +143,7 @@ class SqlAlchemyAuditLog:
                     f"audit entry {entry.sequence} is already stored: another decision was "
                     "recorded first; read the newest entry again and retry",
                     code="AUDIT_SEQUENCE_TAKEN") from None
+        self.appended = entry
 
     def entries(self, subject: str | None = None) -> builtins.list[AuditEntry]:
         """Every entry (about ``subject``) in sequence order."""

@@ -59,6 +59,8 @@ class SqlAlchemyRolloutJournal:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._url = session.get_bind().engine.url
+        self.appended: dict[str, AuditEntry] = {}
+        """The newest decision stored per roll-out in this unit of work (signed at commit)."""
 
     # --- writes ---------------------------------------------------------------------------
 
@@ -84,6 +86,7 @@ class SqlAlchemyRolloutJournal:
             except IntegrityError as exc:
                 raise RolloutJournalConflict(
                     f"roll-out {rollout.rollout_id} already exists") from exc
+        self.appended[rollout.rollout_id] = entry
 
     def record(self, rollout: Rollout, entry: AuditEntry, expected_epoch: int) -> None:
         """Store the new state and its decision (compare-and-set on the stored epoch).
@@ -113,6 +116,7 @@ class SqlAlchemyRolloutJournal:
                 raise RolloutJournalConflict(
                     f"decision {entry.sequence} of roll-out {rollout.rollout_id} was already "
                     "recorded by another controller") from exc
+        self.appended[rollout.rollout_id] = entry
 
     # --- reads ----------------------------------------------------------------------------
 

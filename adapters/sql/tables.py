@@ -148,5 +148,6 @@ __all__ = [
 # importing them here puts them on ``metadata`` for Alembic and the schema check, whichever
 # module is imported first.
 import edgedeploy.adapters.sql.drift_tables  # noqa: E402
+import edgedeploy.adapters.sql.evidence_tables  # noqa: E402
 import edgedeploy.adapters.sql.identity_tables  # noqa: E402
 import edgedeploy.adapters.sql.rollout_tables  # noqa: E402, F401

@@ -13,13 +13,15 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from edgedeploy.adapters.sql.drift_repository import SqlAlchemyDriftRepository
 from edgedeploy.adapters.sql.engine import create_engine_for, create_session_factory
 from edgedeploy.adapters.sql.errors import translated, unavailable
+from edgedeploy.adapters.sql.evidence_ledger import write_checkpoints
+from edgedeploy.adapters.sql.evidence_tables import append_only_statements
 from edgedeploy.adapters.sql.identity_repository import (
     SqlAlchemyPrincipalRepository,
     SqlAlchemyTokenRepository,
@@ -34,6 +36,8 @@ from edgedeploy.application.ports.drift import DriftRepository
 from edgedeploy.application.ports.identity import PrincipalRepository, TokenRepository
 from edgedeploy.application.ports.persistence import AuditLog, ModelVersionRepository
 from edgedeploy.application.ports.rollout import RolloutJournal
+from edgedeploy.application.ports.signing import EvidenceSigner
+from edgedeploy.domain.audit import AUDIT_CHAIN, AuditEntry, rollout_chain
 from edgedeploy.domain.events import DomainEvent
 
 
@@ -51,6 +55,10 @@ class SqlAlchemyUnitOfWork:
     factory; the fault-injection suite uses it to kill a controller right after its Nth
     durable write.
 
+    With a ``signer``, every commit that grew an evidence chain (the audit log, a roll-out's
+    decisions) also stores a signed checkpoint of each grown chain's head, in the same
+    transaction.
+
     Example:
         ``uow = SqlAlchemyUnitOfWork(create_session_factory(create_engine_for(url)))``
     """
@@ -65,10 +73,12 @@ class SqlAlchemyUnitOfWork:
     tokens: TokenRepository
 
     def __init__(self, session_factory: sessionmaker[Session], *,
-                 after_commit: Callable[[], None] | None = None) -> None:
+                 after_commit: Callable[[], None] | None = None,
+                 signer: EvidenceSigner | None = None) -> None:
         self._session_factory = session_factory
         self._session: Session | None = None
         self._after_commit = after_commit
+        self._signer = signer
         self._pending: list[DomainEvent] = []
         self._committed: list[DomainEvent] = []
 
@@ -121,6 +131,8 @@ class SqlAlchemyUnitOfWork:
         """
         session = self._require_open()
         try:
+            if self._signer is not None:
+                write_checkpoints(session, self._grown_chains(), self._signer)
             with translated(session.get_bind().engine.url):
                 session.commit()
         except BaseException:
@@ -128,6 +140,7 @@ class SqlAlchemyUnitOfWork:
             raise
         self._committed.extend(self._pending)
         self._pending = []
+        self._forget_growth()
         if self._after_commit is not None:
             self._after_commit()
 
@@ -135,6 +148,7 @@ class SqlAlchemyUnitOfWork:
         """Discard the work done since the last commit, and its events."""
         session = self._require_open()
         self._pending = []
+        self._forget_growth()
         with translated(session.get_bind().engine.url):
             session.rollback()
 
@@ -147,6 +161,21 @@ class SqlAlchemyUnitOfWork:
         """The events of committed work, oldest first; each is handed out once."""
         events, self._committed = self._committed, []
         return events
+
+    def _grown_chains(self) -> dict[str, AuditEntry]:
+        heads: dict[str, AuditEntry] = {}
+        audit = getattr(self.audit, "appended", None)
+        if isinstance(audit, AuditEntry):
+            heads[AUDIT_CHAIN] = audit
+        for rollout_id, entry in getattr(self.rollouts, "appended", {}).items():
+            heads[rollout_chain(rollout_id)] = entry
+        return heads
+
+    def _forget_growth(self) -> None:
+        if isinstance(self.audit, SqlAlchemyAuditLog):
+            self.audit.appended = None
+        if isinstance(self.rollouts, SqlAlchemyRolloutJournal):
+            self.rollouts.appended = {}
 
     def _require_open(self) -> Session:
         if self._session is None:
@@ -162,16 +191,18 @@ class SqlAlchemyUnitOfWorkFactory:
     """
 
     def __init__(self, session_factory: sessionmaker[Session], *,
-                 after_write: Callable[[int], None] | None = None) -> None:
+                 after_write: Callable[[int], None] | None = None,
+                 signer: EvidenceSigner | None = None) -> None:
         self._session_factory = session_factory
         self._after_write = after_write
+        self._signer = signer
         self._writes = 0
         self._lock = threading.Lock()
 
     @classmethod
     def for_url(cls, url: str, *, create_tables: bool = False,
                 after_write: Callable[[int], None] | None = None,
-                ) -> SqlAlchemyUnitOfWorkFactory:
+                signer: EvidenceSigner | None = None) -> SqlAlchemyUnitOfWorkFactory:
         """Units of work on the database at ``url``.
 
         In the product the schema comes from the Alembic migrations; ``create_tables`` builds
@@ -184,7 +215,7 @@ class SqlAlchemyUnitOfWorkFactory:
         engine = create_engine_for(url)
         if create_tables:
             create_schema(engine)
-        return cls(create_session_factory(engine), after_write=after_write)
+        return cls(create_session_factory(engine), after_write=after_write, signer=signer)
 
     @property
     def writes(self) -> int:
@@ -193,7 +224,8 @@ class SqlAlchemyUnitOfWorkFactory:
 
     def __call__(self) -> SqlAlchemyUnitOfWork:
         """A new, not yet entered unit of work."""
-        return SqlAlchemyUnitOfWork(self._session_factory, after_commit=self._committed)
+        return SqlAlchemyUnitOfWork(self._session_factory, after_commit=self._committed,
+                                    signer=self._signer)
 
     def _committed(self) -> None:
         with self._lock:
@@ -206,11 +238,17 @@ class SqlAlchemyUnitOfWorkFactory:
 def create_schema(engine: Engine) -> None:
     """Create every table of the schema that is missing (scratch databases only).
 
+    The evidence tables get the append-only triggers the migrations install, so a scratch
+    database refuses rewriting evidence as a migrated one does.
+
     Raises:
         BackendUnavailable: the database refused.
     """
     with translated(engine.url):
         metadata.create_all(engine)
+        with engine.begin() as connection:
+            for statement in append_only_statements(engine.dialect.name):
+                connection.execute(text(statement))
 
 
 __all__ = ["SqlAlchemyUnitOfWork", "SqlAlchemyUnitOfWorkFactory", "create_schema"]

@@ -55,6 +55,7 @@ from edgedeploy.domain.edge_policy import (
     ProbationState,
     Quarantine,
     QuarantinePolicy,
+    admit_epoch,
 )
 from edgedeploy.domain.errors import DomainError
 from edgedeploy.domain.models import ModelRef
@@ -378,12 +379,16 @@ class EdgeRuntime:
     def request_swap(self, model: ModelRef, digest: str, epoch: int) -> SwapOutcome:
         """Ask for ``model`` at ``epoch``; commands are idempotent by epoch.
 
-        An epoch not newer than the agent's is answered ``stale`` and changes nothing. A newer
-        one is persisted first; if the version already serves (or is last-known-good and still
+        The agent's own epoch again is answered ``stale`` and changes nothing. A newer one
+        within the domain's window (:func:`~edgedeploy.domain.edge_policy.admit_epoch`) is
+        persisted first; if the version already serves (or is last-known-good and still
         loaded) it switches at once, else a background load starts and cancels any older one.
+
+        Raises:
+            EpochOutOfRange: the epoch is older than the agent's or too far ahead of it.
         """
         with self._lock:
-            if epoch <= self._state.epoch:
+            if not admit_epoch(self._state.epoch, epoch):
                 return SwapOutcome(0, str(model), epoch, "stale",
                                    f"agent is at epoch {self._state.epoch}")
             self._state = replace(self._state, epoch=epoch)

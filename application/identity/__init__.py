@@ -1,6 +1,10 @@
 """Identity use cases: principals, API tokens and who the caller is."""
 
-from edgedeploy.application.identity.principals import ManagePrincipals, ResolveLocalPrincipal
+from edgedeploy.application.identity.principals import (
+    ManagePrincipals,
+    ResolveLocalPrincipal,
+    UnitOf,
+)
 from edgedeploy.application.identity.tokens import (
     AuthenticateToken,
     IssuedToken,
@@ -11,4 +15,4 @@ from edgedeploy.application.identity.tokens import (
 )
 
 __all__ = ["AuthenticateToken", "IssueToken", "IssuedToken", "ListTokens", "ManagePrincipals",
-           "ResolveLocalPrincipal", "RevokeToken", "token_id_of"]
+           "ResolveLocalPrincipal", "RevokeToken", "UnitOf", "token_id_of"]

@@ -99,4 +99,23 @@ class ResolveLocalPrincipal:
         return Principal(valid_principal_name(login), self._default, PrincipalKind.OS_USER)
 
 
-__all__ = ["ManagePrincipals", "ResolveLocalPrincipal"]
+
+
+class UnitOf:
+    """The organisation unit of a registered principal ("" for a name the register lacks).
+
+    Independence levels I2/I3 compare units of the people involved in an item; the register,
+    not the evidence record, is where a unit is kept.
+    """
+
+    def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
+        self._uow = uow
+
+    def __call__(self, name: str) -> str:
+        """``name``'s unit."""
+        with self._uow() as uow:
+            record = uow.principals.get(name)
+        return "" if record is None else record.unit
+
+
+__all__ = ["ManagePrincipals", "ResolveLocalPrincipal", "UnitOf"]

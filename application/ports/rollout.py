@@ -53,6 +53,20 @@ class RolloutTarget(Protocol):
 
 
 @runtime_checkable
+class ReportsEpochs(Protocol):
+    """A fleet whose devices report the epoch they are at (edge agents do).
+
+    Optional beside :class:`RolloutTarget`: a controller whose journal is newer than its
+    devices (a restored or replaced controller database) must start above what the devices
+    already run, or every device refuses its commands as older than its own.
+    """
+
+    def reported_epochs(self, device_ids: Sequence[str]) -> dict[str, int | None]:
+        """The epoch each device reports (None when unreachable)."""
+        ...
+
+
+@runtime_checkable
 class RolloutJournal(Protocol):
     """Durable roll-out state and its hash-chained decision log: the unit of work's ``rollouts``.
 

@@ -4,46 +4,94 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 
 from edgedeploy.application.ports.rollout import ApplyResult
 from edgedeploy.application.ports.system import EvidenceStore
 from edgedeploy.application.rollout.engine import RolloutEngine
 from edgedeploy.application.rollout.views import DecisionLogExport, RolloutView, view_of
-from edgedeploy.domain.audit import verify_chain
-from edgedeploy.domain.errors import InvariantViolation
+from edgedeploy.domain.asil_rules import ASIL_SEPARATION_RULES, SeparationRule
+from edgedeploy.domain.audit import AuditEntry, verify_chain
+from edgedeploy.domain.identity import Permission, Principal
 from edgedeploy.domain.rollout import (
+    Rollout,
     RolloutAction,
     RolloutDecision,
+    RolloutPhase,
     RolloutStage,
     StageTransitionRefused,
 )
+from edgedeploy.domain.safety import ASIL
+from edgedeploy.domain.separation import check_approval
 
 
 class ApproveStage:
-    """Record a human approval to leave a stage (required at ASIL C/D, SR_ROLL_004)."""
+    """Record a human approval to leave a stage (required at ASIL C/D, SR_ROLL_004).
 
-    def __init__(self, engine: RolloutEngine) -> None:
+    Separation of duties applies (:func:`~edgedeploy.domain.separation.check_approval`): the
+    approver is a release manager who did not start the roll-out and has not yet approved
+    this stage; the roll-out's ASIL says how many distinct approvers the stage needs. An
+    approval short of that count is recorded and the stage keeps waiting.
+    """
+
+    def __init__(self, engine: RolloutEngine,
+                 separation: Mapping[ASIL, SeparationRule] = ASIL_SEPARATION_RULES) -> None:
         self._engine = engine
+        self._separation = separation
 
-    def __call__(self, rollout_id: str, approver: str, note: str = "") -> RolloutView:
-        """Approve the stage awaiting approval; the next stage starts at once.
+    def __call__(self, rollout_id: str, actor: Principal, note: str = "") -> RolloutView:
+        """Approve the stage awaiting approval as ``actor``.
+
+        With enough distinct approvals the next stage starts at once.
 
         Raises:
             StageTransitionRefused: the current stage is not awaiting an approval.
-            InvariantViolation: no approver named.
+            Forbidden: ``actor`` is not a release manager.
+            SeparationOfDutiesViolation: ``actor`` started the roll-out or already approved.
         """
-        if not approver.strip():
-            raise InvariantViolation("an approval must name the person who gives it")
         before = self._engine.load(rollout_id)
         if before.stage is not RolloutStage.AWAITING_APPROVAL:
             raise StageTransitionRefused(
                 f"roll-out {rollout_id} stage {before.spec.name} is {before.stage.value}, "
                 "not awaiting approval")
+        entries = self._engine.decisions(rollout_id)
+        rule = self._separation[before.plan.asil]
+        approved_by = _stage_approvers(entries, before)
+        missing = check_approval(actor, starter=_starter(entries), approved_by=approved_by,
+                                 rule=rule)
+        given = len(approved_by) + 1
+        details = {"approvals": given, "approvals_required": rule.approvals,
+                   "approved_by": [*approved_by, actor.name]}
+        if missing:
+            self._engine.commit(before, before, RolloutDecision(
+                rollout_id, RolloutAction.APPROVE, before.phase, actor.name, before.spec.name,
+                before.epoch, note or f"stage {before.spec.name} approved by {actor.name}: "
+                f"{given} of {rule.approvals} approvals, awaiting another release manager",
+                details))
+            return view_of(before, len(entries) + 1)
         after = before.approve(self._engine.clock.now())
         self._engine.commit(before, after, RolloutDecision(
-            rollout_id, RolloutAction.APPROVE, after.phase, approver, before.spec.name, after.epoch,
-            note or f"stage {before.spec.name} approved"))
+            rollout_id, RolloutAction.APPROVE, after.phase, actor.name, before.spec.name,
+            after.epoch, note or f"stage {before.spec.name} approved "
+            f"({given} of {rule.approvals} approvals)", details))
         return view_of(after, len(self._engine.decisions(rollout_id)))
+
+
+def _starter(entries: Sequence[AuditEntry]) -> str:
+    """Who started the roll-out: the actor of its create decision."""
+    for entry in entries:
+        if entry.action == RolloutAction.CREATE.value:
+            return entry.actor
+    return ""
+
+
+def _stage_approvers(entries: Sequence[AuditEntry], rollout: Rollout) -> list[str]:
+    """Who already approved the stage now awaiting approval, without releasing it."""
+    return [entry.actor for entry in entries
+            if entry.action == RolloutAction.APPROVE.value
+            and entry.outcome == RolloutPhase.AWAITING_APPROVAL.value
+            and entry.details.get("stage") == rollout.spec.name
+            and entry.details.get("epoch") == rollout.epoch]
 
 
 class AbortRollout:
@@ -52,21 +100,23 @@ class AbortRollout:
     def __init__(self, engine: RolloutEngine) -> None:
         self._engine = engine
 
-    def __call__(self, rollout_id: str, actor: str, reason: str = "") -> RolloutView:
+    def __call__(self, rollout_id: str, actor: Principal, reason: str = "") -> RolloutView:
         """Abort now (within this call, not at the next tick).
 
         Raises:
+            Forbidden: ``actor`` may not abort roll-outs.
             StageTransitionRefused: the roll-out already completed, rolled back or aborted.
         """
+        actor.require(Permission.ABORT)
         before = self._engine.load(rollout_id)
         if before.phase.is_final:
             raise StageTransitionRefused(
                 f"roll-out {rollout_id} is {before.phase.value}; abort applies to running "
                 "roll-outs (use rollback after completion)")
-        after = before.aborted(reason or f"aborted by {actor}")
+        after = before.aborted(reason or f"aborted by {actor.name}")
         self._engine.commit(before, after, RolloutDecision(
-            rollout_id, RolloutAction.ABORT, RolloutStage.ABORTED, actor, before.spec.name,
-            after.epoch, after.reason))
+            rollout_id, RolloutAction.ABORT, RolloutStage.ABORTED, actor.name,
+            before.spec.name, after.epoch, after.reason))
         return view_of(after, len(self._engine.decisions(rollout_id)))
 
 
@@ -76,16 +126,18 @@ class RollbackRollout:
     def __init__(self, engine: RolloutEngine) -> None:
         self._engine = engine
 
-    def __call__(self, rollout_id: str, actor: str, reason: str = "") -> RolloutView:
+    def __call__(self, rollout_id: str, actor: Principal, reason: str = "") -> RolloutView:
         """Send every device back to the baseline now.
 
         Raises:
+            Forbidden: ``actor`` may not roll back.
             StageTransitionRefused: already rolled back or aborted.
         """
+        actor.require(Permission.ROLLBACK)
         before = self._engine.load(rollout_id)
-        after = before.rolled_back(reason or f"rolled back by {actor}")
+        after = before.rolled_back(reason or f"rolled back by {actor.name}")
         self._engine.commit(before, after, RolloutDecision(
-            rollout_id, RolloutAction.MANUAL_ROLLBACK, RolloutStage.ROLLED_BACK, actor,
+            rollout_id, RolloutAction.MANUAL_ROLLBACK, RolloutStage.ROLLED_BACK, actor.name,
             before.spec.name, after.epoch, after.reason))
         return view_of(after, len(self._engine.decisions(rollout_id)))
 

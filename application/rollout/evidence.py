@@ -21,6 +21,7 @@ from edgedeploy.application.traceability.artifacts import RecordArtifact
 from edgedeploy.application.traceability.linking import LinkItems
 from edgedeploy.domain.errors import Conflict
 from edgedeploy.domain.events import RolloutFinished
+from edgedeploy.domain.identity import Principal
 from edgedeploy.domain.models import ModelRef
 from edgedeploy.domain.requirements import Artifact, ArtifactKind, ItemId
 from edgedeploy.domain.rollout import Rollout, RolloutDecision, RolloutPhase
@@ -45,13 +46,14 @@ class RecordRolloutEvidence:
         self._export, self._record, self._link = export, record_artifact, link_items
         self._clock = clock
 
-    def __call__(self, rollout_id: str, phase: str, actor: str) -> DecisionLogExport:
+    def __call__(self, rollout_id: str, phase: str, actor: Principal) -> DecisionLogExport:
         """Store and link the evidence of a roll-out that ended in ``phase``.
 
         Recording the same final roll-out twice adds the same evidence again to the same
         link, so a caller that is unsure whether it already recorded may simply call again.
 
         Raises:
+            Forbidden: ``actor`` may not record artifacts.
             Conflict: the roll-out is still running (its log is not final yet).
             AuditChainBroken: the decision log was altered.
         """
@@ -67,13 +69,14 @@ class RecordRolloutEvidence:
                               f"Roll-out {rollout_id} of {export.model} on fleet {fleet}: "
                               f"{outcome.value}", digest=export.digest,
                               attributes=(("rollout_phase", outcome.value),
-                                          ("fleet", fleet))))
-        evidence = Evidence(EvidenceKind.REPORT, _VERDICTS[outcome], actor, self._clock.now(),
+                                          ("fleet", fleet))), actor=actor)
+        evidence = Evidence(EvidenceKind.REPORT, _VERDICTS[outcome], actor.name,
+                            self._clock.now(),
                             artifact_digest=export.digest,
                             note=f"roll-out decision log ({len(export.entries)} decisions): "
                                  f"{outcome.value}")
         self._link(ModelRef.parse(export.model).item_id, Relation.DEPLOYED_AS, target,
-                   evidence)
+                   evidence, actor=actor)
         log.info("rollout.evidence", rollout=rollout_id, deployment=target,
                  digest=export.digest, verdict=evidence.verdict.value)
         return export
@@ -94,10 +97,11 @@ class RecordEvidenceWhenFinished:
     The message bus calls it after the decision that finished the roll-out committed and
     before devices are commanded; the bus logs a failure with the event instead of letting it
     stop a rollback on its way to the fleet, and ``RecordRolloutEvidence`` can be run again
-    for that roll-out.
+    for that roll-out. The evidence is recorded by ``actor``, the service principal: no person
+    took the decision to record it.
     """
 
-    def __init__(self, record: Callable[[], RecordRolloutEvidence], actor: str) -> None:
+    def __init__(self, record: Callable[[], RecordRolloutEvidence], actor: Principal) -> None:
         self._record, self._actor = record, actor
 
     def __call__(self, event: RolloutFinished) -> None:

@@ -31,7 +31,13 @@ class TraceAndVerificationReadiness:
         self._gate, self._store, self._evidence = gate, store, evidence
 
     def check(self, model: ModelRef) -> Readiness:
-        """Every reason ``model`` may not reach devices (none: it may)."""
+        """Every reason ``model`` may not reach devices (none: it may).
+
+        Raises:
+            AuditChainBroken: the evidence chains do not verify; nothing starts on evidence
+                that was tampered with, whatever else is ready.
+        """
+        self._gate.require_intact_evidence()
         reasons: list[str] = []
         try:
             report = self._gate(model, record=False)

@@ -8,19 +8,21 @@ in the version's trace scope. The CLI and the HTTP API both start roll-outs thro
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from edgedeploy.application.ports.persistence import UnitOfWork
-from edgedeploy.application.ports.rollout import ReleaseReadiness
+from edgedeploy.application.ports.rollout import ReleaseReadiness, ReportsEpochs, RolloutTarget
 from edgedeploy.application.ports.trace_store import TraceStore
 from edgedeploy.application.rollout.engine import RolloutEngine
 from edgedeploy.application.rollout.errors import NoBaseline, ReleaseNotReady
 from edgedeploy.application.rollout.views import RolloutView, view_of
 from edgedeploy.application.traceability.gate import EvaluateGate
+from edgedeploy.domain.identity import Permission, Principal
 from edgedeploy.domain.models import ModelRef, ModelVersionNotFound
 from edgedeploy.domain.requirements import Requirement
 from edgedeploy.domain.rollout import (
+    DeviceInfo,
     RolloutAction,
     RolloutDecision,
     RolloutPhase,
@@ -36,14 +38,15 @@ class StartRolloutCommand:
     """What to roll out where.
 
     ``baseline`` defaults to the model of the fleet's last completed roll-out (or the
-    baseline of the roll-out a new version supersedes).
+    baseline of the roll-out a new version supersedes). ``actor`` is the authenticated
+    principal starting it: the starter may not approve its stages.
     """
 
     fleet: str
     model: ModelRef
     digest: str
     plan: RolloutPlan
-    actor: str
+    actor: Principal
     baseline: ModelRef | None = None
     baseline_digest: str | None = None
     rollout_id: str | None = None
@@ -64,10 +67,12 @@ class StartRollout:
         """Start the roll-out; returns its view with every stage pending.
 
         Raises:
+            Forbidden: the actor may not deploy.
             ReleaseNotReady: the trace gate or the verification report does not pass.
             NoBaseline: no baseline given and none known for the fleet.
             FloorViolated: the plan is below its ASIL floor (checked when it was built).
         """
+        command.actor.require(Permission.DEPLOY)
         engine, journal = self._engine, self._engine.journal
         readiness = self._readiness.check(command.model)
         if not readiness.ready:
@@ -81,7 +86,8 @@ class StartRollout:
             engine.commit(active, active.aborted(f"superseded by {command.model}"),
                           RolloutDecision(active.rollout_id, RolloutAction.SUPERSEDE,
                                           RolloutStage.ABORTED,
-                                          command.actor, active.spec.name, active.epoch + 1,
+                                          command.actor.name, active.spec.name,
+                                          active.epoch + 1,
                                           f"superseded by {command.model} ({rollout_id})"))
         if baseline is None:
             latest = journal.latest(command.fleet)
@@ -91,12 +97,13 @@ class StartRollout:
                 baseline, baseline_digest = latest.baseline, latest.baseline_digest
         if baseline is None or baseline_digest is None:
             raise NoBaseline(f"fleet {command.fleet} has no known baseline model; name one")
+        devices = engine.target.devices()
+        epoch = _first_epoch(engine.target, devices, journal.max_epoch(command.fleet))
         rollout = new_rollout(rollout_id, command.fleet, command.model, command.digest,
-                              baseline, baseline_digest, command.plan,
-                              engine.target.devices(), journal.max_epoch(command.fleet) + 1,
+                              baseline, baseline_digest, command.plan, devices, epoch,
                               engine.clock.now())
         entry_decision = RolloutDecision(
-            rollout_id, RolloutAction.CREATE, RolloutStage.PENDING, command.actor,
+            rollout_id, RolloutAction.CREATE, RolloutStage.PENDING, command.actor.name,
             rollout.spec.name, rollout.epoch,
             "release gate passed", {"plan": command.plan.to_dict(),
                                     "baseline": str(baseline), "digest": command.digest,
@@ -133,7 +140,7 @@ def registered_digest(uow: Callable[[], UnitOfWork], ref: ModelRef) -> str:
 
 def start_command(uow: Callable[[], UnitOfWork], gate: EvaluateGate, store: TraceStore,
                   fleet: str, model: ModelRef, baseline: ModelRef | None,
-                  actor: str) -> StartRolloutCommand:
+                  actor: Principal) -> StartRolloutCommand:
     """The command for rolling registered ``model`` out to ``fleet``.
 
     Raises:
@@ -166,9 +173,9 @@ class PrepareRollout:
     """
 
     def __init__(self, uow: Callable[[], UnitOfWork], gate: EvaluateGate, store: TraceStore,
-                 readiness: ReleaseReadiness, actor: str) -> None:
+                 readiness: ReleaseReadiness) -> None:
         self._uow, self._gate, self._store = uow, gate, store
-        self._readiness, self._actor = readiness, actor
+        self._readiness = readiness
 
     def require_ready(self, model: ModelRef) -> None:
         """Refuse ``model`` with every reason when it may not reach devices.
@@ -178,12 +185,28 @@ class PrepareRollout:
         """
         require_ready(self._readiness, model)
 
-    def __call__(self, fleet: str, model: ModelRef, baseline: ModelRef | None = None,
-                 actor: str | None = None) -> StartRolloutCommand:
-        """The start command for ``model`` on ``fleet`` (the configured actor by default).
+    def __call__(self, fleet: str, model: ModelRef, baseline: ModelRef | None = None, *,
+                 actor: Principal) -> StartRolloutCommand:
+        """The start command for ``model`` on ``fleet``, started by ``actor``.
 
         Raises:
+            Forbidden: ``actor`` may not deploy.
             ModelVersionNotFound: the model or the named baseline is not registered.
         """
+        actor.require(Permission.DEPLOY)
         return start_command(self._uow, self._gate, self._store, fleet, model, baseline,
-                             actor or self._actor)
+                             actor)
+
+
+def _first_epoch(target: RolloutTarget, devices: Sequence[DeviceInfo], journal_max: int) -> int:
+    """The new roll-out's epoch: above every epoch the journal used and the devices report.
+
+    Devices refuse an epoch older than their own, so a controller whose journal lags behind
+    the fleet (restored database, second controller) would otherwise never reach them while
+    believing it had.
+    """
+    reported: list[int] = []
+    if isinstance(target, ReportsEpochs):
+        states = target.reported_epochs([d.device_id for d in devices])
+        reported = [epoch for epoch in states.values() if epoch is not None]
+    return max([journal_max, *reported]) + 1

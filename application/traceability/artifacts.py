@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import structlog
 
 from edgedeploy.application.ports.trace_store import TraceChange, TraceStore
+from edgedeploy.application.traceability.locking import exclusive
 from edgedeploy.domain.errors import Conflict
+from edgedeploy.domain.identity import Permission, Principal
 from edgedeploy.domain.requirements import Artifact, ArtifactKind, item_kind
 
 log = structlog.get_logger(__name__)
@@ -23,13 +27,23 @@ class RecordArtifact:
     def __init__(self, store: TraceStore) -> None:
         self._store = store
 
-    def __call__(self, artifact: Artifact) -> Artifact:
-        """Upsert ``artifact`` by id.
+    def __call__(self, artifact: Artifact, *, actor: Principal) -> Artifact:
+        """Upsert ``artifact`` by id, recorded by ``actor``.
+
+        The artifact is stamped with who recorded it, so that an independent review of its
+        links can tell whether the reviewer recorded it themselves.
 
         Raises:
+            Forbidden: ``actor`` may not record artifacts.
             ArtifactKindClash: the id names an item of another kind.
             Conflict: a model version was given (register it instead).
         """
+        with exclusive(self._store):
+            return self._record(artifact, actor=actor)
+
+    def _record(self, artifact: Artifact, *, actor: Principal) -> Artifact:
+        actor.require(Permission.RECORD_ARTIFACT)
+        artifact = replace(artifact, recorded_by=actor.name)
         if artifact.kind is ArtifactKind.MODEL:
             raise Conflict("model versions enter the trace only through the model registry "
                            "(edgedeploy models register)", code="MODEL_NOT_REGISTERED")
@@ -38,5 +52,5 @@ class RecordArtifact:
             raise ArtifactKindClash(f"'{artifact.id}' is already a {item_kind(existing)}; "
                                     f"it cannot also be a {artifact.kind}")
         self._store.apply(TraceChange(items=[artifact]))
-        log.info("trace.artifact", id=artifact.id, kind=artifact.kind.value)
+        log.info("trace.artifact", id=artifact.id, kind=artifact.kind.value, actor=actor.name)
         return artifact

@@ -62,19 +62,34 @@ class EvaluateGate:
     Scope: every requirement upstream of the model version, plus everything those requirements
     were derived into (so an unrealised sibling of an implemented ML requirement still counts).
     The registry digest must match the digest the trace graph holds for the model.
+
+    Before anything else the evidence chains are verified (``integrity``): a gate decision on
+    tampered evidence is refused, not recorded.
     """
 
     def __init__(self, store: TraceStore, uow: Callable[[], UnitOfWork], clock: Clock,
-                 rules: Mapping[ASIL, CoverageRule] = DEFAULT_COVERAGE_RULES) -> None:
+                 rules: Mapping[ASIL, CoverageRule] = DEFAULT_COVERAGE_RULES, *,
+                 integrity: Callable[[], int] | None = None) -> None:
         self._store, self._uow, self._clock, self._rules = store, uow, clock, rules
+        self._integrity = integrity
+
+    def require_intact_evidence(self) -> int | None:
+        """The number of chained entries verified (None: no check is wired).
+
+        Raises:
+            AuditChainBroken: an evidence chain was altered, cut or re-hashed.
+        """
+        return None if self._integrity is None else self._integrity()
 
     def __call__(self, model: ModelRef, actor: str = "edgedeploy", *,
                  record: bool = True) -> GateReport:
         """Evaluate the gate; with ``record`` the decision is appended to the audit log.
 
         Raises:
+            AuditChainBroken: the evidence chains do not verify.
             ModelVersionNotFound: the version is not registered.
         """
+        self.require_intact_evidence()
         with self._uow() as uow:
             registered = uow.models.get(model)
         if registered is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 
 import structlog
@@ -16,8 +16,10 @@ from edgedeploy.application.ports.interchange import (
     RequirementsReader,
 )
 from edgedeploy.application.ports.trace_store import TraceChange, TraceStore
+from edgedeploy.application.traceability.locking import exclusive
 from edgedeploy.domain.errors import DomainError
-from edgedeploy.domain.requirements import ItemId, Requirement, TraceItem, item_kind
+from edgedeploy.domain.identity import Permission, Principal
+from edgedeploy.domain.requirements import Artifact, ItemId, Requirement, TraceItem, item_kind
 from edgedeploy.domain.safety import validate_decomposition
 from edgedeploy.domain.traceability import DECOMPOSING, TraceLink, check_link_kinds
 
@@ -63,18 +65,36 @@ class ImportRequirements:
         raise InvalidInput(f"{name}: cannot import '{suffix or 'no suffix'}' files; "
                            f"supported: {', '.join(known)}", code="IMPORT_FORMAT_UNKNOWN")
 
-    def __call__(self, name: str, data: bytes) -> ImportResult:
-        """Import one file.
+    def __call__(self, name: str, data: bytes, *, actor: Principal,
+                 strict: bool = False) -> ImportResult:
+        """Import one file as ``actor``; with ``strict``, any diagnostic refuses it.
 
         Raises:
-            ImportRefused: the file is malformed or inconsistent; nothing was written.
+            Forbidden: ``actor`` may not import requirements.
+            ImportRefused: the file is malformed or inconsistent, or ``strict`` and the reader
+                reported a diagnostic; nothing was written.
             InvalidInput: the format is unknown.
         """
+        actor.require(Permission.IMPORT_REQUIREMENTS)
         document = self.reader_for(name).read(name, data)
-        return self.merge(document)
+        if strict and document.diagnostics:
+            first = document.diagnostics[0]
+            raise ImportRefused(name, first.location, first.item,
+                                f"strict import: {len(document.diagnostics)} diagnostic(s), "
+                                f"the first: {first.message}")
+        return self.merge(document, actor=actor)
 
-    def merge(self, document: RequirementDocument) -> ImportResult:
-        """Merge an already parsed document (the same checks and atomicity)."""
+    def merge(self, document: RequirementDocument, *, actor: Principal) -> ImportResult:
+        """Merge an already parsed document (the same checks and atomicity).
+
+        Raises:
+            Forbidden: ``actor`` may not import requirements.
+        """
+        with exclusive(self._store):
+            return self._merge(document, actor=actor)
+
+    def _merge(self, document: RequirementDocument, *, actor: Principal) -> ImportResult:
+        actor.require(Permission.IMPORT_REQUIREMENTS)
         incoming: dict[ItemId, TraceItem] = {}
         items: list[TraceItem] = [*document.requirements, *document.artifacts]
         for item in items:
@@ -91,7 +111,8 @@ class ImportRequirements:
             existing = self._store.get_item(item_id)
             if existing is None:
                 created.append(item_id)
-                to_write.append(item)
+                to_write.append(replace(item, recorded_by=actor.name)
+                                if isinstance(item, Artifact) else item)
                 continue
             if item_kind(existing) != item_kind(item):
                 raise ImportRefused(document.source, "", item_id,
@@ -105,11 +126,13 @@ class ImportRequirements:
                     unchanged += 1
                     continue
                 to_write.append(revised)
-            elif existing == item:
-                unchanged += 1
-                continue
             else:
-                to_write.append(item)
+                assert isinstance(existing, Artifact) and isinstance(item, Artifact)
+                merged = _merged_artifact(existing, item)
+                if merged == existing:
+                    unchanged += 1
+                    continue
+                to_write.append(merged)
             updated.append(item_id)
 
         links = self._checked_links(document, incoming)
@@ -119,7 +142,8 @@ class ImportRequirements:
                                                     suspect_from=suspect_from))
         except DomainError as exc:
             raise ImportRefused(document.source, "", None, exc.message) from exc
-        log.info("requirements.imported", source=document.source, created=len(created),
+        log.info("requirements.imported", source=document.source, actor=actor.name,
+                 created=len(created),
                  updated=len(updated), links=len(links), suspect=suspect)
         return ImportResult(document.source, tuple(created), tuple(updated), unchanged,
                             len(links), suspect, tuple(document.diagnostics))
@@ -169,3 +193,17 @@ class ImportRequirements:
                 names = ", ".join(f"{c.id} {c.decomposition}" for c in origin_parts)
                 raise ImportRefused(document.source, "decomposition", parent_id,
                                     f"{exc.message} [parts: {names}]") from exc
+
+
+def _merged_artifact(existing: Artifact, incoming: Artifact) -> Artifact:
+    """``existing`` as the file describes it, keeping what only edgedeploy recorded.
+
+    A requirements tool exports a test by id and title; the digest of its stored report, who
+    recorded it and attributes the file does not carry stay as recorded, so re-importing a
+    file never drops evidence. A digest the file does give replaces the stored one (new bytes).
+    """
+    attributes = dict(existing.attributes)
+    attributes.update(dict(incoming.attributes))
+    return replace(existing, title=incoming.title or existing.title,
+                   digest=incoming.digest or existing.digest,
+                   attributes=tuple(attributes.items()))

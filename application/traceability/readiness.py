@@ -44,8 +44,10 @@ class AssessReadiness:
         """The checklist; reads only, records nothing.
 
         Raises:
+            AuditChainBroken: the evidence chains do not verify (checked first).
             ModelVersionNotFound: the version is not registered.
         """
+        verified = self._gate.require_intact_evidence()
         with self._uow() as uow:
             registered = uow.models.get(model)
             entries = uow.audit.entries()
@@ -60,7 +62,7 @@ class AssessReadiness:
         checks.append(ReadinessCheck("trace complete", report.passed,
                                      f"{detail}; compliance {report.score:.1%}"))
         try:
-            count = verify_chain(entries)
+            count = verify_chain(entries) if verified is None else verified
             checks.append(ReadinessCheck("audit log intact", True, f"{count} entries verify"))
         except DomainError as exc:
             checks.append(ReadinessCheck("audit log intact", False, exc.message))

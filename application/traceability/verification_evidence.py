@@ -8,8 +8,8 @@ is exactly the check's verdict: a check that passed in the verification cannot a
 failed test in the trace, nor the other way round.
 
 Above the tests, every safety-relevant system requirement gets a requirements-based analysis of
-its derived requirements' results, and (ASIL D) a design inspection where the caller names the
-inspector: ISO 26262 asks ASIL D for more than one verification method.
+its derived requirements' results, and (ASIL D) a design inspection recorded by its inspector:
+ISO 26262 asks ASIL D for more than one verification method.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from edgedeploy.application.traceability.artifacts import RecordArtifact
 from edgedeploy.application.traceability.linking import LinkItems
 from edgedeploy.domain.canary_judge import HealthPolicy
 from edgedeploy.domain.errors import InvariantViolation
+from edgedeploy.domain.identity import Principal
 from edgedeploy.domain.requirements import (
     Artifact,
     ArtifactKind,
@@ -218,21 +219,22 @@ class LinkVerificationEvidence:
         self._store, self._link, self._record, self._clock = store, link, record, clock
 
     def __call__(self, tests: Sequence[VerificationTest], report: Mapping[str, Any],
-                 report_digest: str, actor: str, *, analyst: str,
-                 inspector: str | None = None) -> tuple[EvidenceRow, ...]:
+                 report_digest: str, actor: Principal, *, analyst: Principal | None = None,
+                 inspector: Principal | None = None) -> tuple[EvidenceRow, ...]:
         """Link every declared test, then the system-level analyses and inspections.
 
         Args:
             tests: the deployment specification's tests.
             report: the verification report (``verification_report.json``'s content).
             report_digest: the report's digest, recorded on every result.
-            actor: who records the test results (the pipeline).
-            analyst: who is accountable for the system-level analyses.
+            actor: who records the test results (the authenticated pipeline or engineer).
+            analyst: who is accountable for the system-level analyses (``actor`` when None).
             inspector: who performed the design inspection of ASIL D system requirements;
-                None records none (an inspection is a human act the caller vouches for).
+                None records none (an inspection is a human act the inspector records).
 
         Raises:
             ItemNotFound: a declared test names a requirement that is not in the trace.
+            Forbidden: a principal may not record test results or artifacts.
         """
         verdicts = check_verdicts(report)
         rows: list[EvidenceRow] = []
@@ -241,18 +243,18 @@ class LinkVerificationEvidence:
             passed, detail = verdicts.get(
                 test.check, (False, f"the verification report has no '{test.check}' check"))
             self._record(Artifact(ItemId(test.test_id), ArtifactKind.TEST, test.title,
-                                  digest=report_digest))
+                                  digest=report_digest), actor=actor)
             self._link(ItemId(test.requirement), Relation.VERIFIED_BY, ItemId(test.test_id),
                        self._evidence(EvidenceKind.TEST_RESULT, passed, actor, test.method,
-                                      report_digest, detail))
+                                      report_digest, detail), actor=actor)
             outcome[test.requirement] = outcome.get(test.requirement, True) and passed
             rows.append(EvidenceRow(test.requirement, test.test_id, test.method, passed,
                                     detail, test.check))
-        rows += self._system_level(outcome, report_digest, analyst, inspector)
+        rows += self._system_level(outcome, report_digest, analyst or actor, inspector)
         return tuple(rows)
 
-    def _system_level(self, outcome: Mapping[str, bool], digest: str, analyst: str,
-                      inspector: str | None) -> list[EvidenceRow]:
+    def _system_level(self, outcome: Mapping[str, bool], digest: str, analyst: Principal,
+                      inspector: Principal | None) -> list[EvidenceRow]:
         rows: list[EvidenceRow] = []
         for req in self._store.items(ItemKind.REQUIREMENT):
             if (not isinstance(req, Requirement) or req.level is not RequirementLevel.SYSTEM
@@ -264,27 +266,29 @@ class LinkVerificationEvidence:
             detail = (f"requirements-based analysis of the results of {', '.join(derived)}"
                       if derived else "no derived requirement has a test result")
             self._record(Artifact(analysis, ArtifactKind.TEST,
-                                  f"Analysis of the verification of {req.id}"))
+                                  f"Analysis of the verification of {req.id}"), actor=analyst)
             self._link(req.id, Relation.VERIFIED_BY, analysis, self._evidence(
                 EvidenceKind.ANALYSIS, passed, analyst, VerificationMethod.ANALYSIS, digest,
-                detail))
+                detail), actor=analyst)
             rows.append(EvidenceRow(req.id, analysis, VerificationMethod.ANALYSIS, passed,
                                     detail))
             if req.asil is ASIL.D and inspector is not None:
                 inspection = ItemId(f"IN-{req.id}")
-                note = f"design inspection of the perception chain by {inspector}"
+                note = f"design inspection of the perception chain by {inspector.name}"
                 self._record(Artifact(inspection, ArtifactKind.TEST,
-                                      f"Design inspection of {req.id}"))
+                                      f"Design inspection of {req.id}"), actor=inspector)
+                # The inspection examined the verified design; the report it rests on is its
+                # evidence (a passed result without one is refused).
                 self._link(req.id, Relation.VERIFIED_BY, inspection, self._evidence(
                     EvidenceKind.TEST_RESULT, True, inspector, VerificationMethod.INSPECTION,
-                    None, note))
+                    digest, note), actor=inspector)
                 rows.append(EvidenceRow(req.id, inspection, VerificationMethod.INSPECTION, True,
                                         note))
         return rows
 
-    def _evidence(self, kind: EvidenceKind, passed: bool, agent: str,
+    def _evidence(self, kind: EvidenceKind, passed: bool, agent: Principal,
                   method: VerificationMethod, digest: str | None, note: str) -> Evidence:
-        return Evidence(kind, Verdict.PASSED if passed else Verdict.FAILED, agent,
+        return Evidence(kind, Verdict.PASSED if passed else Verdict.FAILED, agent.name,
                         self._now(), digest, method, note=note)
 
     def _now(self) -> datetime:

@@ -1,5 +1,10 @@
 """The edge agent process: HTTP API over the edge runtime the composition root builds."""
 
-from edgedeploy.entrypoints.agent.serve import agent_settings, serve_agent
+from edgedeploy.entrypoints.agent.serve import (
+    agent_settings,
+    agent_url,
+    serve_agent,
+    tls_options,
+)
 
-__all__ = ["agent_settings", "serve_agent"]
+__all__ = ["agent_settings", "agent_url", "serve_agent", "tls_options"]

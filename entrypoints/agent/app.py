@@ -1,9 +1,13 @@
-"""The edge agent's HTTP API (Litestar), bound to loopback by :func:`serve_agent`.
+"""The edge agent's HTTP API (Litestar), served on ``agent.bind`` by :func:`serve_agent`.
+
+Every route requires the fleet's secret as ``Authorization: Bearer <secret>``; anything else
+is a 401 problem, so only the fleet's controller can command, query or use the agent.
 
 | method | path | purpose |
 |---|---|---|
 | POST | ``/v1/infer`` | one inference; the answer names the model version that produced it |
-| PUT | ``/v1/desired`` | desired model version with its epoch (idempotent by epoch) |
+| PUT | ``/v1/desired`` | desired version and epoch: the same epoch again is a no-op; one \
+older or over 1000 ahead is a 409 |
 | POST | ``/v1/swap/cancel`` | cancel the running load |
 | GET | ``/v1/status`` | what the agent serves, its epoch, last-known-good, quarantine |
 | GET | ``/v1/health`` | health window of one model version since a time |
@@ -12,15 +16,18 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 import msgspec
 import numpy as np
-from litestar import Litestar, MediaType, get, post, put
+from litestar import Litestar, MediaType, Request, Response, get, post, put
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromQuery, JSONBody
 
 from edgedeploy.application.edge.runtime import EdgeRuntime
-from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.errors import AuthenticationFailed, InvalidInput
 from edgedeploy.domain.models import ModelRef
 from edgedeploy.entrypoints.http.problems import handle_exception
 
@@ -45,8 +52,32 @@ class DesiredStateCreate(msgspec.Struct, forbid_unknown_fields=True):
     timeout_s: float = 60.0
 
 
-def create_agent_app(runtime: EdgeRuntime) -> Litestar:
-    """The Litestar application around one :class:`EdgeRuntime`."""
+def controller_guard(token: str) -> Any:
+    """A guard admitting only requests that present ``token`` as their bearer credential."""
+    expected = token.encode()
+
+    def require_controller(connection: ASGIConnection[Any, Any, Any, Any],
+                           _: BaseRouteHandler) -> None:
+        scheme, _sep, presented = connection.headers.get("authorization", "").partition(" ")
+        # Constant-time comparison: the answer's timing does not reveal how much matched.
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+                presented.strip().encode(), expected):
+            raise AuthenticationFailed(
+                "this agent answers only its fleet's controller: send the fleet secret as "
+                "'Authorization: Bearer <secret>'")
+
+    return require_controller
+
+
+def _handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    response = handle_exception(request, exc)
+    if isinstance(exc, AuthenticationFailed):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="edgedeploy-agent"'
+    return response
+
+
+def create_agent_app(runtime: EdgeRuntime, token: str) -> Litestar:
+    """The Litestar application around one :class:`EdgeRuntime`, for holders of ``token``."""
 
     @post("/v1/infer", sync_to_thread=True, status_code=200)
     def infer(data: JSONBody[InferCreate]) -> dict[str, Any]:
@@ -95,4 +126,5 @@ def create_agent_app(runtime: EdgeRuntime) -> Litestar:
         return {"status": "ok", "device_id": runtime.device_id}
 
     return Litestar([infer, desired, cancel, status, health, metrics, healthz],
-                    exception_handlers={Exception: handle_exception}, openapi_config=None)
+                    guards=[controller_guard(token)],
+                    exception_handlers={Exception: _handle}, openapi_config=None)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import click
 
+from edgedeploy.entrypoints.cli.audit import audit
+from edgedeploy.entrypoints.cli.auth import auth
 from edgedeploy.entrypoints.cli.context import CliState, Group
 from edgedeploy.entrypoints.cli.demo import demo
 from edgedeploy.entrypoints.cli.drift import drift
@@ -49,7 +51,7 @@ def cli(ctx: click.Context, token: str | None) -> None:
 
 
 for command in (demo, trace, models, optimize, verify, drift, deploy, rollout, agent, db, doctor,
-                serve, report):
+                serve, report, auth, audit):
     cli.add_command(command)
 
 

@@ -55,7 +55,9 @@ def fit(state: CliState, reference: Path, deployment: str, kind: str, key: str |
         as_json: bool) -> None:
     """Fit the detectors on REFERENCE (.npz, .csv or .parquet) and calibrate thresholds."""
     from edgedeploy.domain.drift import DetectorCapability
+    from edgedeploy.domain.identity import Permission
 
+    state.principal.require(Permission.MONITOR)
     kinds = {}
     for item in column_kinds:
         name, sep, value = item.partition("=")
@@ -97,7 +99,9 @@ def check(state: CliState, window: Path, deployment: str, key: str | None, no_he
     Columns are matched to the reference by name when the file names them.
     """
     from edgedeploy.domain.drift import DriftSeverity
+    from edgedeploy.domain.identity import Permission
 
+    state.principal.require(Permission.MONITOR)
     table = state.container.feature_table_reader()(window.name, window.read_bytes(), key,
                                                    header=not no_header)
     verdict = state.container.check_window()(
@@ -113,18 +117,19 @@ def check(state: CliState, window: Path, deployment: str, key: str | None, no_he
             raise SystemExit(3)
 
 
-@drift.command(example="edgedeploy drift feedback 3f9c2a61 false-alarm --by analyst")
+@drift.command(example="edgedeploy drift feedback 3f9c2a61 false-alarm")
 @click.argument("verdict_id")
 @click.argument("judgement", type=click.Choice(["confirmed", "false-alarm"]))
-@click.option("--by", default=None, help="Who reviewed the verdict (default: the actor).")
 @json_option
 @pass_state
 @command_errors
-def feedback(state: CliState, verdict_id: str, judgement: str, by: str | None,
-             as_json: bool) -> None:
-    """Confirm a drift verdict or call it a false alarm; detector weights adapt."""
-    record = state.container.record_feedback()(verdict_id, judgement,
-                                               by or state.container.config.actor())
+def feedback(state: CliState, verdict_id: str, judgement: str, as_json: bool) -> None:
+    """Confirm a drift verdict or call it a false alarm, as who runs this; weights adapt."""
+    from edgedeploy.domain.identity import Permission
+
+    principal = state.principal
+    principal.require(Permission.JUDGE_DRIFT)
+    record = state.container.record_feedback()(verdict_id, judgement, principal.name)
     if as_json:
         emit_json(record)
         return

@@ -38,9 +38,12 @@ def register(state: CliState, model_version: ModelRef, file: Path, as_json: bool
     The same bytes again are a no-op; other bytes under a registered version are refused
     (exit 3).
     """
-    container = state.container
-    model = container.register_model()(model_version, file.read_bytes(),
-                                       container.config.actor(), file.name)
+    from edgedeploy.domain.identity import Permission
+
+    principal = state.principal
+    principal.require(Permission.REGISTER_MODEL)
+    model = state.container.register_model()(model_version, file.read_bytes(), principal.name,
+                                             file.name)
     if as_json:
         emit_json(model)
     else:

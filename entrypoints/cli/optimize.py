@@ -67,8 +67,12 @@ def optimize(state: CliState, model: Path, calibration: Path, ref: ModelRef, mod
     """Quantize MODEL under an accuracy budget, export it to ONNX, and register it."""
     from edgedeploy.application.optimization import OptimizeRequest
     from edgedeploy.application.ports.optimization import ModelSource
+    from edgedeploy.domain.identity import Permission
     from edgedeploy.entrypoints.progress import stage_progress
 
+    principal = state.principal
+    principal.require(Permission.OPTIMIZE)
+    principal.require(Permission.REGISTER_MODEL)
     container = state.container
     if module:
         import_from_working_directory()
@@ -80,7 +84,7 @@ def optimize(state: CliState, model: Path, calibration: Path, ref: ModelRef, mod
         optimize=container.optimize_model(runtime=container.runtime(backend),
                                           provenance=container.runtime_provenance(backend)))
     with stage_progress(state.err, enabled=not as_json) as progress:
-        release = use_case(request, ref, container.config.actor(), progress)
+        release = use_case(request, ref, principal.name, progress)
     plan = release.result.plan
     if as_json:
         emit_json({"model": release.model, "plan": plan.to_dict(),
@@ -117,14 +121,17 @@ def verify(state: CliState, model_version: ModelRef, backend: str, device: str,
 
     Exits 3 when any check fails; the report is stored as evidence either way.
     """
+    from edgedeploy.domain.identity import Permission
     from edgedeploy.entrypoints.progress import stage_progress
 
+    principal = state.principal
+    principal.require(Permission.VERIFY_MODEL)
     container = state.container
     use_case = container.verify_registered(
         verify=container.verify_model(runtime=container.runtime(backend),
                                       provenance=container.runtime_provenance(backend)))
     with stage_progress(state.err, enabled=not as_json) as progress:
-        result = use_case(model_version, container.config.actor(), device=device,
+        result = use_case(model_version, principal.name, device=device,
                           progress=progress)
     if as_json:
         emit_json(result.report)

@@ -114,16 +114,19 @@ def deploy(state: CliState, model_version: ModelRef, fleet_file: str, baseline: 
     Exits 3 with every reason when the version is not ready for release; no device is touched.
     """
     from edgedeploy.application.rollout import RunOptions
+    from edgedeploy.domain.identity import Permission
     from edgedeploy.domain.rollout import RolloutPhase
 
     container = state.container
+    principal = state.principal
+    principal.require(Permission.DEPLOY)
     prepare = container.prepare_rollout()
     prepare.require_ready(model_version)
     with fleet_controls(container, fleet_file,
                         None if as_json else decision_printer(state)) as session:
         controls = session.controls
         view = controls.start(prepare(session.name or Path(fleet_file).stem, model_version,
-                                      baseline))
+                                      baseline, actor=principal))
         if not as_json:
             print_view(state, view)
         if wait:
@@ -137,7 +140,7 @@ def deploy(state: CliState, model_version: ModelRef, fleet_file: str, baseline: 
     print_view(state, view)
     if view.phase is RolloutPhase.AWAITING_APPROVAL:
         state.console.print(f"stage {view.current_stage} awaits a recorded approval: "
-                            f"edgedeploy rollout approve {view.rollout_id} --by NAME "
+                            f"edgedeploy rollout approve {view.rollout_id} "
                             f"--fleet {fleet_file}", highlight=False)
 
 
@@ -196,19 +199,23 @@ def status(state: CliState, rollout_id: str, as_json: bool) -> None:
     _finish(state, state.container.rollout_status()(rollout_id), as_json)
 
 
-@rollout.command(example="edgedeploy rollout approve ro-3f9c2a61 --by j.doe --fleet fleet.yaml")
+@rollout.command(example="edgedeploy rollout approve ro-3f9c2a61 --fleet fleet.yaml")
 @click.argument("rollout_id")
-@click.option("--by", "approver", required=True, help="Who approves (recorded).")
 @click.option("--note", default="", help="Why, for the decision log.")
 @_fleet_option
 @json_option
 @pass_state
 @command_errors
-def approve(state: CliState, rollout_id: str, approver: str, note: str,
-            fleet_file: str | None, as_json: bool) -> None:
-    """Record the approval a stage awaits (ASIL C/D); the next stage starts."""
+def approve(state: CliState, rollout_id: str, note: str, fleet_file: str | None,
+            as_json: bool) -> None:
+    """Approve, as who runs this, the stage a roll-out awaits (ASIL C/D).
+
+    The approver is a release manager who did not start the roll-out; at ASIL C/D two
+    distinct ones must approve before the next stage starts. Refusals exit 3.
+    """
+    principal = state.principal
     with fleet_controls(state.container, fleet_file) as session:
-        view = session.controls.approve(rollout_id, approver, note)
+        view = session.controls.approve(rollout_id, principal, note)
     _finish(state, view, as_json)
 
 
@@ -222,8 +229,9 @@ def approve(state: CliState, rollout_id: str, approver: str, note: str,
 def abort(state: CliState, rollout_id: str, reason: str, fleet_file: str | None,
           as_json: bool) -> None:
     """Stop a running roll-out; every device returns to the baseline."""
+    principal = state.principal
     with fleet_controls(state.container, fleet_file) as session:
-        view = session.controls.abort(rollout_id, state.container.config.actor(), reason)
+        view = session.controls.abort(rollout_id, principal, reason)
     _finish(state, view, as_json)
 
 
@@ -238,8 +246,9 @@ def abort(state: CliState, rollout_id: str, reason: str, fleet_file: str | None,
 def rollback(state: CliState, rollout_id: str, reason: str, fleet_file: str | None,
              as_json: bool) -> None:
     """Send every device back to the baseline, also after completion."""
+    principal = state.principal
     with fleet_controls(state.container, fleet_file) as session:
-        view = session.controls.rollback(rollout_id, state.container.config.actor(), reason)
+        view = session.controls.rollback(rollout_id, principal, reason)
     _finish(state, view, as_json)
 
 
@@ -280,7 +289,12 @@ def agent() -> None:
 @agent.command("serve", example="edgedeploy agent serve --device-id ecu-0001 --port 9101 --json")
 @click.option("--device-id", required=True, help="This device's id in its fleet.")
 @click.option("--port", type=click.IntRange(1, 65535), required=True,
-              help="Port on 127.0.0.1.")
+              help="Port to listen on.")
+@click.option("--bind", default=None,
+              help="Address to listen on (default from settings: 127.0.0.1).")
+@click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File holding the fleet secret, mode 0600 (default from settings, else "
+                   "HOME/controller.token, created when absent).")
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Agent state directory (default .edgedeploy/agents/DEVICE_ID).")
 @click.option("--backend", default=None,
@@ -289,21 +303,23 @@ def agent() -> None:
               help="Model package repository (default HOME/repository).")
 @json_option
 @command_errors
-def agent_serve(device_id: str, port: int, home: Path | None, backend: str | None,
-                repository: Path | None, as_json: bool) -> None:
+def agent_serve(device_id: str, port: int, bind: str | None, token_file: Path | None,
+                home: Path | None, backend: str | None, repository: Path | None,
+                as_json: bool) -> None:
     """Serve the edge agent until interrupted.
 
     Prints one start line (with --json: one JSON object) with the agent's address and
     directories before it loads its last-known-good model and serves.
     """
-    from edgedeploy.entrypoints.agent.serve import agent_settings, serve_agent
+    from edgedeploy.entrypoints.agent.serve import agent_settings, agent_url, serve_agent
     from edgedeploy.entrypoints.settings import load_settings
 
     settings = agent_settings(load_settings(), device_id, port, home=home, backend=backend,
-                              repository=repository)
-    line = {"event": "starting", "device_id": device_id, "url": f"http://127.0.0.1:{port}",
+                              repository=repository, bind=bind, token_file=token_file)
+    line = {"event": "starting", "device_id": device_id, "url": agent_url(settings.agent),
             "backend": settings.agent.backend, "home": str(settings.agent.home_dir),
-            "repository": str(settings.agent.repository_dir)}
+            "repository": str(settings.agent.repository_dir),
+            "token_file": "" if settings.agent.token else str(settings.agent.token_path)}
     if as_json:
         emit_json(line)
     else:

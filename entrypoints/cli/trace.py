@@ -35,12 +35,15 @@ def trace() -> None:
 
 @trace.command("import", example="edgedeploy trace import requirements.reqifz --json")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True,
+              help="Refuse the file if the import reports any diagnostic (exit 2).")
 @json_option
 @pass_state
 @command_errors
-def import_(state: CliState, file: Path, as_json: bool) -> None:
+def import_(state: CliState, file: Path, strict: bool, as_json: bool) -> None:
     """Import requirements from ReqIF (.reqif/.reqifz), CSV or YAML; all or nothing."""
-    result = state.container.import_requirements()(file.name, file.read_bytes())
+    result = state.container.import_requirements()(file.name, file.read_bytes(),
+                                                   actor=state.principal, strict=strict)
     if as_json:
         emit_json(result)
         return
@@ -90,8 +93,8 @@ def list_(state: CliState, level: str | None, asil: str | None, as_json: bool) -
 
 
 def _evidence(state: CliState, kind: str | None, verdict: str | None, method: str | None,
-              by: str | None, independent: bool, note: str,
-              evidence_file: Path | None) -> Evidence | None:
+              independent: bool, note: str, evidence_file: Path | None) -> Evidence | None:
+    """The evidence the options describe, recorded by who runs the command (None if none)."""
     from edgedeploy.domain.traceability import (
         Evidence,
         EvidenceKind,
@@ -99,15 +102,18 @@ def _evidence(state: CliState, kind: str | None, verdict: str | None, method: st
         VerificationMethod,
     )
 
-    if not any((kind, verdict, evidence_file, by)):
+    if not any((kind, verdict, evidence_file, method, independent)):
         return None
+    if verdict is None:
+        # A verdict is a statement of the person recording it, never a default.
+        raise click.UsageError("evidence needs --verdict (passed, failed or inconclusive)")
     digest = None
     if evidence_file is not None:
-        digest = state.container.evidence().put(evidence_file.read_bytes())
+        digest = state.container.evidence().put_file(evidence_file)
     return Evidence(
         kind=EvidenceKind(kind) if kind else EvidenceKind.TEST_RESULT,
-        verdict=Verdict(verdict) if verdict else Verdict.PASSED,
-        agent=by or state.container.config.actor(),
+        verdict=Verdict(verdict),
+        agent=state.principal.name,
         recorded_at=state.container.clock().now(),
         artifact_digest=digest,
         method=VerificationMethod(method) if method else None,
@@ -122,10 +128,11 @@ def _link(state: CliState, source: str, relation: str, target: str,
     from edgedeploy.domain.traceability import Relation
 
     return state.container.link_items()(ItemId(source), Relation.parse(relation),
-                                        ItemId(target), evidence)
+                                        ItemId(target), evidence, actor=state.principal)
 
 
-@trace.command(example="edgedeploy trace link MLR-1 verified_by TC-1 --evidence report.json")
+@trace.command(example="edgedeploy trace link MLR-1 verified_by TC-1 --evidence report.json "
+                       "--verdict passed")
 @click.argument("source")
 @click.argument("relation")
 @click.argument("target")
@@ -133,23 +140,24 @@ def _link(state: CliState, source: str, relation: str, target: str,
                                                              path_type=Path),
               help="A report or artifact file; its SHA-256 is recorded on the link.")
 @click.option("--kind", type=EVIDENCE_KIND, help="What the evidence is (default: test-result).")
-@click.option("--verdict", type=VERDICT, help="The outcome the evidence states (default: passed).")
+@click.option("--verdict", type=VERDICT,
+              help="The outcome the evidence states; required with any evidence.")
 @click.option("--method", type=METHOD, help="Verification method of a test result.")
-@click.option("--by", help="Who recorded the evidence (default: the configured actor).")
 @click.option("--independent", is_flag=True, help="The reviewer is independent (ASIL D).")
 @click.option("--note", default="", help="A free-text note kept with the evidence.")
 @json_option
 @pass_state
 @command_errors
 def link(state: CliState, source: str, relation: str, target: str, evidence_file: Path | None,
-         kind: str | None, verdict: str | None, method: str | None, by: str | None,
-         independent: bool, note: str, as_json: bool) -> None:
+         kind: str | None, verdict: str | None, method: str | None, independent: bool,
+         note: str, as_json: bool) -> None:
     """Link SOURCE -RELATION-> TARGET, or add evidence to an existing link.
 
     RELATION is one of derives, refines, satisfied_by, verified_by, implemented_by,
-    deployed_as. A model version is named NAME@VERSION.
+    deployed_as. A model version is named NAME@VERSION. The evidence is recorded as who runs
+    the command; a passed test result needs its report (--evidence).
     """
-    evidence = _evidence(state, kind, verdict, method, by, independent, note, evidence_file)
+    evidence = _evidence(state, kind, verdict, method, independent, note, evidence_file)
     result = _link(state, source, relation, target, evidence)
     if as_json:
         emit_json(result)
@@ -161,20 +169,23 @@ def link(state: CliState, source: str, relation: str, target: str, evidence_file
                              f"{', SUSPECT' if result.suspect else ''}"))
 
 
-@trace.command(example="edgedeploy trace review SYS-1 derives MLR-1 --by j.doe --independent")
+@trace.command(example="edgedeploy trace review SYS-1 derives MLR-1 --independent")
 @click.argument("source")
 @click.argument("relation")
 @click.argument("target")
-@click.option("--by", required=True, help="The reviewer.")
 @click.option("--independent", is_flag=True, help="The reviewer is independent (ASIL D).")
 @click.option("--note", default="", help="A free-text note kept with the review.")
 @json_option
 @pass_state
 @command_errors
-def review(state: CliState, source: str, relation: str, target: str, by: str,
-           independent: bool, note: str, as_json: bool) -> None:
-    """Record a passed review of a link; a suspect link is cleared by it."""
-    evidence = _evidence(state, "review", "passed", None, by, independent, note, None)
+def review(state: CliState, source: str, relation: str, target: str, independent: bool,
+           note: str, as_json: bool) -> None:
+    """Record a passed review of a link as who runs this; a suspect link is cleared by it.
+
+    An independent review must come from a safety reviewer who recorded neither the linked
+    items nor their evidence; refusals exit 3.
+    """
+    evidence = _evidence(state, "review", "passed", None, independent, note, None)
     result = _link(state, source, relation, target, evidence)
     if as_json:
         emit_json(result)
@@ -182,7 +193,8 @@ def review(state: CliState, source: str, relation: str, target: str, by: str,
     from rich.text import Text
 
     state.console.print(Text(f"Reviewed {result.source} {result.relation} {result.target} "
-                             f"by {by}{' (independent)' if independent else ''}"))
+                             f"by {state.principal.name}"
+                             f"{' (independent)' if independent else ''}"))
 
 
 @trace.command(example="edgedeploy trace report --html matrix.html --csv matrix.csv")
@@ -299,8 +311,11 @@ def backward(state: CliState, item_id: str, as_json: bool) -> None:
 @command_errors
 def gate(state: CliState, model_version: ModelRef, as_json: bool) -> None:
     """Exit 0 when NAME@VERSION's trace is complete, 3 when gaps block its deployment."""
-    container = state.container
-    result = container.evaluate_gate()(model_version, container.config.actor())
+    from edgedeploy.domain.identity import Permission
+
+    principal = state.principal
+    principal.require(Permission.READ)
+    result = state.container.evaluate_gate()(model_version, principal.name)
     if as_json:
         emit_json(result)
     else:
@@ -360,15 +375,20 @@ def export(state: CliState, fmt: str, output: Path, as_json: bool) -> None:
 def artifact(state: CliState, kind: str, item_id: str, title: str, file: Path | None,
              as_json: bool) -> None:
     """Record a test, dataset or deployment in the trace graph (by ITEM_ID)."""
+    from edgedeploy.domain.identity import Permission
     from edgedeploy.domain.requirements import Artifact, ArtifactKind, ItemId
 
-    digest = state.container.evidence().put(file.read_bytes()) if file else None
+    principal = state.principal
+    principal.require(Permission.RECORD_ARTIFACT)
+    digest = state.container.evidence().put_file(file) if file else None
     result = state.container.record_artifact()(
-        Artifact(ItemId(item_id), ArtifactKind(kind), title=title or item_id, digest=digest))
+        Artifact(ItemId(item_id), ArtifactKind(kind), title=title or item_id, digest=digest),
+        actor=principal)
     if as_json:
         emit_json(result)
     else:
         from rich.text import Text
 
         state.console.print(Text(f"recorded {result.kind} {result.id}"
-                                 f"{f' {result.digest}' if result.digest else ''}"))
+                                 f"{f' {result.digest}' if result.digest else ''}"
+                                 f" by {result.recorded_by}"))

@@ -2,7 +2,8 @@
 
 Each step calls the same use cases the CLI and the API call, against a fresh home directory
 (real SQLite, the on-disk trace store, ONNX Runtime), and adds a section to the HTML release
-report. Reviews are human acts: the demo records them on behalf of named roles and says so.
+report. Reviews are human acts: the demo registers a principal for each role and acts as each,
+so that the separation of duties the product enforces holds in the demo as it does in use.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from edgedeploy.application.ports.reporting import (
     Series,
 )
 from edgedeploy.application.traceability import DeploymentSpecification, GateReport
+from edgedeploy.domain.errors import Conflict
+from edgedeploy.domain.identity import Principal, PrincipalKind, Role
 from edgedeploy.domain.models import ModelRef
 from edgedeploy.domain.requirements import Artifact, ArtifactKind, ItemId, ItemKind, Requirement
 from edgedeploy.domain.safety import ASIL
@@ -47,6 +50,48 @@ EXAMPLE_DEPLOYMENT = ROOT / "examples" / "aeb" / "deployment.yaml"
 MODEL = ModelRef("aeb-perception", "1.0.0")
 DATASET = ItemId("dataset:digits-32x32")
 SAFETY_ENGINEER, ASSESSOR, CI = "safety.engineer", "independent.assessor", "release.pipeline"
+RELEASE_LEAD, RELEASE_MANAGERS = "release.lead", ("release.manager", "release.manager.2")
+
+
+@dataclass(frozen=True, slots=True)
+class DemoPeople:
+    """The registered principals the demo acts as, one per duty.
+
+    ``pipeline`` registers, optimizes, verifies and records test results; ``safety_engineer``
+    records the analyses and inspections and reviews; ``assessor``, from another unit and
+    involved in nothing, gives the independent reviews; ``release_lead`` starts the roll-out
+    and two other release managers approve its ASIL D stages.
+    """
+
+    pipeline: Principal
+    safety_engineer: Principal
+    assessor: Principal
+    release_lead: Principal
+    approvers: tuple[Principal, Principal]
+
+
+_DEMO_ADMIN = Principal("demo.admin", frozenset({Role.ADMIN}), PrincipalKind.SYSTEM)
+
+
+def register_people(container: Container) -> DemoPeople:
+    """Register (or find again) the demo's principals."""
+    manage = container.manage_principals()
+
+    def registered(name: str, unit: str, *roles: Role) -> Principal:
+        try:
+            record = manage.add(name, frozenset(roles), by=_DEMO_ADMIN, unit=unit)
+        except Conflict:
+            record = next(r for r in manage.list(by=_DEMO_ADMIN) if r.name == name)
+        return record.principal(PrincipalKind.OS_USER)
+
+    return DemoPeople(
+        registered(CI, "development/pipeline", Role.ENGINEER),
+        registered(SAFETY_ENGINEER, "development/safety", Role.ENGINEER,
+                   Role.SAFETY_REVIEWER),
+        registered(ASSESSOR, "safety/assessment", Role.SAFETY_REVIEWER),
+        registered(RELEASE_LEAD, "release", Role.RELEASE_MANAGER),
+        (registered(RELEASE_MANAGERS[0], "release", Role.RELEASE_MANAGER),
+         registered(RELEASE_MANAGERS[1], "release", Role.RELEASE_MANAGER)))
 
 
 def load_deployment(path: Path = EXAMPLE_DEPLOYMENT) -> DeploymentSpecification:
@@ -76,6 +121,14 @@ class DemoRun:
     models_home: Path
     sections: list[ReportSection] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
+    _people: DemoPeople | None = field(default=None, repr=False)
+
+    @property
+    def people(self) -> DemoPeople:
+        """The principals the steps act as, registered on first use."""
+        if self._people is None:
+            self._people = register_people(self.container)
+        return self._people
 
     def now(self) -> datetime:
         """The container's clock."""
@@ -228,7 +281,8 @@ def step_requirements(run: DemoRun) -> None:
     """Import the ReqIF requirement set."""
     run.step("4. Requirements: import the AEB perception set (ReqIF, DOORS flavour)")
     data = EXAMPLE_REQUIREMENTS.read_bytes()
-    result = run.container.import_requirements()(EXAMPLE_REQUIREMENTS.name, data)
+    result = run.container.import_requirements()(EXAMPLE_REQUIREMENTS.name, data,
+                                                 actor=run.people.pipeline)
     requirements = _requirements(run)
     run.add(ReportSection(
         "Requirements", "info",
@@ -250,10 +304,12 @@ def step_trace(run: DemoRun) -> None:
     run.step("5. Trace: realisation, test results from the verification report, reviews")
     container, store = run.container, run.container.trace_store()
     link, record = container.link_items(), container.record_artifact()
+    people = run.people
     example, verification = run.facts["example"], run.facts["verification"]
     report, report_digest = verification.report, verification.report_digest
     record(Artifact(DATASET, ArtifactKind.DATASET, "digits 32x32: train, calibration, held-out",
-                    digest=container.evidence().put(Path(example.data).read_bytes())))
+                    digest=container.evidence().put(Path(example.data).read_bytes())),
+           actor=people.pipeline)
     parents = {li.source for li in store.links() if li.relation in DECOMPOSING}
     for req in _requirements(run):
         if req.id in parents or not req.asil.is_safety_relevant:
@@ -261,11 +317,11 @@ def step_trace(run: DemoRun) -> None:
         relation = (Relation.SATISFIED_BY if req.level.value == "dataset"
                     else Relation.IMPLEMENTED_BY)
         link(req.id, relation, DATASET if relation is Relation.SATISFIED_BY
-             else MODEL.item_id)
+             else MODEL.item_id, actor=people.pipeline)
     spec: DeploymentSpecification = run.facts["deployment"]
     results = container.link_verification_evidence()(
-        spec.tests, report, report_digest, CI, analyst=SAFETY_ENGINEER,
-        inspector=SAFETY_ENGINEER)
+        spec.tests, report, report_digest, people.pipeline, analyst=people.safety_engineer,
+        inspector=people.safety_engineer)
     run.facts["trace_results"] = results
     rows = [(r.requirement, r.test, r.method.value, "pass" if r.passed else "FAIL",
              r.detail) for r in results]
@@ -282,7 +338,7 @@ def step_trace(run: DemoRun) -> None:
 
 def _review_all(run: DemoRun, *, independent: bool) -> int:
     store, link = run.container.trace_store(), run.container.link_items()
-    reviewer = ASSESSOR if independent else SAFETY_ENGINEER
+    reviewer = run.people.assessor if independent else run.people.safety_engineer
     count = 0
     for li in store.links():
         if li.relation is not Relation.VERIFIED_BY:
@@ -293,8 +349,9 @@ def _review_all(run: DemoRun, *, independent: bool) -> int:
         if independent and req.asil is not ASIL.D:
             continue
         link(li.source, li.relation, li.target, _evidence(
-            EvidenceKind.REVIEW, Verdict.PASSED, reviewer, run.now(), independent=independent,
-            note="recorded by the demo on behalf of this role"))
+            EvidenceKind.REVIEW, Verdict.PASSED, reviewer.name, run.now(),
+            independent=independent, note="recorded by the demo acting as this reviewer"),
+             actor=reviewer)
         count += 1
     return count
 
@@ -306,10 +363,12 @@ def _review_suspect(run: DemoRun) -> int:
     for li in suspect:
         source = store.get_item(li.source)
         independent = isinstance(source, Requirement) and source.asil is ASIL.D
+        reviewer = run.people.assessor if independent else run.people.safety_engineer
         link(li.source, li.relation, li.target, _evidence(
-            EvidenceKind.REVIEW, Verdict.PASSED, ASSESSOR if independent else SAFETY_ENGINEER,
-            run.now(), independent=independent,
-            note="re-review after the requirement change, recorded by the demo"))
+            EvidenceKind.REVIEW, Verdict.PASSED, reviewer.name, run.now(),
+            independent=independent,
+            note="re-review after the requirement change, recorded by the demo"),
+             actor=reviewer)
     return len(suspect)
 
 
@@ -355,7 +414,7 @@ def step_change_impact(run: DemoRun) -> None:
     assert isinstance(old, Requirement)
     revised = replace(old, text=old.text + " The figure is measured after warm-up.")
     result = run.container.import_requirements().merge(
-        RequirementDocument("ML-AEB-004 revision", [revised]))
+        RequirementDocument("ML-AEB-004 revision", [revised]), actor=run.people.pipeline)
     impact = run.container.trace_queries().impact(old.id)
     blocked = run.container.evaluate_gate()(MODEL, CI)
     _review_suspect(run)

@@ -43,17 +43,17 @@ from edgedeploy.application.rollout import (
 )
 from edgedeploy.application.rollout.views import TickResult
 from edgedeploy.domain.health import HealthWindow
+from edgedeploy.domain.identity import Principal
 from edgedeploy.domain.models import ModelRef
 from edgedeploy.domain.requirements import Artifact, ItemKind, Requirement
 from edgedeploy.domain.rollout import DesiredState, DeviceInfo, RolloutPhase, RolloutPlan
 from edgedeploy.domain.traceability import DECOMPOSING, Relation
-from edgedeploy.entrypoints.demo.flow import CI, MODEL, DemoRun
+from edgedeploy.entrypoints.demo.flow import CI, MODEL, RELEASE_LEAD, RELEASE_MANAGERS, DemoRun
 
 FLEET = "demo-loopback"
 DEVICES = tuple(f"ecu-{i}" for i in range(6))
 BASELINE = ModelRef(MODEL.name, "1.0.0-fp32-reference")
 DEGRADED = ModelRef(MODEL.name, "1.0.1-degraded")
-RELEASE_MANAGER = "release.manager"
 BATCH_ROWS = 256
 ROWS_PER_COHORT_TICK = 40 * BATCH_ROWS
 MAX_TICKS = 40
@@ -116,6 +116,11 @@ class AgentFleet(RolloutTarget, Protocol):
 
     def url(self, device_id: str) -> str:
         """Base URL of one agent."""
+        ...
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """Headers carrying the fleet secret the agents require."""
         ...
 
     def close(self) -> None:
@@ -188,8 +193,8 @@ class Traffic:
         for device, body in plan:
             url = self.fleet.url(device) + "/v1/infer"
             try:
-                response = self.client.post(url, content=body,
-                                            headers={"content-type": "application/json"})
+                response = self.client.post(url, content=body, headers={
+                    "content-type": "application/json", **self.fleet.auth_headers})
             except httpx.HTTPError:
                 answers.append((None, 0))
                 continue
@@ -272,14 +277,19 @@ def _register_degraded(run: DemoRun, degraded_path: Path) -> str:
                 or not req.asil.is_safety_relevant:
             continue
         if req.level.value != "dataset":  # data-set links name the data, not the model
-            link(req.id, Relation.IMPLEMENTED_BY, DEGRADED.item_id)
+            link(req.id, Relation.IMPLEMENTED_BY, DEGRADED.item_id, actor=run.people.pipeline)
     container.verify_registered()(DEGRADED, CI)
     return version.digest
 
 
 def _drive(engine: RolloutEngine, clock: VirtualClock, traffic: Traffic, fleet: AgentFleet,
-           record: RolloutRun, tick: TickRollout, approve: ApproveStage) -> TickResult:
-    """Tick until the roll-out is final: traffic, virtual bake time, recorded approvals."""
+           record: RolloutRun, tick: TickRollout, approve: ApproveStage,
+           approvers: tuple[Principal, ...]) -> TickResult:
+    """Tick until the roll-out is final: traffic, virtual bake time, recorded approvals.
+
+    Each release manager in ``approvers`` approves in turn until the stage proceeds: at
+    ASIL C/D two distinct ones must, below that one does.
+    """
     devices = [d.device_id for d in fleet.devices()]
 
     def mark() -> None:
@@ -298,9 +308,12 @@ def _drive(engine: RolloutEngine, clock: VirtualClock, traffic: Traffic, fleet: 
         if phase.is_final:
             break
         if phase is RolloutPhase.AWAITING_APPROVAL:
-            approve(record.rollout_id, RELEASE_MANAGER,
-                    f"stage {result.view.current_stage} reviewed: health within thresholds "
-                    f"(recorded by the demo on behalf of {RELEASE_MANAGER})")
+            for approver in approvers:
+                view = approve(record.rollout_id, approver,
+                               f"stage {result.view.current_stage} reviewed: health within "
+                               f"thresholds (recorded by the demo acting as {approver.name})")
+                if view.phase is not RolloutPhase.AWAITING_APPROVAL:
+                    break
             record.approvals += 1
             mark()
             clock.fresh_window()
@@ -397,12 +410,13 @@ def step_rollout(run: DemoRun) -> None:
         start = StartRollout(engine, container.release_readiness())
         tick = TickRollout(engine, run.facts["deployment"].rollout)
         approve = ApproveStage(engine)
-        start(StartRolloutCommand(FLEET, MODEL, good_digest, plan, CI, BASELINE,
-                                  baseline_digest, rollout_id=good.rollout_id))
-        _drive(engine, clock, traffic, fleet, good, tick, approve)
-        start(StartRolloutCommand(FLEET, DEGRADED, degraded_digest, plan, CI,
+        people = run.people
+        start(StartRolloutCommand(FLEET, MODEL, good_digest, plan, people.release_lead,
+                                  BASELINE, baseline_digest, rollout_id=good.rollout_id))
+        _drive(engine, clock, traffic, fleet, good, tick, approve, people.approvers)
+        start(StartRolloutCommand(FLEET, DEGRADED, degraded_digest, plan, people.release_lead,
                                   rollout_id=bad.rollout_id))
-        _drive(engine, clock, traffic, fleet, bad, tick, approve)
+        _drive(engine, clock, traffic, fleet, bad, tick, approve, people.approvers)
         time.sleep(0.2)
         running = fleet.running(list(DEVICES))
         left_on_degraded = sum(1 for m in running.values() if m == DEGRADED)
@@ -435,8 +449,10 @@ def step_rollout(run: DemoRun) -> None:
         f"time per tick, while the traffic "
         f"({traffic.requests:,} batched requests of {BATCH_ROWS} held-out frames; one row "
         f"counts as one inference, latency is per request), the agents' health windows and "
-        f"the statistics were real. The {good.approvals + bad.approvals} stage approvals were "
-        f"recorded by the demo on behalf of '{RELEASE_MANAGER}'. Rows served per version: "
+        f"the statistics were real. '{RELEASE_LEAD}' started both roll-outs; the "
+        f"{good.approvals + bad.approvals} stage approvals were each given by "
+        f"{' and '.join(repr(n) for n in RELEASE_MANAGERS)}, recorded by the demo acting as "
+        f"each. Rows served per version: "
         f"{served}; failed requests: {traffic.failures}. {DEGRADED} keeps 1.0.0's class "
         f"ranking (it passed verification and the gate) but flattens confidence on the "
         f"brightest 30% of frames. "

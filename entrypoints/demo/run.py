@@ -15,6 +15,7 @@ from rich.table import Table
 
 from edgedeploy.application.ports.reporting import ReleaseReport
 from edgedeploy.application.traceability import GateReport
+from edgedeploy.application.traceability.accountability import accountability_section
 from edgedeploy.entrypoints.bootstrap import bootstrap, close_container
 from edgedeploy.entrypoints.demo.flow import (
     CI,
@@ -56,6 +57,8 @@ def run_demo(output: Path, console: Console, models_home: Path) -> dict[str, Any
     try:
         for step in STEPS:
             step(run)
+        accountability = container.describe_accountability()(MODEL)
+        run.sections.append(accountability_section(accountability))
         matrix_path = step_trace_matrix(run)
         gate: GateReport = run.facts["gate"]
         failed = [s.title for s in run.sections if s.status == "failed"]
@@ -79,6 +82,7 @@ def run_demo(output: Path, console: Console, models_home: Path) -> dict[str, Any
                              "message": g.message} for g in gate.gaps],
                    "failed_steps": failed,
                    "audit_head": head,
+                   "who_did_what": accountability.to_dict(),
                    "sections": [{"title": s.title, "status": s.status} for s in run.sections]}
         (output / "summary.json").write_text(json.dumps(summary, indent=2))
         return summary

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 
 from edgedeploy.entrypoints.container import Container
+from edgedeploy.entrypoints.http.auth import (
+    PRINCIPAL_DEPENDENCY,
+    AuthController,
+    Authenticator,
+    authorization_guard,
+    check_route_permissions,
+    public,
+    security_components,
+)
 from edgedeploy.entrypoints.http.dependencies import use_case_dependencies
 from edgedeploy.entrypoints.http.drift import DriftController
 from edgedeploy.entrypoints.http.health import HealthController, package_version
@@ -17,8 +27,8 @@ from edgedeploy.entrypoints.http.problems import handle_exception
 from edgedeploy.entrypoints.http.rollout import RolloutController
 from edgedeploy.entrypoints.http.traceability import TraceabilityController
 
-CONTROLLERS = (HealthController, TraceabilityController, ModelsController, JobsController,
-               RolloutController, DriftController)
+CONTROLLERS = (HealthController, AuthController, TraceabilityController, ModelsController,
+               JobsController, RolloutController, DriftController)
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -27,8 +37,27 @@ def openapi_config() -> OpenAPIConfig:
         title="edgedeploy", version=package_version(), path="/schema",
         description="Safety-gated release pipeline for ML models on automotive edge ECUs. "
                     "Errors are RFC 9457 problem details (``application/problem+json``) "
-                    "whose ``type`` is ``urn:problem:<CODE>``.",
-        use_handler_docstrings=True)
+                    "whose ``type`` is ``urn:problem:<CODE>``. Every operation but the "
+                    "probes and this document needs a bearer credential; its security "
+                    "requirement lists the permissions of which it needs one.",
+        use_handler_docstrings=True, components=security_components(),
+        # The document describes the API to anyone who may reach it; it holds no data.
+        openapi_router=Router(path="/schema", route_handlers=[], opt=public()["opt"],
+                              include_in_schema=False))
+
+
+def cors_config(origins: list[str]) -> CORSConfig | None:
+    """CORS for the configured browser origins only; None (closed) when there are none.
+
+    Credentials travel in the ``Authorization`` header, never in cookies, so no origin is
+    ever allowed credentials.
+    """
+    if not origins:
+        return None
+    return CORSConfig(allow_origins=list(origins), allow_credentials=False,
+                      allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                      allow_headers=["Authorization", "Content-Type"],
+                      expose_headers=["Location", "WWW-Authenticate"], max_age=600)
 
 
 def create_app(container: Container) -> Litestar:
@@ -37,9 +66,13 @@ def create_app(container: Container) -> Litestar:
     jobs = container.job_runner()
     # Drives roll-outs started over HTTP; see entrypoints.http.rollout.
     ticker = container.rollout_ticker()
-    return Litestar(
+    authenticate = Authenticator(container.authenticate_token(), container.oidc_verifier())
+    app = Litestar(
         route_handlers=[*CONTROLLERS, metrics],
-        dependencies=use_case_dependencies(container, jobs, ticker),
+        dependencies={**use_case_dependencies(container, jobs, ticker),
+                      "principal": PRINCIPAL_DEPENDENCY},
+        guards=[authorization_guard(authenticate)],
+        cors_config=cors_config(settings.http.cors_origins),
         before_request=require_declared_media_type,
         on_startup=[ticker.start],
         on_shutdown=[jobs.shutdown, ticker.stop],
@@ -48,3 +81,5 @@ def create_app(container: Container) -> Litestar:
         openapi_config=openapi_config(),
         debug=False,
     )
+    check_route_permissions(app)
+    return app

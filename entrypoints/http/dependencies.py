@@ -44,10 +44,6 @@ def use_case_dependencies(container: Container, jobs: JobRunner,
     handlers and the app's start-up and shutdown hooks share them.
     """
 
-    def actor() -> str:
-        name: str = container.config.actor()
-        return name
-
     def now() -> Now:
         clock_now: Now = container.clock().now
         return clock_now
@@ -75,7 +71,6 @@ def use_case_dependencies(container: Container, jobs: JobRunner,
         return ReadinessProbes.of(container)
 
     factories: dict[str, Callable[[], Any]] = {
-        "actor": actor,
         "now": now,
         "jobs": job_runner,
         "readiness_probes": readiness_probes,
@@ -94,6 +89,7 @@ def use_case_dependencies(container: Container, jobs: JobRunner,
         # model registry and optimization
         "register_model": container.register_model,
         "model_queries": container.model_queries,
+        "model_builders": container.model_builders,
         "optimizer_for": optimizer_for,
         "optimized_root": optimized_root,
         "verify_registered": container.verify_registered,

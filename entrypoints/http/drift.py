@@ -22,6 +22,8 @@ from edgedeploy.application.monitoring import (
     RecordFeedback,
 )
 from edgedeploy.domain.drift import DriftSeverity
+from edgedeploy.domain.identity import Permission, Principal
+from edgedeploy.entrypoints.http.auth import guarded
 from edgedeploy.entrypoints.http.dto import view
 from edgedeploy.entrypoints.http.dto.drift import (
     DeploymentDriftView,
@@ -48,7 +50,7 @@ WINDOW_EXAMPLE = Example(
     summary="A window with one missing value (null)",
     value={"rows": [[12.7, 0.01, 1.0], [13.4, None, 2.0], [12.2, 0.03, 1.0]]})
 FEEDBACK_EXAMPLE = Example(summary="A confirmed drift",
-                           value={"feedback": "confirmed", "reviewer": "data.analyst"})
+                           value={"feedback": "confirmed"})
 
 
 class DriftController(Controller):
@@ -58,7 +60,7 @@ class DriftController(Controller):
     tags = ["monitoring"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
 
     @post("/{deployment:str}/reference", sync_to_thread=True, status_code=201,
-          summary="Fit a reference",
+          summary="Fit a reference", **guarded(Permission.MONITOR),
           responses=problem_responses(400, 413, 415, 422,
                                       s422="The reference cannot calibrate the detectors."))
     def fit(self, deployment: FromPath[str],
@@ -74,7 +76,7 @@ class DriftController(Controller):
         return view(profile, ReferenceProfileView)
 
     @post("/{deployment:str}/windows", sync_to_thread=True, status_code=201,
-          summary="Judge a window",
+          summary="Judge a window", **guarded(Permission.MONITOR),
           responses=problem_responses(400, 404, 413, 415, 422, s404=NO_REFERENCE,
                                       s422="The window cannot be judged (e.g. wrong width)."))
     def check(self, deployment: FromPath[str],
@@ -90,22 +92,23 @@ class DriftController(Controller):
         return view(verdict, DriftVerdictView, standing_out=list(verdict.standing_out))
 
     @post("/verdicts/{verdict_id:str}/feedback", sync_to_thread=True, status_code=201,
-          summary="Give feedback on a verdict",
+          summary="Give feedback on a verdict", **guarded(Permission.JUDGE_DRIFT),
           responses=problem_responses(400, 404, 409, 413, 415,
                                       s404="No such verdict.",
                                       s409="Feedback on this verdict is already recorded."))
     def feedback(self, verdict_id: FromPath[str],
                  data: Annotated[DriftFeedbackCreate, Body(examples=[FEEDBACK_EXAMPLE])],
-                 record_feedback: NamedDependency[RecordFeedback]) -> FeedbackView:
+                 record_feedback: NamedDependency[RecordFeedback],
+                 principal: NamedDependency[Principal]) -> FeedbackView:
         """Confirm a verdict or call it a false alarm; the detector weights adapt.
 
         Detectors that were right gain weight in later votes, so the ensemble learns which
         detectors suit a deployment's data.
         """
-        record = record_feedback(verdict_id, data.feedback.value, data.reviewer)
+        record = record_feedback(verdict_id, data.feedback.value, principal.name)
         return view(record, FeedbackView)
 
-    @get("/verdicts", sync_to_thread=True, summary="List verdicts",
+    @get("/verdicts", sync_to_thread=True, summary="List verdicts", **guarded(Permission.READ),
          responses=problem_responses(400))
     def verdicts(
         self,
@@ -125,7 +128,7 @@ class DriftController(Controller):
         return DriftVerdictListView(verdicts=[view(v, DriftVerdictView) for v in found],
                                     count=len(found))
 
-    @get("/report", sync_to_thread=True, summary="Drift report",
+    @get("/report", sync_to_thread=True, summary="Drift report", **guarded(Permission.READ),
          responses=problem_responses(400))
     def report(self, drift_report: NamedDependency[DriftReport],
                deployment: FromQuery[str | None] = None) -> DriftReportView:

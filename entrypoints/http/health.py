@@ -17,6 +17,7 @@ from litestar.di import NamedDependency
 
 from edgedeploy.domain.requirements import ItemId
 from edgedeploy.entrypoints.container import Container
+from edgedeploy.entrypoints.http.auth import public
 from edgedeploy.entrypoints.http.dto import ProbeView
 from edgedeploy.entrypoints.http.dto.health import LivenessView, ServiceReadinessView
 from edgedeploy.entrypoints.http.problems import ServiceNotReady, problem_responses
@@ -74,7 +75,7 @@ class HealthController(Controller):
     path = "/"
     tags = ["health"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
 
-    @get("/healthz", sync_to_thread=False, summary="Liveness")
+    @get("/healthz", sync_to_thread=False, summary="Liveness", **public())
     def liveness(self) -> LivenessView:
         """Answers 200 while the process serves requests; it checks no dependency.
 
@@ -83,7 +84,7 @@ class HealthController(Controller):
         """
         return LivenessView(version=package_version())
 
-    @get("/readyz", sync_to_thread=True, summary="Readiness",
+    @get("/readyz", sync_to_thread=True, summary="Readiness", **public(),
          responses=problem_responses(
              503, s503="A dependency did not answer; ``checks`` lists every probe."))
     def readiness(self, readiness_probes: NamedDependency[ReadinessProbes]) -> ServiceReadinessView:

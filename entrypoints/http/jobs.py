@@ -12,12 +12,14 @@ from litestar.params import Body, FromPath
 
 from edgedeploy.application.errors import InvalidInput
 from edgedeploy.application.jobs import JobRunner
-from edgedeploy.application.models import ModelQueries
+from edgedeploy.application.models import ModelBuilders, ModelQueries
 from edgedeploy.application.optimization import OptimizeRequest, VerifyRegisteredModel
 from edgedeploy.application.optimization.progress import Progress
 from edgedeploy.application.ports.optimization import ModelSource
 from edgedeploy.application.traceability import EvidenceFiles
+from edgedeploy.domain.identity import Permission, Principal
 from edgedeploy.domain.models import ModelRef
+from edgedeploy.entrypoints.http.auth import guarded
 from edgedeploy.entrypoints.http.dependencies import OptimizerFor
 from edgedeploy.entrypoints.http.dto import view
 from edgedeploy.entrypoints.http.dto.optimization import JobAcceptedView, JobView, OptimizeCreate
@@ -27,7 +29,7 @@ BAD_VERSION = "The model version is not of the form ``name@version``."
 OPTIMIZE_EXAMPLE = Example(
     summary="Quantize a checkpoint within half a point of accuracy",
     value={"source": "/srv/models/aeb.pt", "calibration": "/srv/data/calibration.npz",
-           "module": "aeb.model:Net", "budget": 0.5, "backend": "onnxruntime",
+           "module": "digits-cnn-small", "budget": 0.5, "backend": "onnxruntime",
            "device": "cpu"})
 
 
@@ -45,7 +47,7 @@ class JobsController(Controller):
     tags = ["optimization"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
 
     @post("/models/{ver:str}/optimize", sync_to_thread=True, status_code=202,
-          summary="Optimize and register a model",
+          summary="Optimize and register a model", **guarded(Permission.OPTIMIZE),
           responses=problem_responses(400, 413, 415, 422, s422=BAD_VERSION))
     def optimize(
         self,
@@ -54,8 +56,9 @@ class JobsController(Controller):
         jobs: NamedDependency[JobRunner],
         optimizer_for: NamedDependency[OptimizerFor],
         model_queries: NamedDependency[ModelQueries],
+        model_builders: NamedDependency[ModelBuilders],
         optimized_root: NamedDependency[Path],
-        actor: NamedDependency[str],
+        principal: NamedDependency[Principal],
     ) -> Response[JobAcceptedView]:
         """Quantize and register ``ver``: 202 with the job; follow it at ``/jobs/{id}``.
 
@@ -63,20 +66,22 @@ class JobsController(Controller):
         in the job's result, and the model is registered only when every step passed.
         """
         ref = ModelRef.parse(ver)
+        # A remote caller names a builder from the allow-list, never code to import.
+        module = model_builders.resolve(data.module) if data.module is not None else None
         for label, path in (("source", data.source), ("calibration", data.calibration)):
             if not Path(path).is_file():
                 raise InvalidInput(f"{label} '{path}' is not a file on the server")
         if model_queries.find(ref) is not None:
             raise InvalidInput(f"{ref} is already registered; choose a new version")
         out = optimized_root / f"{ref.name}-{ref.version}"
-        request = OptimizeRequest(source=ModelSource(data.source, data.module),
+        request = OptimizeRequest(source=ModelSource(data.source, module),
                                   calibration=data.calibration, output_dir=str(out),
                                   budget=data.budget, device=data.device,
                                   qat_epochs=data.qat_epochs)
         use_case = optimizer_for(data.backend)
 
         def work(progress: Progress) -> dict[str, Any]:
-            release = use_case(request, ref, actor, progress)
+            release = use_case(request, ref, principal.name, progress)
             return {"model": str(release.model.ref), "digest": release.model.digest,
                     "plan": release.result.plan.to_dict(),
                     "artifacts": {name: f"/api/v1/jobs/artifacts/{digest}"
@@ -87,11 +92,11 @@ class JobsController(Controller):
         return _accepted(job.id, job.status.value)
 
     @post("/models/{ver:str}/verify", sync_to_thread=True, status_code=202,
-          summary="Verify a registered model",
+          summary="Verify a registered model", **guarded(Permission.VERIFY_MODEL),
           responses=problem_responses(400, 415, 422, s422=BAD_VERSION))
     def verify(self, ver: FromPath[str], jobs: NamedDependency[JobRunner],
                verify_registered: NamedDependency[VerifyRegisteredModel],
-               actor: NamedDependency[str]) -> Response[JobAcceptedView]:
+               principal: NamedDependency[Principal]) -> Response[JobAcceptedView]:
         """Verify a registered version on the deployed runtime: 202 with the job.
 
         The report (equivalence, latency, memory) is stored as evidence and linked into the
@@ -100,7 +105,7 @@ class JobsController(Controller):
         ref = ModelRef.parse(ver)
 
         def work(progress: Progress) -> dict[str, Any]:
-            result = verify_registered(ref, actor, progress=progress)
+            result = verify_registered(ref, principal.name, progress=progress)
             return {"model": str(ref), "passed": result.passed, "report": result.report,
                     "report_url": f"/api/v1/jobs/artifacts/{result.report_digest}"}
 
@@ -108,6 +113,7 @@ class JobsController(Controller):
         return _accepted(job.id, job.status.value)
 
     @get("/jobs/{job_id:str}", sync_to_thread=False, summary="Job status",
+         **guarded(Permission.READ),
          responses=problem_responses(400, 404, s404="No such job (jobs are kept until the "
                                                     "server restarts)."))
     def job(self, job_id: FromPath[str], jobs: NamedDependency[JobRunner]) -> JobView:
@@ -116,6 +122,7 @@ class JobsController(Controller):
 
     @get("/jobs/artifacts/{digest:str}", sync_to_thread=True,
          media_type="application/octet-stream", summary="Download evidence",
+         **guarded(Permission.READ),
          responses=problem_responses(400, 404, s404="Nothing is stored under this digest."))
     def artifact(
         self,

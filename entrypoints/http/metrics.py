@@ -18,6 +18,8 @@ from prometheus_client import (
 )
 
 from edgedeploy.domain.drift import DriftVerdict
+from edgedeploy.domain.identity import Permission
+from edgedeploy.entrypoints.http.auth import guarded
 
 REGISTRY = CollectorRegistry()
 VERDICTS = Counter("edgedeploy_drift_verdicts", "Drift verdicts by deployment and severity.",
@@ -50,7 +52,7 @@ def observe_verdict(verdict: DriftVerdict) -> None:
         DATA_QUALITY.labels(name, finding.flag.value).inc()
 
 
-@get("/metrics", sync_to_thread=False, include_in_schema=False)
+@get("/metrics", sync_to_thread=False, include_in_schema=False, **guarded(Permission.READ))
 def metrics() -> Response[bytes]:
     """The metrics in Prometheus' text exposition format."""
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -12,7 +12,9 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from edgedeploy.application.errors import InvalidInput
 from edgedeploy.application.models import ModelQueries, RegisterModel
+from edgedeploy.domain.identity import Permission, Principal
 from edgedeploy.domain.models import ModelRef
+from edgedeploy.entrypoints.http.auth import guarded
 from edgedeploy.entrypoints.http.dto import view
 from edgedeploy.entrypoints.http.dto.models import ModelListView, ModelVersionView
 from edgedeploy.entrypoints.http.media_types import MODEL_FILES, accepts, raw_body_operation
@@ -28,14 +30,15 @@ class ModelsController(Controller):
     tags = ["models"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
 
     @post("/{ver:str}", status_code=201, summary="Register a model version",
-          opt=accepts(MODEL_FILES),
+          **guarded(Permission.REGISTER_MODEL, **accepts(MODEL_FILES)),
           operation_class=raw_body_operation(MODEL_FILES, "The model file (e.g. ONNX)."),
           responses=problem_responses(
               400, 409, 413, 415, 422, s409="The version is registered with other bytes.",
               s422=BAD_VERSION))
     async def register(
         self, ver: FromPath[str], request: Request[object, object, State],
-        register_model: NamedDependency[RegisterModel], actor: NamedDependency[str],
+        register_model: NamedDependency[RegisterModel],
+        principal: NamedDependency[Principal],
         filename: Annotated[str, QueryParameter(max_length=255, description="The file's name, "
                                                 "kept with the registration.")] = "",
     ) -> Response[ModelVersionView]:
@@ -49,12 +52,12 @@ class ModelsController(Controller):
         if not body:
             raise InvalidInput(f"{ref}: the request body (the model file) is empty")
         model = await anyio.to_thread.run_sync(
-            lambda: register_model(ref, body, actor, filename))
+            lambda: register_model(ref, body, principal.name, filename))
         url = f"{self.path}/{model.ref}"
         return Response(view(model, ModelVersionView, ref=str(model.ref)), status_code=201,
                         headers={"Location": url})
 
-    @get("/", sync_to_thread=True, summary="List model versions",
+    @get("/", sync_to_thread=True, summary="List model versions", **guarded(Permission.READ),
          responses=problem_responses(400))
     def list_models(self, model_queries: NamedDependency[ModelQueries],
                     name: FromQuery[str | None] = None) -> ModelListView:
@@ -64,6 +67,7 @@ class ModelsController(Controller):
                              count=len(found))
 
     @get("/{ver:str}", sync_to_thread=True, summary="Look up a model version",
+         **guarded(Permission.READ),
          responses=problem_responses(400, 404, 422, s404="The version is not registered.",
                                      s422=BAD_VERSION))
     def get_model(

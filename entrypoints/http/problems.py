@@ -11,7 +11,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import ResponseSpec
 
-from edgedeploy.application.errors import BackendUnavailable
+from edgedeploy.application.errors import AuthenticationFailed, BackendUnavailable
 from edgedeploy.application.rollout import ReleaseNotReady
 from edgedeploy.domain.coverage import SafetyTraceGapError
 from edgedeploy.entrypoints.errors import error_code, mapping_for
@@ -28,6 +28,10 @@ _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "REQUEST_TOO_LA
 DEFAULT_DESCRIPTIONS = {
     400: "The request does not match its schema: a field is missing, has the wrong type or "
          "lies outside its enumeration or bounds (``errors`` lists each one).",
+    401: "No valid credential: send ``Authorization: Bearer <token>`` with a current API "
+         "token or identity-provider JWT.",
+    403: "The caller's roles do not grant this operation, or a separation-of-duties rule "
+         "excludes the caller here (the detail names the role needed).",
     404: "Something the request names does not exist.",
     409: "Refused in the current state (a safety gate, a duplicate, a final roll-out).",
     413: "The request body is larger than the server accepts (``http.max_body_bytes``).",
@@ -84,8 +88,11 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     """Map the error table (and Litestar's own HTTP errors) to problem details."""
     path = request.url.path
     if isinstance(exc, ValidationException):
-        return problem(400, "INVALID_REQUEST", "Invalid request", str(exc.detail), path,
-                       errors=_validation_errors(exc.extra))
+        errors = _validation_errors(exc.extra)
+        # The detail names each field, so a client that reads only ``detail`` sees which.
+        described = "; ".join([str(exc.detail), *(e.message for e in errors)])
+        return problem(400, "INVALID_REQUEST", "Invalid request", described, path,
+                       errors=errors)
     if isinstance(exc, HTTPException):
         code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
         title = HTTPStatus(exc.status_code).phrase
@@ -104,4 +111,8 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if isinstance(exc, ServiceNotReady):
         members["checks"] = exc.checks
     detail = getattr(exc, "message", None) or str(exc)
-    return problem(mapping.status, error_code(exc), mapping.title, detail, path, **members)
+    response = problem(mapping.status, error_code(exc), mapping.title, detail, path, **members)
+    if isinstance(exc, AuthenticationFailed):
+        # RFC 6750, 3: a 401 names the scheme the client should authenticate with.
+        response.headers["WWW-Authenticate"] = 'Bearer realm="edgedeploy"'
+    return response

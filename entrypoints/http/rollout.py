@@ -24,8 +24,10 @@ from edgedeploy.application.rollout import (
     RolloutStatus,
     RolloutTicker,
 )
+from edgedeploy.domain.identity import Permission, Principal
 from edgedeploy.domain.models import ModelRef
 from edgedeploy.domain.rollout import RolloutPhase
+from edgedeploy.entrypoints.http.auth import guarded
 from edgedeploy.entrypoints.http.dto import view
 from edgedeploy.entrypoints.http.dto.rollout import (
     ApprovalCreate,
@@ -43,10 +45,10 @@ DEPLOY_EXAMPLE = Example(
     summary="A FLEET.yaml on the server, with the version to fall back to",
     value={"fleet_file": "/srv/fleets/eu-test-fleet.yaml",
            "baseline": "aeb-perception@1.0.0"})
-ACTION_EXAMPLE = Example(summary="Who stops the roll-out and why",
-                         value={"actor": "release.manager", "reason": "field report 4711"})
+ACTION_EXAMPLE = Example(summary="Why the roll-out is stopped",
+                         value={"reason": "field report 4711"})
 APPROVAL_EXAMPLE = Example(summary="A release manager's approval",
-                           value={"approver": "release.manager", "note": "canary reviewed"})
+                           value={"note": "canary reviewed"})
 
 
 def _fleet_source(data: DeployCreate) -> FleetSource:
@@ -63,7 +65,7 @@ class RolloutController(Controller):
     tags = ["rollout"]  # noqa: RUF012 (Litestar declares it as an instance attribute)
 
     @post("/deploy/{ver:str}", sync_to_thread=True, status_code=202,
-          summary="Start a canary roll-out",
+          summary="Start a canary roll-out", **guarded(Permission.DEPLOY),
           responses=problem_responses(
               400, 404, 409, 413, 415, 422, s404="The version or the baseline is not "
               "registered.", s409="The version is not ready (``reasons`` lists why), or the "
@@ -75,24 +77,27 @@ class RolloutController(Controller):
         prepare_rollout: NamedDependency[PrepareRollout],
         rollout_fleets: NamedDependency[RolloutFleets],
         rollout_ticker: NamedDependency[RolloutTicker],
+        principal: NamedDependency[Principal],
     ) -> Response[DeployAcceptedView]:
         """Start a canary roll-out of ``ver``: 202 with its id, or 409 listing the reasons.
 
         The release gate is checked before the fleet is even opened; from then on the
-        server's ticker drives the roll-out stage by stage and rolls back on bad health.
+        server's ticker drives the roll-out stage by stage and rolls back on bad health. The
+        caller is recorded as the starter, who may not approve its own roll-out's stages.
         """
         ref = ModelRef.parse(ver)
         baseline = ModelRef.parse(data.baseline) if data.baseline else None
         source = _fleet_source(data)
         prepare_rollout.require_ready(ref)
         fleet = rollout_fleets.open_fleet(source)
-        started = rollout_ticker.launch(fleet, lambda name: prepare_rollout(name, ref, baseline))
+        started = rollout_ticker.launch(
+            fleet, lambda name: prepare_rollout(name, ref, baseline, actor=principal))
         url = f"/api/v1/rollouts/{started.rollout_id}"
         return Response(view({"rollout_id": started.rollout_id, "phase": started.phase,
                               "status_url": url}, DeployAcceptedView),
                         status_code=202, headers={"Location": url})
 
-    @get("/rollouts", sync_to_thread=True, summary="List roll-outs",
+    @get("/rollouts", sync_to_thread=True, summary="List roll-outs", **guarded(Permission.READ),
          responses=problem_responses(400))
     def list_rollouts(
         self,
@@ -106,6 +111,7 @@ class RolloutController(Controller):
                                count=len(found))
 
     @get("/rollouts/{rollout_id:str}", sync_to_thread=True, summary="Roll-out status",
+         **guarded(Permission.READ),
          responses=problem_responses(400, 404, s404=UNKNOWN))
     def status(self, rollout_id: FromPath[str],
                rollout_status: NamedDependency[RolloutStatus]) -> RolloutStatusView:
@@ -113,58 +119,60 @@ class RolloutController(Controller):
         return view(rollout_status(rollout_id), RolloutStatusView)
 
     @post("/rollouts/{rollout_id:str}/approve", sync_to_thread=True, status_code=200,
-          summary="Approve the awaiting stage",
+          summary="Approve the awaiting stage", **guarded(Permission.APPROVE),
           responses=problem_responses(400, 404, 409, 413, 415, s404=UNKNOWN,
                                       s409="The current stage awaits no approval."))
     def approve(self, rollout_id: FromPath[str],
                 data: Annotated[ApprovalCreate, Body(examples=[APPROVAL_EXAMPLE])],
-                rollout_ticker: NamedDependency[RolloutTicker]) -> RolloutStatusView:
-        """Record the approval the current stage awaits; the roll-out then moves on.
+                rollout_ticker: NamedDependency[RolloutTicker],
+                principal: NamedDependency[Principal]) -> RolloutStatusView:
+        """Record the caller's approval of the current stage; once enough, it moves on.
 
-        Higher ASILs demand a person's approval before the next share of the fleet.
+        Higher ASILs demand a person's approval before the next share of the fleet: below
+        ASIL C one release manager's, at C and D two distinct ones'; never the starter's.
         """
         with rollout_ticker.lock:
-            result = rollout_ticker.controls_for(rollout_id).approve(rollout_id, data.approver,
+            result = rollout_ticker.controls_for(rollout_id).approve(rollout_id, principal,
                                                                      data.note)
         return view(result, RolloutStatusView)
 
     @post("/rollouts/{rollout_id:str}/abort", sync_to_thread=True, status_code=200,
-          summary="Abort a roll-out",
+          summary="Abort a roll-out", **guarded(Permission.ABORT),
           responses=problem_responses(400, 404, 409, 413, 415, s404=UNKNOWN,
                                       s409="The roll-out is already final."))
     def abort(
         self,
         rollout_id: FromPath[str],
         rollout_ticker: NamedDependency[RolloutTicker],
-        actor: NamedDependency[str],
+        principal: NamedDependency[Principal],
         data: Annotated[RolloutActionCreate | None, Body(examples=[ACTION_EXAMPLE])] = None,
     ) -> RolloutStatusView:
         """Stop a running roll-out; devices return to the baseline.
 
-        The body is optional; without it the server's configured actor is recorded.
+        The body (a reason) is optional; the caller is recorded as who did it.
         """
         action = data or RolloutActionCreate()
         with rollout_ticker.lock:
             result = rollout_ticker.controls_for(rollout_id).abort(
-                rollout_id, action.actor or actor, action.reason)
+                rollout_id, principal, action.reason)
         return view(result, RolloutStatusView)
 
     @post("/rollouts/{rollout_id:str}/rollback", sync_to_thread=True, status_code=200,
-          summary="Roll a roll-out back",
+          summary="Roll a roll-out back", **guarded(Permission.ROLLBACK),
           responses=problem_responses(400, 404, 409, 413, 415, s404=UNKNOWN))
     def rollback(
         self,
         rollout_id: FromPath[str],
         rollout_ticker: NamedDependency[RolloutTicker],
-        actor: NamedDependency[str],
+        principal: NamedDependency[Principal],
         data: Annotated[RolloutActionCreate | None, Body(examples=[ACTION_EXAMPLE])] = None,
     ) -> RolloutStatusView:
         """Send every device back to the baseline, also after completion.
 
-        The body is optional; without it the server's configured actor is recorded.
+        The body (a reason) is optional; the caller is recorded as who did it.
         """
         action = data or RolloutActionCreate()
         with rollout_ticker.lock:
             result = rollout_ticker.controls_for(rollout_id).rollback(
-                rollout_id, action.actor or actor, action.reason)
+                rollout_id, principal, action.reason)
         return view(result, RolloutStatusView)

@@ -1,8 +1,9 @@
 @req_SR_ROLL_003 @req_SR_ROLL_004
 Feature: Every stage meets the floor its ASIL demands
   Minimum bake time, devices and inferences per stage grow with the ASIL and come from a
-  table that is data. No roll-out plan may go below its floor, and at ASIL C and D a named
-  person must approve leaving each stage; the approval is recorded in the decision log.
+  table that is data. No roll-out plan may go below its floor, and at ASIL C and D two
+  release managers, neither of whom started the roll-out, must approve leaving each stage;
+  each approval is recorded in the decision log.
 
   Scenario Outline: A plan below its ASIL floor is refused
     When a plan at ASIL "<asil>" asks for a bake time of <bake> seconds per stage
@@ -35,6 +36,9 @@ Feature: Every stage meets the floor its ASIL demands
     And a roll-out of "aeb@1.1" at ASIL "C" has started
     When the first stage has baked 901 seconds with healthy figures
     Then the roll-out is "awaiting_approval" at stage "5%"
-    When "Dr. Weber" approves the stage
+    When "dr.weber" approves the stage
+    Then the roll-out is "awaiting_approval" at stage "5%"
+    When "m.kern" approves the stage
     Then the roll-out is "running" at stage "25%"
-    And the decision log records an "approve" by "Dr. Weber"
+    And the decision log records an "approve" by "dr.weber"
+    And the decision log records an "approve" by "m.kern"

@@ -363,6 +363,34 @@ class TraceStoreContract(_StoreFixtures):
             e.artifact_digest for e in records]
         assert store.links() == [link]
 
+    def test_signed_records_round_trip_their_signature_and_key(self, store: TraceStore) -> None:
+        """Signed records round trip their signature and key id, byte for byte.
+
+        A store holds signatures as opaque text; it need not verify them, only give back
+        exactly what was written, so that ``audit verify`` can (an unsigned record stays
+        unsigned).
+        """
+        items, _ = aeb_graph()
+        store.apply(TraceChange(items=items))
+        nepal = timezone(timedelta(hours=5, minutes=45))
+        records = (
+            replace(result(Verdict.FAILED, 1), signature="A" * 86 + "==",
+                    key_id="sha256:" + "0f" * 32),
+            replace(review(2, independent=True), signature="b/+9" * 22,
+                    key_id="SHA256:Upper-Case key"),  # not packable: kept verbatim
+            result(Verdict.PASSED, 3),
+            Evidence(EvidenceKind.ANALYSIS, Verdict.PASSED, "ci", at(4, nepal), note="",
+                     signature="c2ln", key_id="sha256:" + "ee" * 32),
+        )
+        link = TraceLink(ItemId("SYS-1"), Relation.VERIFIED_BY, ItemId("TC-3"), records)
+        store.apply(TraceChange(links=[link]))
+        stored = store.get_link(link.key)
+        assert stored is not None
+        assert [(e.signature, e.key_id) for e in stored.evidence] == [
+            (e.signature, e.key_id) for e in records]
+        assert stored == link
+        assert store.links() == [link]
+
     def test_the_first_of_equally_recent_results_wins(self, store: TraceStore) -> None:
         """The first of equally recent results wins."""
         items, _ = aeb_graph()

@@ -284,6 +284,51 @@ def load_model(source: ModelSource) -> LoadedModel:
                        loaded.input_shape, scan)
 
 
+def load_for_inspection(path: Path) -> tuple[LoadedModel | None, ModelFileScan, str]:
+    """Load a PyTorch file as optimization will, without the class a bare state dict needs.
+
+    The same scan, refusals and weights-only loads as ``load_model``. Returns the model when
+    the file itself defines it (TorchScript, exported program, edgedeploy's checkpoints), else
+    None; then the scan and what the file holds, in words.
+
+    Raises:
+        UnsafeModelFile: the file's pickles import a dangerous global.
+        InvalidInput: the file is corrupt or holds no state dict.
+    """
+    import torch
+
+    if path.suffix == ".pt2":
+        program, scan = load_exported_program(path)
+        return (LoadedModel(exported_module(program), path.stem, "exported-program", False,
+                            _program_input_shape(program), scan), scan, "an exported program")
+    scan = scan_model_file(path)
+    refuse_unsafe(path, scan)
+    if _is_torchscript(path):
+        try:
+            scripted = torch.jit.load(str(path), map_location="cpu")  # type: ignore[no-untyped-call]
+        except Exception as exc:  # torch raises RuntimeError with C++ text
+            raise InvalidInput(f"{path} is a corrupt TorchScript archive: {exc}") from exc
+        return (LoadedModel(scripted.eval(), path.stem, "torchscript", False, None, scan), scan,
+                "a TorchScript archive")
+    try:
+        checkpoint = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated zip, pickle garbage, foreign format
+        raise InvalidInput(
+            f"checkpoint {path} is corrupt or not a PyTorch checkpoint: "
+            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
+    if isinstance(checkpoint, dict) and checkpoint.get("arch") == EXAMPLE_ARCH:
+        loaded = _from_checkpoint(checkpoint, ModelSource(str(path)), path)
+        return (LoadedModel(loaded.module, loaded.name, loaded.kind, loaded.trainable,
+                            loaded.input_shape, scan), scan, "an edgedeploy checkpoint")
+    if not isinstance(checkpoint, dict):
+        raise InvalidInput(f"checkpoint {path} holds a {type(checkpoint).__name__}, "
+                           "not a state dict")
+    state = checkpoint.get("state_dict", checkpoint)
+    tensors = sum(1 for v in state.values() if isinstance(v, torch.Tensor)) \
+        if isinstance(state, dict) else 0
+    return None, scan, f"a state dict of {tensors} tensors, whose class is named at optimization"
+
+
 def _is_torchscript(path: Path) -> bool:
     if not zipfile.is_zipfile(path):
         return False

@@ -13,6 +13,7 @@ from edgedeploy.domain.requirements import RequirementLevel as L
 from edgedeploy.domain.traceability import DECOMPOSING, Relation
 from edgedeploy.entrypoints.bootstrap import bootstrap, close_container
 from edgedeploy.entrypoints.settings import Settings
+from tests.builders import ENGINEER
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_REQUIREMENTS = ROOT / "examples" / "aeb" / "requirements.reqif"
@@ -70,7 +71,7 @@ def fx_world(tmp_path):
 @given("the requirement set of the emergency braking perception function")
 def requirement_set(world):
     world.container.import_requirements()(EXAMPLE_REQUIREMENTS.name,
-                                          EXAMPLE_REQUIREMENTS.read_bytes())
+                                          EXAMPLE_REQUIREMENTS.read_bytes(), actor=ENGINEER)
     world.snapshot = world.take_snapshot()
 
 
@@ -84,9 +85,10 @@ def model_registered(world, ref):
 def implemented_by(world, ref):
     link = world.container.link_items()
     dataset = world.container.record_artifact()(
-        Artifact(ItemId("DS-digits-v1"), ArtifactKind.DATASET, "digits, stratified split"))
+        Artifact(ItemId("DS-digits-v1"), ArtifactKind.DATASET, "digits, stratified split"),
+        actor=ENGINEER)
     for req in world.leaves():
         if req.level is L.DATASET:
-            link(req.id, Relation.SATISFIED_BY, dataset.id)
+            link(req.id, Relation.SATISFIED_BY, dataset.id, actor=ENGINEER)
         else:
-            link(req.id, Relation.IMPLEMENTED_BY, ItemId(ref))
+            link(req.id, Relation.IMPLEMENTED_BY, ItemId(ref), actor=ENGINEER)

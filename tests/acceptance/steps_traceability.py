@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from litestar.testing import TestClient
 from pytest_bdd import given, parsers, then, when
@@ -10,6 +10,7 @@ from pytest_bdd import given, parsers, then, when
 from edgedeploy.application.errors import ImportRefused
 from edgedeploy.application.ports.interchange import RequirementDocument
 from edgedeploy.domain.coverage import GapCode
+from edgedeploy.domain.identity import Principal, PrincipalKind, Role
 from edgedeploy.domain.models import ModelRef
 from edgedeploy.domain.requirements import Artifact, ArtifactKind, ItemId, RequirementLevel
 from edgedeploy.domain.safety import ASIL
@@ -22,10 +23,14 @@ from edgedeploy.domain.traceability import (
 )
 from edgedeploy.entrypoints.http.app import create_app
 from tests.acceptance.conftest import FIXTURES
+from tests.builders import ENGINEER, person
+
+SAFETY_ENGINEER = person("safety.engineer", Role.SAFETY_REVIEWER, unit="development/safety")
+ASSESSOR = person("independent.assessor", Role.SAFETY_REVIEWER, unit="safety/assessment")
 
 
-def _evidence(kind, agent, method=None, independent=False):
-    return Evidence(kind, Verdict.PASSED, agent, datetime.now(UTC), method=method,
+def _evidence(kind, agent, method=None, independent=False, digest=None):
+    return Evidence(kind, Verdict.PASSED, agent, datetime.now(UTC), digest, method=method,
                     independent=independent)
 
 
@@ -33,9 +38,12 @@ def _evidence(kind, agent, method=None, independent=False):
 def verified(world):
     record, link = world.container.record_artifact(), world.container.link_items()
     for req in world.requirements():
-        test = record(Artifact(ItemId(f"TC-{req.id}"), ArtifactKind.TEST, f"Test of {req.id}"))
+        report = world.container.evidence().put(f"test report of {req.id}: passed".encode())
+        test = record(Artifact(ItemId(f"TC-{req.id}"), ArtifactKind.TEST, f"Test of {req.id}",
+                               digest=report), actor=ENGINEER)
         link(req.id, Relation.VERIFIED_BY, test.id,
-             _evidence(EvidenceKind.TEST_RESULT, "ci.pipeline", VerificationMethod.TEST))
+             _evidence(EvidenceKind.TEST_RESULT, ENGINEER.name, VerificationMethod.TEST,
+                       digest=report), actor=ENGINEER)
 
 
 @given("every requirement's trace was reviewed")
@@ -43,7 +51,7 @@ def reviewed(world):
     link = world.container.link_items()
     for req in world.requirements():
         link(req.id, Relation.VERIFIED_BY, ItemId(f"TC-{req.id}"),
-             _evidence(EvidenceKind.REVIEW, "safety.engineer"))
+             _evidence(EvidenceKind.REVIEW, SAFETY_ENGINEER.name), actor=SAFETY_ENGINEER)
 
 
 @given("every ASIL D requirement's trace was reviewed by an independent reviewer")
@@ -52,7 +60,8 @@ def independently_reviewed(world):
     for req in world.requirements():
         if req.asil is ASIL.D:
             link(req.id, Relation.VERIFIED_BY, ItemId(f"TC-{req.id}"),
-                 _evidence(EvidenceKind.REVIEW, "independent.assessor", independent=True))
+                 _evidence(EvidenceKind.REVIEW, ASSESSOR.name, independent=True),
+                 actor=ASSESSOR)
 
 
 @given("every ASIL D requirement was also verified by simulation")
@@ -60,16 +69,20 @@ def simulated(world):
     record, link = world.container.record_artifact(), world.container.link_items()
     for req in world.requirements():
         if req.asil is ASIL.D:
+            report = world.container.evidence().put(f"simulation of {req.id}: passed".encode())
             test = record(Artifact(ItemId(f"SIM-{req.id}"), ArtifactKind.TEST,
-                                   f"Simulation of {req.id}"))
+                                   f"Simulation of {req.id}", digest=report), actor=ENGINEER)
             link(req.id, Relation.VERIFIED_BY, test.id,
-                 _evidence(EvidenceKind.TEST_RESULT, "sim.farm", VerificationMethod.SIMULATION))
+                 _evidence(EvidenceKind.TEST_RESULT, ENGINEER.name,
+                           VerificationMethod.SIMULATION, digest=report), actor=ENGINEER)
 
 
 @given(parsers.parse('"{ref}" is deployed as "{deployment}"'))
 def deployed(world, ref, deployment):
-    world.container.record_artifact()(Artifact(ItemId(deployment), ArtifactKind.DEPLOYMENT))
-    world.container.link_items()(ItemId(ref), Relation.DEPLOYED_AS, ItemId(deployment))
+    world.container.record_artifact()(Artifact(ItemId(deployment), ArtifactKind.DEPLOYMENT),
+                                      actor=ENGINEER)
+    world.container.link_items()(ItemId(ref), Relation.DEPLOYED_AS, ItemId(deployment),
+                                 actor=ENGINEER)
 
 
 @when(parsers.parse('the release gate is evaluated for "{ref}"'))
@@ -108,8 +121,13 @@ def audit_logged(world):
 
 @when(parsers.parse('a tool asks for the trace of "{ref}"'))
 def ask_over_http(world, ref):
+    admin = Principal("test.admin", frozenset({Role.ADMIN}), PrincipalKind.SYSTEM)
+    world.container.manage_principals().add("tool.viewer", frozenset({Role.VIEWER}), by=admin)
+    token = world.container.issue_token()("tool.viewer", by=admin,
+                                          lifetime=timedelta(hours=1)).secret
     with TestClient(app=create_app(world.container)) as client:
-        world.response = client.get(f"/api/v1/models/{ref}/trace")
+        world.response = client.get(f"/api/v1/models/{ref}/trace",
+                                    headers={"Authorization": f"Bearer {token}"})
 
 
 @then("the tool is told the release is refused because of trace gaps")
@@ -134,7 +152,7 @@ def change_requirement(world, rid):
     changed = type(req)(**{**{f: getattr(req, f) for f in req.__slots__},
                            "text": req.text + " (revised: also at night)"})
     world.import_result = world.container.import_requirements().merge(
-        RequirementDocument("revision.reqif", [changed]))
+        RequirementDocument("revision.reqif", [changed]), actor=ENGINEER)
     world.impact = world.container.trace_queries().impact(ItemId(rid))
 
 
@@ -201,7 +219,8 @@ def reaches_system(world):
 @when(parsers.parse('the requirements file "{name}" is imported'))
 def import_file(world, name):
     try:
-        world.container.import_requirements()(name, (FIXTURES / name).read_bytes())
+        world.container.import_requirements()(name, (FIXTURES / name).read_bytes(),
+                                              actor=ENGINEER)
     except ImportRefused as exc:
         world.error = exc
 
@@ -222,7 +241,7 @@ def import_again(world):
     from tests.acceptance.conftest import EXAMPLE_REQUIREMENTS
 
     world.import_result = world.container.import_requirements()(
-        EXAMPLE_REQUIREMENTS.name, EXAMPLE_REQUIREMENTS.read_bytes())
+        EXAMPLE_REQUIREMENTS.name, EXAMPLE_REQUIREMENTS.read_bytes(), actor=ENGINEER)
 
 
 @then("no requirement is created or changed")

@@ -22,9 +22,11 @@ from edgedeploy.application.rollout import (
 from edgedeploy.domain.asil_rules import ASIL_STAGE_FLOORS
 from edgedeploy.domain.audit import verify_chain
 from edgedeploy.domain.errors import DomainError
+from edgedeploy.domain.identity import Principal, Role
 from edgedeploy.domain.models import ModelRef
 from edgedeploy.domain.rollout import RolloutPlan
 from edgedeploy.domain.safety import ASIL
+from tests.builders import OPERATOR, STARTER, person
 from tests.fakes.clock import ManualClock
 from tests.fakes.persistence import InMemoryDatabase
 from tests.fakes.rollout import (
@@ -96,11 +98,15 @@ def canary_fails(world: RolloutWorld, model: str, percent: int, other: str) -> N
                                                                   errors=200 * percent)
 
 
+def _manager(name: str) -> Principal:
+    return person(name, Role.RELEASE_MANAGER, unit="release")
+
+
 def start(world: RolloutWorld, model: str, asil: str) -> None:
     try:
         world.view = StartRollout(world.engine, world.readiness)(StartRolloutCommand(
             "fleet", ModelRef.parse(model), DIGEST_B, RolloutPlan.for_asil(ASIL.parse(asil)),
-            "release-engineer", ModelRef("aeb", "1.0"), DIGEST_A))
+            STARTER, ModelRef("aeb", "1.0"), DIGEST_A))
     except DomainError as exc:
         world.error = exc
 
@@ -194,7 +200,8 @@ def phase_at_stage(world: RolloutWorld, phase: str, stage: str) -> None:
 @when(parsers.parse('"{person}" approves the stage'))
 def approves(world: RolloutWorld, person: str) -> None:
     assert world.view is not None
-    ApproveStage(world.engine)(world.view.rollout_id, person, "health evidence reviewed")
+    ApproveStage(world.engine)(world.view.rollout_id, _manager(person),
+                               "health evidence reviewed")
 
 
 @then(parsers.parse('the decision log records an "{action}" by "{actor}"'))
@@ -270,4 +277,4 @@ def driven_to(world: RolloutWorld, state: str) -> None:
 @when("the operator aborts the roll-out")
 def operator_aborts(world: RolloutWorld) -> None:
     assert world.view is not None
-    world.view = AbortRollout(world.engine)(world.view.rollout_id, "operator", "recall")
+    world.view = AbortRollout(world.engine)(world.view.rollout_id, OPERATOR, "recall")

@@ -8,16 +8,19 @@ the published vocabulary only, and hold the same compact internal triples.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from edgedeploy.adapters.rdf import OxigraphTraceStore, RdflibTraceStore
 from edgedeploy.adapters.rdf import vocabulary as v
+from edgedeploy.adapters.signing import Ed25519EvidenceSigner
+from edgedeploy.application.audit import check_trace_evidence, sign_evidence
 from edgedeploy.application.errors import InvalidInput
 from edgedeploy.application.ports.trace_store import TraceChange, TraceStore
 from edgedeploy.domain.requirements import ItemId, ItemKind, Requirement
 from edgedeploy.domain.trace_graph import TraceGraph
-from edgedeploy.domain.traceability import Relation
+from edgedeploy.domain.traceability import Evidence, EvidenceKind, Relation, TraceLink, Verdict
 from edgedeploy.plugins.testing import (
     TraceStoreContract,
     TraceStoreExportContract,
@@ -146,3 +149,47 @@ def test_the_internal_form_holds_one_triple_per_link_and_one_literal_per_source(
                 if line.startswith(f"<{v.item_iri('ML-3')}> <{v.LINK_STATE}>")]
     store.close()
 
+
+def test_who_recorded_an_artifact_is_published_as_prov_attribution(
+        aeb: tuple[TraceStore, TraceGraph]) -> None:
+    store, _ = aeb
+    exported = store.export_rdf("n-triples").decode()
+    test_iri, agent_iri = v.item_iri(ItemId("TC-1")), v.agent_iri("hil.bench")
+    assert f"<{test_iri}> <{v.ATTRIBUTED_TO}> <{agent_iri}>" in exported
+    assert store.get_item(ItemId("TC-1")).recorded_by == "hil.bench"  # type: ignore[union-attr]
+
+
+@pytest.fixture(name="signer")
+def fx_signer() -> Ed25519EvidenceSigner:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return Ed25519EvidenceSigner(Ed25519PrivateKey.generate())
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "json-ld", "n-triples"])
+def test_signed_evidence_still_verifies_after_the_internal_form_an_export_and_an_import(
+        aeb: tuple[TraceStore, TraceGraph], signer: Ed25519EvidenceSigner, fmt: str) -> None:
+    store, _ = aeb
+    key = (ItemId("SYS-1"), Relation.VERIFIED_BY, ItemId("TC-3"))
+    nepal = timezone(timedelta(hours=5, minutes=45))
+    records = tuple(sign_evidence(signer, key, e) for e in (
+        Evidence(EvidenceKind.TEST_RESULT, Verdict.FAILED, "ci",
+                 datetime(2026, 3, 1, 9, 0, 0, 120, tzinfo=nepal),
+                 artifact_digest="sha256:" + "ab" * 32),
+        Evidence(EvidenceKind.REVIEW, Verdict.PASSED, "Jana \"JN\" Novák",
+                 datetime(2026, 3, 1, 9, 5, tzinfo=UTC), independent=True,
+                 note="ü ≥ 🚗\nline 2")))
+    store.apply(TraceChange(links=[TraceLink(*key, evidence=records)]))
+    keys = {signer.key_id: signer}
+    stored = store.get_link(key)
+    assert stored is not None and stored.evidence == records
+    report = check_trace_evidence([stored], keys)
+    assert (report.records, report.signed, report.verified, report.problems) == (2, 2, 2, ())
+
+    data = store.export_rdf(fmt)
+    for other in (OxigraphTraceStore(None), RdflibTraceStore()):
+        other.import_rdf(data, fmt)  # type: ignore[attr-defined]
+        imported = other.get_link(key)
+        other.close()
+        assert imported is not None and imported.evidence == records
+        assert check_trace_evidence([imported], keys).verified == 2

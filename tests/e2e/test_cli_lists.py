@@ -20,6 +20,7 @@ from tests.e2e.test_rollout_cli_http import (  # the seeded release and its flee
     fx_fleet_file,  # noqa: F401
     fx_seeded_home,  # noqa: F401
 )
+from tests.fakes.onnx_models import build_classifier
 
 LONG_ID = "SYS-" + "-".join(f"braking{i:02d}" for i in range(12))  # 123 characters
 
@@ -55,8 +56,7 @@ def test_tables_keep_long_identifiers_whole_when_piped(cli, tmp_path):
 
 
 def test_models_list_prints_the_whole_digest(cli, tmp_path):
-    model = tmp_path / "aeb.onnx"
-    model.write_bytes(b"weights")
+    model = build_classifier(tmp_path / "aeb.onnx", 1.0)
     registered = json.loads(cli("models", "register", "aeb@1.0.0", str(model), "--json").stdout)
     digest = registered["digest"]
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest)

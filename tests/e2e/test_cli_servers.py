@@ -78,7 +78,12 @@ def test_agent_serve_prints_its_start_line_as_json_and_then_answers_there(tmp_pa
         assert line["event"] == "starting" and line["device_id"] == "ecu-0001"
         assert line["home"] == str(home)
         assert line["repository"] == str(home / "repository")
-        assert _wait_for(f"{line['url']}/healthz", process).status_code == 200
+        assert line["token_file"] == str(home / "controller.token")
+        assert _wait_for(f"{line['url']}/healthz", process).status_code == 401
+        secret = Path(line["token_file"]).read_text().strip()
+        answer = httpx.get(f"{line['url']}/healthz", timeout=5,
+                           headers={"Authorization": f"Bearer {secret}"})
+        assert answer.status_code == 200
     finally:
         _stop(process)
 

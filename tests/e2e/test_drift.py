@@ -39,7 +39,7 @@ def test_a_drifted_stream_escalates_with_the_feature_named_and_feedback_adapts(c
     assert severities[0] == "watch"
     assert severities[2] == "warning"
 
-    fed = cli("drift", "feedback", verdict["id"], "confirmed", "--by", "analyst", "--json")
+    fed = cli("drift", "feedback", verdict["id"], "confirmed", "--json")
     assert fed.exit_code == 0, fed.output
     record = json.loads(fed.stdout)
     assert dict(record["weights_after"]) != dict(record["weights_before"])

@@ -28,19 +28,19 @@ def test_requirements_import_reports_what_it_created(client):
     assert body["updated"] == []
 
 
-def test_a_link_is_created_with_its_evidence(client, server):
+def test_a_link_is_created_with_its_evidence_recorded_as_the_caller(client, clients, server):
     _, container = server
     _import_example(client)
     _register(container)
     first_ml = next(r.id for r in container.trace_store().items()
                     if getattr(r, "level", None) and r.level.value == "ml")
-    response = client.post("/api/v1/trace/links", json={
+    response = clients["safety-reviewer"].post("/api/v1/trace/links", json={
         "source": first_ml, "relation": "implemented_by", "target": MODEL,
-        "evidence": {"kind": "review", "verdict": "passed", "agent": "safety.engineer"}})
+        "evidence": {"kind": "review", "verdict": "passed"}})
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["relation"] == "implemented_by"
-    assert body["evidence"][0]["agent"] == "safety.engineer"
+    assert body["evidence"][0]["agent"] == "safety.sam"
 
 
 def test_the_trace_of_an_untraced_model_is_refused_with_its_gaps(client, server):

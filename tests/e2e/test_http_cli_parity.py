@@ -13,6 +13,7 @@ import pytest
 
 from tests.e2e.conftest import EXAMPLE
 from tests.e2e.test_rollout_cli_http import BASELINE, READY, fleet_description, seed
+from tests.fakes.onnx_models import build_classifier
 
 ONNX = "application/octet-stream"
 
@@ -33,15 +34,15 @@ def _is_problem(response, status, code):
 # --- model registry -------------------------------------------------------------------------
 
 
-def test_a_model_file_is_registered_by_its_digest_and_listed(client):
-    data = b"onnx bytes of aeb 1.0.0"
+def test_a_model_file_is_registered_by_its_digest_and_listed(client, tmp_path):
+    data = build_classifier(tmp_path / "aeb.onnx", 1.0).read_bytes()
     response = client.post("/api/v1/models/aeb@1.0.0", params={"filename": "aeb.onnx"},
                            content=data, headers={"content-type": ONNX})
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["digest"] == f"sha256:{hashlib.sha256(data).hexdigest()}"
     assert body["size_bytes"] == len(data) and body["source_name"] == "aeb.onnx"
-    assert body["registered_by"] == "api.test"
+    assert body["registered_by"] == "eng.erin"  # the caller, not the server's configured name
     assert response.headers["location"] == "/api/v1/models/aeb@1.0.0"
     again = client.post("/api/v1/models/aeb@1.0.0", content=data,
                         headers={"content-type": ONNX})
@@ -105,26 +106,26 @@ def test_a_model_cannot_be_recorded_as_an_artifact_without_its_bytes(client):
                 400, "INVALID_REQUEST")
 
 
-def test_a_review_is_recorded_on_a_link_as_passed_review_evidence(client):
+def test_a_review_is_recorded_on_a_link_as_passed_review_evidence(client, clients):
     _import_example(client)
     assert client.post("/api/v1/trace/artifacts",
                        json={"id": "TEST-AEB-900", "kind": "test"}).status_code == 201
     linked = client.post("/api/v1/trace/links", json={
         "source": "SYS-AEB-001", "relation": "verified_by", "target": "TEST-AEB-900"})
     assert linked.status_code == 201, linked.text
-    reviewed = client.post("/api/v1/trace/reviews", json={
+    reviewed = clients["safety-reviewer"].post("/api/v1/trace/reviews", json={
         "source": "SYS-AEB-001", "relation": "verified_by", "target": "TEST-AEB-900",
-        "reviewer": "safety.assessor", "independent": True})
+        "independent": True})
     assert reviewed.status_code == 201, reviewed.text
     evidence = reviewed.json()["evidence"][-1]
     assert (evidence["kind"], evidence["verdict"], evidence["agent"],
-            evidence["independent"]) == ("review", "passed", "safety.assessor", True)
+            evidence["independent"]) == ("review", "passed", "safety.sam", True)
 
 
-def test_a_review_of_an_unknown_item_is_not_found(client):
-    _is_problem(client.post("/api/v1/trace/reviews", json={
-        "source": "SYS-NOPE", "relation": "verified_by", "target": "TEST-NOPE",
-        "reviewer": "safety.assessor"}), 404, "TRACE_ITEM_NOT_FOUND")
+def test_a_review_of_an_unknown_item_is_not_found(clients):
+    _is_problem(clients["safety-reviewer"].post("/api/v1/trace/reviews", json={
+        "source": "SYS-NOPE", "relation": "verified_by", "target": "TEST-NOPE"}),
+        404, "TRACE_ITEM_NOT_FOUND")
 
 
 def test_a_link_between_kinds_its_relation_cannot_connect_is_a_422(client):
@@ -159,17 +160,17 @@ def test_the_matrix_is_served_as_json_csv_and_html(client):
     ("json-ld", "application/ld+json", b"SYS-AEB-001"),
     ("n-triples", "application/n-triples", b"SYS-AEB-001"),
 ])
-def test_the_trace_is_exported_in_each_format(client, fmt, media_type, marker):
+def test_the_trace_is_exported_in_each_format(client, clients, fmt, media_type, marker):
     _import_example(client)
-    response = client.get("/api/v1/trace/export", params={"format": fmt})
+    response = clients["auditor"].get("/api/v1/trace/export", params={"format": fmt})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith(media_type)
     assert "attachment" in response.headers["content-disposition"]
     assert marker in response.content
 
 
-def test_an_unknown_export_format_is_a_400(client):
-    _is_problem(client.get("/api/v1/trace/export", params={"format": "docx"}), 400,
+def test_an_unknown_export_format_is_a_400(clients):
+    _is_problem(clients["auditor"].get("/api/v1/trace/export", params={"format": "docx"}), 400,
                 "INVALID_REQUEST")
 
 
@@ -221,8 +222,9 @@ def test_a_meaningless_verdict_query_is_a_400(client, params):
 # --- roll-outs ------------------------------------------------------------------------------
 
 
-def test_rollouts_are_listed_with_their_phase_and_filtered(client, server):
+def test_rollouts_are_listed_with_their_phase_and_filtered(clients, server):
     _, container = server
+    client = clients["release-manager"]
     assert client.get("/api/v1/rollouts").json() == {"rollouts": [], "count": 0}
     seed(container)
     started = client.post(f"/api/v1/deploy/{READY}", json={

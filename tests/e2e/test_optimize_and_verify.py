@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 
+from tests.fakes.onnx_models import build_classifier
+
 MODEL = "aeb-perception@2.0.0"
 
 
@@ -39,8 +41,7 @@ def test_a_corrupt_checkpoint_is_refused_and_nothing_is_registered(cli, small_ex
 
 
 def test_verify_refuses_a_version_that_was_not_optimized_here(cli, tmp_path):
-    model = tmp_path / "m.onnx"
-    model.write_bytes(b"bytes")
+    model = build_classifier(tmp_path / "m.onnx", 1.0)
     assert cli("models", "register", "plain@1", str(model)).exit_code == 0
     result = cli("verify", "plain@1")
     assert result.exit_code == 3

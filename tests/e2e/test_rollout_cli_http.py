@@ -10,6 +10,7 @@ import pytest
 
 from edgedeploy.application.optimization.release import VERIFICATION_REPORT
 from edgedeploy.application.ports.trace_store import TraceChange
+from edgedeploy.domain.identity import Principal, PrincipalKind, Role
 from edgedeploy.domain.models import ModelRef
 from edgedeploy.domain.requirements import Artifact
 from edgedeploy.domain.requirements import ArtifactKind as K
@@ -127,24 +128,22 @@ def test_a_rollout_can_be_aborted_from_the_cli_and_a_second_abort_is_refused(
 
 
 def test_the_api_starts_follows_and_aborts_a_rollout_and_refuses_unready_versions(
-        server) -> None:
-    import httpx
-
-    base, container = server
+        server, clients) -> None:
+    _, container = server
     seed(container)
-    with httpx.Client(base_url=base, timeout=30) as client:
-        refused = client.post(f"/api/v1/deploy/{UNVERIFIED}",
-                              json={"fleet": fleet_description("api"),
-                                    "baseline": str(BASELINE)})
-        accepted = client.post(f"/api/v1/deploy/{READY}",
-                               json={"fleet": fleet_description("api"),
-                                     "baseline": str(BASELINE)})
-        location = accepted.headers["location"]
-        status = client.get(location)
-        approve = client.post(f"{location}/approve", json={"approver": "r.manager"})
-        aborted = client.post(f"{location}/abort", json={"reason": "stop the line"})
-        again = client.post(f"{location}/abort")
-        missing = client.get("/api/v1/rollouts/ro-missing")
+    client = clients["release-manager"]
+    refused = client.post(f"/api/v1/deploy/{UNVERIFIED}",
+                          json={"fleet": fleet_description("api"),
+                                "baseline": str(BASELINE)})
+    accepted = client.post(f"/api/v1/deploy/{READY}",
+                           json={"fleet": fleet_description("api"),
+                                 "baseline": str(BASELINE)})
+    location = accepted.headers["location"]
+    status = client.get(location)
+    approve = clients["release-manager-2"].post(f"{location}/approve", json={})
+    aborted = client.post(f"{location}/abort", json={"reason": "stop the line"})
+    again = client.post(f"{location}/abort")
+    missing = client.get("/api/v1/rollouts/ro-missing")
 
     assert refused.status_code == 409
     assert refused.headers["content-type"].startswith("application/problem+json")
@@ -168,7 +167,8 @@ def test_the_background_ticker_drives_a_rollout_to_completion_and_releases_the_f
     prepare = container.prepare_rollout()
     try:
         fleet = container.rollout_fleets().open_fleet(path)
-        view = ticker.launch(fleet, lambda name: prepare(name, READY, BASELINE))
+        starter = Principal("rm.rita", frozenset({Role.RELEASE_MANAGER}), PrincipalKind.TOKEN)
+        view = ticker.launch(fleet, lambda name: prepare(name, READY, BASELINE, actor=starter))
         ticker.start()
         deadline = time.monotonic() + 30
         while ticker.driving(view.rollout_id):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -23,8 +23,10 @@ class Traffic:
     """Threads that keep sending inferences to agents until stopped."""
 
     def __init__(self, urls: Sequence[str], *, threads_per_agent: int = 1,
-                 tags: dict[str, float] | None = None, seed: int = 0) -> None:
+                 tags: dict[str, float] | None = None, seed: int = 0,
+                 headers: Mapping[str, str] | None = None) -> None:
         self.log = TrafficLog()
+        self.headers = dict(headers or {})
         self.tags = tags or {}
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -53,7 +55,7 @@ class Traffic:
 
     def _run(self, url: str, seed: int) -> None:
         rng = np.random.default_rng(seed)
-        with httpx.Client(base_url=url, timeout=10) as client:
+        with httpx.Client(base_url=url, timeout=10, headers=self.headers) as client:
             while not self._stop.is_set():
                 x = rng.normal(size=(1, 4)).astype(np.float32).tolist()
                 try:

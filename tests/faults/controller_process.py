@@ -30,6 +30,7 @@ from edgedeploy.application.rollout import (  # noqa: E402
     TickRollout,
 )
 from edgedeploy.domain.errors import NotFound  # noqa: E402
+from edgedeploy.domain.identity import Principal, Role  # noqa: E402
 from edgedeploy.domain.models import ModelRef  # noqa: E402
 from edgedeploy.domain.rollout import RolloutPlan  # noqa: E402
 from edgedeploy.domain.safety import ASIL  # noqa: E402
@@ -44,6 +45,7 @@ from tests.fakes.rollout import (  # noqa: E402
 )
 
 OLD, NEW = ModelRef("aeb", "1.0"), ModelRef("aeb", "1.1")
+FAULT_SUITE = Principal("fault-suite", frozenset({Role.RELEASE_MANAGER}))
 SCENARIOS = {"good": ScriptedHealth(inferences=5_000),
              "bad": ScriptedHealth(inferences=5_000, errors=200)}
 
@@ -74,7 +76,7 @@ def main() -> None:
         ResumeRollout(engine)(rollout_id)
     except NotFound:
         StartRollout(engine, ScriptedReadiness({NEW}))(StartRolloutCommand(
-            "fault-fleet", NEW, DIGEST_B, RolloutPlan.for_asil(ASIL.QM), "fault-suite", OLD,
+            "fault-fleet", NEW, DIGEST_B, RolloutPlan.for_asil(ASIL.QM), FAULT_SUITE, OLD,
             DIGEST_A, rollout_id=rollout_id))
     result = RunRollout(TickRollout(engine))(rollout_id, RunOptions(max_ticks=100))
     print(result.view.phase)

@@ -53,7 +53,7 @@ def fx_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalAg
 def swap(fleet: LocalAgentFleet, model: ModelRef, digest: str, epoch: int) -> dict[str, object]:
     r = httpx.put(fleet.url("ecu-f") + "/v1/desired",
                   json={"model": str(model), "digest": digest, "epoch": epoch, "wait": True},
-                  timeout=30)
+                  headers=fleet.auth_headers, timeout=30)
     assert r.status_code == 200
     body: dict[str, object] = r.json()
     return body
@@ -63,8 +63,10 @@ def swap(fleet: LocalAgentFleet, model: ModelRef, digest: str, epoch: int) -> di
                                             (FORGED, "does not match")])
 def test_a_corrupt_or_wrong_digest_model_never_serves_a_request(agent, model, why):
     fleet, digests = agent
-    epoch = int(httpx.get(fleet.url("ecu-f") + "/v1/status").json()["epoch"]) + 1
-    with Traffic([fleet.url("ecu-f")], threads_per_agent=2, tags=TAGS) as traffic:
+    epoch = int(httpx.get(fleet.url("ecu-f") + "/v1/status",
+                          headers=fleet.auth_headers).json()["epoch"]) + 1
+    with Traffic([fleet.url("ecu-f")], threads_per_agent=2, tags=TAGS,
+                 headers=fleet.auth_headers) as traffic:
         traffic.wait_for_answers(5)
         outcome = swap(fleet, model, digests[model], epoch)
         traffic.wait_for_answers(traffic.log.answers + 5)
@@ -76,8 +78,10 @@ def test_a_corrupt_or_wrong_digest_model_never_serves_a_request(agent, model, wh
 
 def test_hundreds_of_swaps_over_http_under_concurrent_inference_fail_no_request(agent):
     fleet, digests = agent
-    epoch = int(httpx.get(fleet.url("ecu-f") + "/v1/status").json()["epoch"]) + 1
-    with Traffic([fleet.url("ecu-f")], threads_per_agent=3, tags=TAGS) as traffic:
+    epoch = int(httpx.get(fleet.url("ecu-f") + "/v1/status",
+                          headers=fleet.auth_headers).json()["epoch"]) + 1
+    with Traffic([fleet.url("ecu-f")], threads_per_agent=3, tags=TAGS,
+                 headers=fleet.auth_headers) as traffic:
         for i in range(150):
             m = STORM[i % len(STORM)]
             outcome = swap(fleet, m, digests[m], epoch + i)

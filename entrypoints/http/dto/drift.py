@@ -16,7 +16,6 @@ from edgedeploy.domain.drift import (
     DriftSeverity,
     Feedback,
 )
-from edgedeploy.entrypoints.http.dto.common import Name
 
 # --- input ----------------------------------------------------------------------------------
 
@@ -41,10 +40,9 @@ class DriftReferenceCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=T
 
 
 class DriftFeedbackCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """A reviewer's judgement of a verdict; the detector weights adapt to it."""
+    """The caller's judgement of a verdict; the detector weights adapt to it."""
 
     feedback: Feedback
-    reviewer: Name
 
 
 def rows_with_gaps(rows: Sequence[Sequence[float | None]]) -> list[list[float]]:

@@ -18,7 +18,10 @@ class OptimizeCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     source: ServerPath
     calibration: ServerPath
-    module: str | None = None
+    module: Annotated[str, msgspec.Meta(
+        max_length=200, description="For a bare state dict: the name of an installed model "
+        "builder (entry-point group ``edgedeploy.model_builders``) or of one the server's "
+        "settings allow; any other name is refused with 422.")] | None = None
     budget: Annotated[float, msgspec.Meta(ge=0, le=100)] = 0.5
     backend: str = ""
     device: str = "cpu"

@@ -8,7 +8,7 @@ import msgspec
 
 from edgedeploy.domain.rollout import RolloutPhase, RolloutStage
 from edgedeploy.domain.safety import ASIL
-from edgedeploy.entrypoints.http.dto.common import Name, Text
+from edgedeploy.entrypoints.http.dto.common import Text
 
 # --- input ----------------------------------------------------------------------------------
 
@@ -27,16 +27,14 @@ class DeployCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class ApprovalCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """A recorded human approval."""
+    """The caller's approval of the awaiting stage, with an optional note."""
 
-    approver: Name
     note: Text = ""
 
 
 class RolloutActionCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Who stops a roll-out and why (the server's configured actor by default)."""
+    """Why the caller stops a roll-out."""
 
-    actor: str | None = None
     reason: Text = ""
 
 

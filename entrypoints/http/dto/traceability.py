@@ -12,17 +12,19 @@ from edgedeploy.application.ports.reporting import TraceMatrix
 from edgedeploy.domain.requirements import ArtifactKind, Requirement, RequirementLevel
 from edgedeploy.domain.safety import ASIL
 from edgedeploy.domain.traceability import EvidenceKind, Relation, Verdict, VerificationMethod
-from edgedeploy.entrypoints.http.dto.common import GapView, Id, Name, Text
+from edgedeploy.entrypoints.http.dto.common import GapView, Id, Text
 
 # --- input ----------------------------------------------------------------------------------
 
 
 class EvidenceCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Evidence to record on a link: what it is, its outcome, and who vouches for it."""
+    """Evidence to record on a link: what it is and its outcome.
+
+    Who vouches for it is the authenticated caller, never a name in the body.
+    """
 
     kind: EvidenceKind = EvidenceKind.TEST_RESULT
-    verdict: Verdict = Verdict.PASSED
-    agent: Name
+    verdict: Verdict
     method: VerificationMethod | None = None
     independent: bool = False
     artifact_digest: str | None = None
@@ -39,12 +41,11 @@ class TraceLinkCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class ReviewCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """A passed review of a link; a suspect link is cleared by it."""
+    """A passed review of a link by the caller; a suspect link is cleared by it."""
 
     source: Id
     relation: Relation
     target: Id
-    reviewer: Name
     independent: bool = False
     note: Text = ""
 

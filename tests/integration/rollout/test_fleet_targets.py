@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,10 +65,19 @@ def test_the_same_seed_gives_the_same_health_and_a_degraded_version_shows_it():
     assert canary.errors / canary.inferences > 2 * baseline.errors / baseline.inferences
 
 
+def private_token(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(secrets.token_urlsafe(32) + "\n")
+    path.chmod(0o600)
+    return path
+
+
 def test_a_fleet_file_describes_http_agents_and_simulated_fleets(tmp_path: Path):
+    private_token(tmp_path / "secrets" / "cars.token")
     http = tmp_path / "cars.yaml"
     http.write_text("name: cars\nkind: http\nagents:\n"
-                    "  - {id: ecu-1, url: 'http://127.0.0.1:9', labels: {hardware: a}}\n")
+                    "  - {id: ecu-1, url: 'http://127.0.0.1:9', labels: {hardware: a}}\n"
+                    "auth: {token_file: secrets/cars.token}\n")
     described = load_fleet(http)
     assert described.name == "cars" and isinstance(described.target, HttpFleet)
     assert described.target.devices()[0].labels == {"hardware": "a"}
@@ -109,8 +119,10 @@ def test_a_simulated_fleet_drives_itself_in_health_windows_on_its_own_clock(
 
 
 def test_agents_over_http_live_in_real_time_on_the_controllers_clock(tmp_path: Path) -> None:
+    token = private_token(tmp_path / "cars.token")
     described = open_fleet({"name": "cars", "kind": "http",
-                            "agents": [{"id": "ecu-1", "url": "http://127.0.0.1:9"}]})
+                            "agents": [{"id": "ecu-1", "url": "http://127.0.0.1:9"}],
+                            "auth": {"token_file": str(token)}})
     try:
         assert described.name == "cars" and described.clock is None
         began = time.monotonic()
@@ -137,3 +149,41 @@ def test_the_journal_only_target_reaches_no_device_and_owes_every_command() -> N
     result = target.apply([DesiredState("ecu-1", NEW, D, 3)])
     assert result.acknowledged == () and result.unreachable == ("ecu-1",)
     assert target.devices() == [] and target.running(["ecu-1"]) == {"ecu-1": None}
+
+
+AGENTS = "kind: http\nagents:\n  - {id: ecu-1, url: 'http://127.0.0.1:9'}\n"
+
+
+@pytest.mark.parametrize(("auth", "why"), [
+    ("", "'auth.token_file' is required"),
+    ("auth: {token: abcdefghijklmnopqrstuvwxyz0123456789}\n", "'auth.token_file' is required"),
+    ("auth: {token_file: cars.token, token: x}\n", "never inline"),
+    ("auth: {token_file: missing.token}\n", "missing.token' cannot be read"),
+    ("auth: {token_file: cars.token, tls: {cert_file: c.pem}}\n", "cert_file and key_file"),
+])
+def test_an_http_fleet_file_without_a_usable_secret_is_invalid_input(tmp_path: Path, auth, why):
+    private_token(tmp_path / "cars.token")
+    path = tmp_path / "cars.yaml"
+    path.write_text(AGENTS + auth)
+    with pytest.raises(InvalidInput, match=why):
+        load_fleet(path)
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o620])
+def test_a_token_file_others_may_read_is_refused_naming_the_file(tmp_path: Path, mode):
+    private_token(tmp_path / "cars.token").chmod(mode)
+    path = tmp_path / "cars.yaml"
+    path.write_text(AGENTS + "auth: {token_file: cars.token}\n")
+    with pytest.raises(InvalidInput, match=r"cars\.token' is accessible to group or others"):
+        load_fleet(path)
+
+
+def test_a_token_file_that_is_no_token_is_refused_and_never_sent(tmp_path: Path):
+    key = tmp_path / "id.pem"
+    key.write_text("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI\n"
+                   "-----END PRIVATE KEY-----\n")
+    key.chmod(0o600)
+    path = tmp_path / "cars.yaml"
+    path.write_text(AGENTS + "auth: {token_file: id.pem}\n")
+    with pytest.raises(InvalidInput, match="must hold one line of 32 to 512 characters"):
+        load_fleet(path)

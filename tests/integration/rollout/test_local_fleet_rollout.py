@@ -23,6 +23,7 @@ from edgedeploy.domain.audit import verify_chain
 from edgedeploy.domain.rollout import RolloutPlan
 from edgedeploy.domain.safety import ASIL
 from edgedeploy.entrypoints.container import Container
+from tests.builders import OPERATOR, STARTER
 from tests.fakes.rollout import ScriptedReadiness
 from tests.fakes.traffic import Traffic
 from tests.integration.rollout.conftest import TAGS, V1, V2, V3, Models
@@ -50,12 +51,12 @@ def test_a_good_version_reaches_every_agent_and_a_degraded_one_is_rolled_back(
     start = StartRollout(engine, ScriptedReadiness({V2, V3}))
     plan = RolloutPlan.for_asil(ASIL.QM)
     urls = [agents.url(d.device_id) for d in agents.devices()]
-    with Traffic(urls, tags=TAGS) as traffic:
-        good = start(StartRolloutCommand("loopback", V2, models.digests[V2], plan, "alice",
+    with Traffic(urls, tags=TAGS, headers=agents.auth_headers) as traffic:
+        good = start(StartRolloutCommand("loopback", V2, models.digests[V2], plan, STARTER,
                                          V1, models.digests[V1], rollout_id="good"))
         assert run_to_end(engine, good.rollout_id) == "completed"
         assert set(agents.running([d.device_id for d in agents.devices()]).values()) == {V2}
-        bad = start(StartRolloutCommand("loopback", V3, models.digests[V3], plan, "alice",
+        bad = start(StartRolloutCommand("loopback", V3, models.digests[V3], plan, STARTER,
                                         rollout_id="bad"))
         assert bad.baseline == str(V2)
         assert run_to_end(engine, bad.rollout_id) == "rolled_back"
@@ -76,7 +77,7 @@ def test_a_good_version_reaches_every_agent_and_a_degraded_one_is_rolled_back(
 def test_agents_expose_prometheus_metrics_per_model_version(agents: LocalAgentFleet) -> None:
     device = agents.devices()[0].device_id
     agents.infer(device, {"x": [[0.0, 0.0, 0.0, 1.0]]})
-    text = httpx.get(agents.url(device) + "/metrics").text
+    text = httpx.get(agents.url(device) + "/metrics", headers=agents.auth_headers).text
     assert f'edgedeploy_inferences_total{{device="{device}"' in text
     assert "edgedeploy_inference_latency_p99_ms" in text
 
@@ -84,20 +85,24 @@ def test_agents_expose_prometheus_metrics_per_model_version(agents: LocalAgentFl
 def test_an_agent_off_line_during_a_rollback_converges_when_it_comes_back(
         agents: LocalAgentFleet, models: Models, engine: RolloutEngine) -> None:
     journal = engine.journal
-    start = StartRollout(engine, ScriptedReadiness({V1}))
+    start = StartRollout(engine, ScriptedReadiness({V1, V2}))
     devices = [d.device_id for d in agents.devices()]
     baseline = agents.running(devices)[devices[0]]
     assert baseline is not None
     target = V1 if baseline != V1 else V2
+    # A journal that has never seen these agents (a new controller database): the roll-out
+    # starts above the epochs they report, or every agent would refuse its commands.
+    already = max(e or 0 for e in agents.reported_epochs(devices).values())
     view = start(StartRolloutCommand("offline", target, models.digests[target],
-                                     RolloutPlan.for_asil(ASIL.QM), "alice", baseline,
+                                     RolloutPlan.for_asil(ASIL.QM), STARTER, baseline,
                                      models.digests[baseline]))
+    assert journal.get(view.rollout_id).epoch > already
     tick = TickRollout(engine)
     tick(view.rollout_id)  # 5 %: one device gets the new version
     rollout = journal.get(view.rollout_id)
     canary = rollout.cohorts()[0][0]
     agents.stop(canary)
-    RollbackRollout(engine)(view.rollout_id, "carol", "field report")
+    RollbackRollout(engine)(view.rollout_id, OPERATOR, "field report")
     assert canary in tick(view.rollout_id).unreachable
     agents.start(canary)
     settled = tick(view.rollout_id)

@@ -3,6 +3,7 @@ import pytest
 from edgedeploy.application.models import RegisterModel
 from edgedeploy.application.traceability import EvaluateGate, ImportRequirements, LinkItems
 from tests.fakes.clock import ManualClock
+from tests.fakes.model_files import ScriptedModelFileInspector
 from tests.fakes.persistence import (
     InMemoryDatabase,
     InMemoryEvidenceStore,
@@ -60,7 +61,8 @@ def fx_link(store):
 
 @pytest.fixture(name="register")
 def fx_register(uow, store, clock):
-    return RegisterModel(uow, InMemoryEvidenceStore(), store, clock)
+    return RegisterModel(uow, InMemoryEvidenceStore(), store, clock,
+                         inspector=ScriptedModelFileInspector())
 
 
 @pytest.fixture(name="gate")

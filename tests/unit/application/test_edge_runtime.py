@@ -13,6 +13,7 @@ import pytest
 from edgedeploy.adapters.edge import NumpyTensorTools
 from edgedeploy.application.edge import EdgeConfig, EdgeRuntime
 from edgedeploy.application.errors import BackendUnavailable
+from edgedeploy.domain.edge_policy import EpochOutOfRange
 from edgedeploy.domain.models import ModelRef
 from tests.fakes.edge import InMemoryAgentStateStore, InMemoryPackageSource, ScriptedBackend
 
@@ -119,8 +120,18 @@ def test_commands_are_idempotent_by_epoch(agent):
     assert agent.swap(V2, 5).status == "applied"
     loads = agent.backend.loads
     assert agent.swap(V2, 5).status == "stale"
-    assert agent.swap(V1, 4).status == "stale"
+    with pytest.raises(EpochOutOfRange):
+        agent.swap(V1, 4)
     assert agent.backend.loads == loads and agent.runtime.status().model == "aeb@2.0"
+
+
+def test_an_epoch_far_ahead_is_refused_unpersisted_and_the_next_valid_one_still_applies(agent):
+    install_v1(agent)
+    with pytest.raises(EpochOutOfRange, match=r"accepts 2\.\.1001"):
+        agent.swap(V2, 2**63 - 1)
+    assert agent.runtime.status().epoch == 1 and agent.store.load().epoch == 1
+    assert agent.swap(V2, 2).status == "applied"
+    assert agent.runtime.status().epoch == 2
 
 
 def test_the_latest_request_wins_over_a_slow_load(agent):

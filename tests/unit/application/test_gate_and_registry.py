@@ -10,7 +10,7 @@ from edgedeploy.domain.safety import ASIL
 from edgedeploy.domain.traceability import DuplicateTraceLink, InvalidLink, ItemNotFound
 from edgedeploy.domain.traceability import Relation as R
 from edgedeploy.domain.traceability import VerificationMethod as M
-from tests.builders import art, link, req, result, review
+from tests.builders import ENGINEER, REVIEWER, art, link, req, result, review
 
 MODEL = ModelRef("aeb", "1.0.0")
 
@@ -87,18 +87,19 @@ def test_readiness_lists_every_check_without_logging(store, register, gate, uow)
 
 def test_links_are_checked_before_they_are_written(store, link_items):
     store.apply(TraceChange(items=[req("SYS-1"), req("MLR-1"), art("TC-1", K.TEST)]))
-    link_items("SYS-1", R.DERIVES, "MLR-1")
+    link_items("SYS-1", R.DERIVES, "MLR-1", actor=ENGINEER)
     with pytest.raises(DuplicateTraceLink):
-        link_items("SYS-1", R.DERIVES, "MLR-1")
+        link_items("SYS-1", R.DERIVES, "MLR-1", actor=ENGINEER)
     with pytest.raises(InvalidLink, match="cycle"):
-        link_items("MLR-1", R.DERIVES, "SYS-1")
+        link_items("MLR-1", R.DERIVES, "SYS-1", actor=ENGINEER)
     with pytest.raises(ItemNotFound, match="TC-404"):
-        link_items("SYS-1", R.VERIFIED_BY, "TC-404")
+        link_items("SYS-1", R.VERIFIED_BY, "TC-404", actor=ENGINEER)
 
 
 def test_a_passed_review_clears_a_suspect_link(store, link_items):
     store.apply(TraceChange(items=[req("SYS-1"), art("TC-1", K.TEST)],
                             links=[link("SYS-1", R.VERIFIED_BY, "TC-1", suspect=True)]))
-    updated = link_items("SYS-1", R.VERIFIED_BY, "TC-1", review("safety.manager"))
+    updated = link_items("SYS-1", R.VERIFIED_BY, "TC-1", review(REVIEWER.name),
+                         actor=REVIEWER)
     assert not updated.suspect
     assert not store.get_link(("SYS-1", R.VERIFIED_BY, "TC-1")).suspect

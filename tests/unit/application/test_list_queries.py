@@ -22,7 +22,7 @@ from edgedeploy.domain.models import ModelRef
 from edgedeploy.domain.requirements import ArtifactKind, RequirementLevel
 from edgedeploy.domain.rollout import RolloutPhase, RolloutPlan
 from edgedeploy.domain.safety import ASIL
-from tests.builders import T0, art, req
+from tests.builders import STARTER, T0, art, req
 from tests.fakes.clock import ManualClock
 from tests.fakes.drift import InMemoryDriftRepository
 from tests.fakes.persistence import InMemoryDatabase
@@ -106,9 +106,9 @@ def test_rollouts_are_listed_per_fleet_and_phase():
                                ManualClock())
         start = StartRollout(engine, ScriptedReadiness({new}))
         started.append(start(StartRolloutCommand(fleet, new, DIGEST_B,
-                                                 RolloutPlan.for_asil(ASIL.QM), "alice", old,
+                                                 RolloutPlan.for_asil(ASIL.QM), STARTER, old,
                                                  DIGEST_A)))
-    AbortRollout(engine)(started[1].rollout_id, "alice", "wrong fleet")
+    AbortRollout(engine)(started[1].rollout_id, STARTER, "wrong fleet")
     listing = ListRollouts(engine)
     assert [v.rollout_id for v in listing()] == [v.rollout_id for v in started]
     assert [v.fleet for v in listing(fleet="fleet-2")] == ["fleet-2"]

@@ -23,9 +23,10 @@ from edgedeploy.application.rollout import (
     StartRolloutCommand,
     TickRollout,
 )
+from edgedeploy.domain.asil_rules import ASIL_STAGE_FLOORS
 from edgedeploy.domain.audit import AuditChainBroken, verify_chain
-from edgedeploy.domain.errors import InvariantViolation
 from edgedeploy.domain.events import RolloutFinished
+from edgedeploy.domain.identity import Forbidden, SeparationOfDutiesViolation
 from edgedeploy.domain.models import ModelRef
 from edgedeploy.domain.rollout import (
     RolloutAction,
@@ -34,6 +35,7 @@ from edgedeploy.domain.rollout import (
     StageTransitionRefused,
 )
 from edgedeploy.domain.safety import ASIL
+from tests.builders import ENGINEER, MANAGER, OPERATOR, SECOND_MANAGER, STARTER
 from tests.fakes.clock import ManualClock
 from tests.fakes.persistence import InMemoryDatabase
 from tests.fakes.rollout import (
@@ -69,7 +71,7 @@ class Harness:
 
     def begin(self, asil: ASIL = ASIL.QM, model: ModelRef = NEW, digest: str = DIGEST_B):
         return self.start(StartRolloutCommand("fleet-1", model, digest,
-                                              RolloutPlan.for_asil(asil), "alice", OLD,
+                                              RolloutPlan.for_asil(asil), STARTER, OLD,
                                               DIGEST_A))
 
     def drive(self, rollout_id: str, ticks: int = 50):
@@ -142,18 +144,22 @@ def test_asil_c_waits_for_a_named_approval_to_leave_each_stage():
     h.clock.advance(901)
     result = h.drive(view.rollout_id)
     assert result.view.phase == "awaiting_approval"
-    with pytest.raises(InvariantViolation, match=r"approval must name"):
-        ApproveStage(h.engine)(view.rollout_id, " ")
-    approved = ApproveStage(h.engine)(view.rollout_id, "bob", "reviewed health evidence")
+    first = ApproveStage(h.engine)(view.rollout_id, MANAGER, "reviewed health evidence")
+    assert first.current_stage == "5%" and first.stage_state == "awaiting_approval"
+    approved = ApproveStage(h.engine)(view.rollout_id, SECOND_MANAGER, "agreed")
     assert approved.current_stage == "25%" and approved.stage_state == "baking"
-    entry = h.journal.decisions(view.rollout_id)[-1]
-    assert (entry.action, entry.actor) == ("approve", "bob")
+    partial, entry = h.journal.decisions(view.rollout_id)[-2:]
+    assert (partial.action, partial.actor, partial.outcome) == (
+        "approve", "bob", "awaiting_approval")
+    assert partial.details["approvals"] == 1 and partial.details["approvals_required"] == 2
+    assert (entry.action, entry.actor) == ("approve", "dana")
+    assert entry.details["approved_by"] == ["bob", "dana"]
 
 
 def test_approving_a_stage_that_is_not_waiting_is_refused(h):
     view = h.begin(ASIL.C)
     with pytest.raises(StageTransitionRefused):
-        ApproveStage(h.engine)(view.rollout_id, "bob")
+        ApproveStage(h.engine)(view.rollout_id, MANAGER)
 
 
 @pytest.mark.parametrize("ticks", [0, 1, 2])
@@ -163,7 +169,7 @@ def test_abort_works_in_any_running_state_within_the_call(ticks):
     for _ in range(ticks):
         h.clock.advance(901)
         h.tick(view.rollout_id)
-    aborted = AbortRollout(h.engine)(view.rollout_id, "carol", "recall")
+    aborted = AbortRollout(h.engine)(view.rollout_id, OPERATOR, "recall")
     assert aborted.phase == "aborted"
     assert h.on(NEW) == 0
 
@@ -172,8 +178,8 @@ def test_abort_of_a_completed_rollout_is_refused_but_rollback_is_allowed(h):
     view = h.begin()
     h.drive(view.rollout_id)
     with pytest.raises(StageTransitionRefused):
-        AbortRollout(h.engine)(view.rollout_id, "carol")
-    rolled = RollbackRollout(h.engine)(view.rollout_id, "carol", "field reports")
+        AbortRollout(h.engine)(view.rollout_id, OPERATOR)
+    rolled = RollbackRollout(h.engine)(view.rollout_id, OPERATOR, "field reports")
     assert rolled.phase == "rolled_back" and h.on(NEW) == 0
 
 
@@ -246,7 +252,7 @@ def test_a_finished_rollout_raises_one_event_after_its_decision_is_stored(h):
     assert [(e.rollout_id, e.phase) for e in h.finished] == [
         (view.rollout_id, RolloutPhase.COMPLETED)]
     assert h.database.events == h.finished  # handed out only as committed events
-    RollbackRollout(h.engine)(view.rollout_id, "carol", "field reports")
+    RollbackRollout(h.engine)(view.rollout_id, OPERATOR, "field reports")
     assert [e.phase for e in h.finished] == [RolloutPhase.COMPLETED, RolloutPhase.ROLLED_BACK]
 
 
@@ -296,7 +302,7 @@ def test_a_qm_canary_that_stays_inconclusive_is_escalated_to_a_human():
     result = h.tick(view.rollout_id)
     assert result.action is RolloutAction.ESCALATE
     assert result.view.phase is RolloutPhase.AWAITING_APPROVAL and h.on(NEW) == 1
-    approved = ApproveStage(h.engine)(view.rollout_id, "dana", "accepted on field evidence")
+    approved = ApproveStage(h.engine)(view.rollout_id, MANAGER, "accepted on field evidence")
     assert approved.current_stage == "25%"
 
 
@@ -310,3 +316,61 @@ def test_two_rollouts_started_at_the_same_instant_keep_distinct_decision_logs():
     assert entry_a.recorded_at == entry_b.recorded_at
     assert entry_a.entry_hash != entry_b.entry_hash
     assert entry_a.details["rollout"] == view_a.rollout_id
+
+
+def _awaiting(asil: ASIL) -> tuple[Harness, str]:
+    h = Harness()
+    view = h.begin(asil)
+    h.tick(view.rollout_id)
+    h.clock.advance(ASIL_STAGE_FLOORS[asil].min_bake_seconds + 1)
+    assert h.drive(view.rollout_id).view.phase == "awaiting_approval"
+    return h, view.rollout_id
+
+
+def test_the_starter_cannot_approve_their_own_asil_d_rollout():
+    h, rollout_id = _awaiting(ASIL.D)
+    before = len(h.journal.decisions(rollout_id))
+    with pytest.raises(SeparationOfDutiesViolation, match="started this roll-out"):
+        ApproveStage(h.engine)(rollout_id, STARTER)
+    assert len(h.journal.decisions(rollout_id)) == before
+    assert h.engine.load(rollout_id).stage.value == "awaiting_approval"
+
+
+def test_the_same_manager_cannot_approve_an_asil_d_stage_twice():
+    h, rollout_id = _awaiting(ASIL.D)
+    ApproveStage(h.engine)(rollout_id, MANAGER)
+    before = len(h.journal.decisions(rollout_id))
+    with pytest.raises(SeparationOfDutiesViolation, match="already approved"):
+        ApproveStage(h.engine)(rollout_id, MANAGER)
+    assert len(h.journal.decisions(rollout_id)) == before
+    assert h.engine.load(rollout_id).stage.value == "awaiting_approval"
+
+
+def test_two_distinct_release_managers_release_an_asil_d_stage():
+    h, rollout_id = _awaiting(ASIL.D)
+    assert ApproveStage(h.engine)(rollout_id, MANAGER).current_stage == "5%"
+    released = ApproveStage(h.engine)(rollout_id, SECOND_MANAGER)
+    assert released.current_stage == "25%" and released.stage_state == "baking"
+
+
+def test_one_approval_by_another_manager_releases_an_escalated_qm_stage():
+    h = Harness(canary=ScriptedHealth(inferences=1))
+    h.fleet.health_of[OLD] = ScriptedHealth(inferences=1)
+    view = h.begin(ASIL.QM)
+    h.tick(view.rollout_id)
+    h.clock.advance(25 * 3600)
+    h.tick(view.rollout_id)
+    with pytest.raises(SeparationOfDutiesViolation):
+        ApproveStage(h.engine)(view.rollout_id, STARTER)
+    assert ApproveStage(h.engine)(view.rollout_id, MANAGER).current_stage == "25%"
+
+
+def test_an_engineer_may_not_approve_abort_roll_back_or_start():
+    h, rollout_id = _awaiting(ASIL.C)
+    for act in (ApproveStage(h.engine), AbortRollout(h.engine), RollbackRollout(h.engine)):
+        with pytest.raises(Forbidden, match="release-manager"):
+            act(rollout_id, ENGINEER)
+    with pytest.raises(Forbidden):
+        h.start(StartRolloutCommand("fleet-1", NEWER, DIGEST_C,
+                                    RolloutPlan.for_asil(ASIL.QM), ENGINEER, OLD, DIGEST_A))
+    assert h.engine.load(rollout_id).stage.value == "awaiting_approval"

@@ -16,9 +16,11 @@ from edgedeploy.application.rollout import (
     RunOptions,
     StartRolloutCommand,
 )
+from edgedeploy.domain.identity import Forbidden
 from edgedeploy.domain.models import ModelRef, ModelVersionNotFound
 from edgedeploy.domain.rollout import RolloutPlan
 from edgedeploy.domain.safety import ASIL
+from tests.builders import ENGINEER, MANAGER, STARTER
 from tests.fakes.clock import ManualClock
 from tests.fakes.persistence import InMemoryDatabase, InMemoryEvidenceStore
 from tests.fakes.rollout import (
@@ -70,7 +72,7 @@ def fleets_over(journal: InMemoryRolloutJournal, opener: Opener,
 
 
 def command(fleet: str) -> StartRolloutCommand:
-    return StartRolloutCommand(fleet, NEW, DIGEST_B, RolloutPlan.for_asil(ASIL.QM), "alice",
+    return StartRolloutCommand(fleet, NEW, DIGEST_B, RolloutPlan.for_asil(ASIL.QM), STARTER,
                                OLD, DIGEST_A)
 
 
@@ -97,7 +99,7 @@ def test_a_session_closes_its_fleet_when_a_command_fails(journal, driver) -> Non
 
     with pytest.raises(ReleaseNotReady), fleets.session("bench") as session:
         session.controls.start(StartRolloutCommand(
-            "bench", ModelRef("aeb", "9.9"), DIGEST_B, RolloutPlan.for_asil(ASIL.QM), "alice",
+            "bench", ModelRef("aeb", "9.9"), DIGEST_B, RolloutPlan.for_asil(ASIL.QM), STARTER,
             OLD, DIGEST_A))
 
     assert driver.closed
@@ -114,7 +116,7 @@ def test_without_a_fleet_a_decision_is_journaled_and_owed_to_every_device(
 
     with fleets.session(None) as detached:
         assert detached.fleet is None and detached.name is None
-        aborted = detached.controls.abort(view.rollout_id, "bob", "recall")
+        aborted = detached.controls.abort(view.rollout_id, MANAGER, "recall")
 
     assert aborted.phase == "aborted"
     assert journal.get(view.rollout_id).phase.value == "aborted"
@@ -169,28 +171,29 @@ def test_preparing_a_rollout_takes_registry_digests_and_the_strictest_asil_in_sc
     seed(store, register, asil=ASIL.C)
     baseline = ModelRef("aeb", "0.9.0")
     register(baseline, b"older onnx bytes", "release.engineer")
-    prepare = PrepareRollout(uow, gate, store, ScriptedReadiness({MODEL}), "ci.bot")
+    prepare = PrepareRollout(uow, gate, store, ScriptedReadiness({MODEL}))
 
     prepare.require_ready(MODEL)
-    started = prepare("bench", MODEL, baseline)
+    started = prepare("bench", MODEL, baseline, actor=STARTER)
 
     with uow() as work:
         digests = {ref: work.models.get(ref).digest for ref in (MODEL, baseline)}
     assert (started.digest, started.baseline_digest) == (digests[MODEL], digests[baseline])
     assert started.plan == RolloutPlan.for_asil(ASIL.C)
-    assert (started.fleet, started.actor) == ("bench", "ci.bot")
-    assert prepare("bench", MODEL, actor="alice").actor == "alice"
+    assert (started.fleet, started.actor) == ("bench", STARTER)
+    with pytest.raises(Forbidden, match="deploy"):
+        prepare("bench", MODEL, actor=ENGINEER)
 
 
 def test_preparing_refuses_an_unready_or_unregistered_version(store, register, gate,
                                                               uow) -> None:
     seed(store, register)
     readiness = ScriptedReadiness(reasons=("verification: no report", "trace gate: SR-7"))
-    prepare = PrepareRollout(uow, gate, store, readiness, "ci.bot")
+    prepare = PrepareRollout(uow, gate, store, readiness)
 
     with pytest.raises(ReleaseNotReady) as refused:
         prepare.require_ready(MODEL)
     assert "verification: no report" in str(refused.value)
     assert "trace gate: SR-7" in str(refused.value)
     with pytest.raises(ModelVersionNotFound):
-        prepare("bench", ModelRef("aeb", "7.0"))
+        prepare("bench", ModelRef("aeb", "7.0"), actor=STARTER)

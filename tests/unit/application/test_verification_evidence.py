@@ -12,6 +12,7 @@ from edgedeploy.application.traceability import (
     VerificationTest,
 )
 from edgedeploy.domain.coverage import GapCode
+from edgedeploy.domain.identity import Forbidden
 from edgedeploy.domain.models import ModelRef
 from edgedeploy.domain.requirements import ItemId
 from edgedeploy.domain.requirements import RequirementLevel as L
@@ -19,7 +20,7 @@ from edgedeploy.domain.safety import ASIL
 from edgedeploy.domain.traceability import EvidenceKind, Verdict
 from edgedeploy.domain.traceability import Relation as R
 from edgedeploy.domain.traceability import VerificationMethod as M
-from tests.builders import link, req
+from tests.builders import CI, ENGINEER, REVIEWER, link, req
 
 MODEL = ModelRef("aeb", "1.0.0")
 DIGEST = "sha256:" + "ab" * 32
@@ -65,8 +66,8 @@ def _verdicts(store, source):
 
 
 def test_each_test_takes_exactly_its_checks_verdict(link_evidence, seeded):
-    rows = link_evidence(TESTS, _report(latency_budget=False), DIGEST, "ci",
-                         analyst="safety.engineer")
+    rows = link_evidence(TESTS, _report(latency_budget=False), DIGEST, CI,
+                         analyst=ENGINEER)
     by_test = {r.test: r.passed for r in rows}
     assert by_test["TC-1"] and by_test["B2B-1"] and by_test["TC-3"]
     assert not by_test["TC-2"]
@@ -80,7 +81,7 @@ def test_a_check_missing_from_the_report_or_not_applicable_is_a_failed_test(link
     report["verdict"]["checks"] = [c for c in report["verdict"]["checks"]
                                    if c["name"] != "min_accuracy"]
     report["verdict"]["checks"][-1]["applicable"] = False
-    rows = {r.test: r for r in link_evidence(TESTS, report, DIGEST, "ci", analyst="a")}
+    rows = {r.test: r for r in link_evidence(TESTS, report, DIGEST, CI)}
     assert not rows["TC-1"].passed
     assert "no 'min_accuracy' check" in rows["TC-1"].detail
     assert not rows["TC-3"].passed
@@ -88,19 +89,21 @@ def test_a_check_missing_from_the_report_or_not_applicable_is_a_failed_test(link
 
 def test_safety_relevant_system_requirements_get_an_analysis_of_their_derived_results(
         link_evidence, seeded):
-    rows = link_evidence(TESTS, _report(top1_agreement=False), DIGEST, "ci",
-                         analyst="safety.engineer", inspector="safety.engineer")
+    rows = link_evidence(TESTS, _report(top1_agreement=False), DIGEST, CI,
+                         analyst=ENGINEER, inspector=ENGINEER)
     analyses = {r.test: r for r in rows if r.method is M.ANALYSIS and r.test.startswith("AN-")}
     assert set(analyses) == {"AN-SYS-1"}  # SYS-2 is QM: no analysis
     assert not analyses["AN-SYS-1"].passed  # ML-1 failed one test
     inspections = [r for r in rows if r.method is M.INSPECTION]
     assert [(r.requirement, r.test) for r in inspections] == [("SYS-1", "IN-SYS-1")]
     evidence = seeded.get_link((ItemId("SYS-1"), R.VERIFIED_BY, ItemId("IN-SYS-1"))).evidence
-    assert evidence[-1].agent == "safety.engineer"
+    assert evidence[-1].agent == ENGINEER.name
+    assert seeded.get_item(ItemId("IN-SYS-1")).recorded_by == ENGINEER.name
+    assert seeded.get_item(ItemId("TC-1")).recorded_by == CI.name
 
 
 def test_no_inspection_is_recorded_when_no_inspector_is_named(link_evidence):
-    rows = link_evidence(TESTS, _report(), DIGEST, "ci", analyst="safety.engineer")
+    rows = link_evidence(TESTS, _report(), DIGEST, CI, analyst=ENGINEER)
     assert not [r for r in rows if r.method is M.INSPECTION]
 
 
@@ -109,7 +112,7 @@ def test_the_matrix_of_a_release_shows_the_gates_figure_over_the_gates_scope(
     register(MODEL, b"onnx-bytes", "release.engineer")
     seeded.apply(TraceChange(links=[link("ML-1", R.IMPLEMENTED_BY, str(MODEL))]))
     LinkVerificationEvidence(seeded, link_items, RecordArtifact(seeded), clock)(
-        TESTS, _report(), DIGEST, "ci", analyst="safety.engineer")
+        TESTS, _report(), DIGEST, CI, analyst=ENGINEER)
     report = gate(MODEL, record=False)
     matrix = BuildTraceMatrix(seeded, clock)("release", report)
     assert matrix.score == report.score
@@ -184,3 +187,9 @@ def test_the_rollout_thresholds_are_declared_beside_the_verification_limits():
         DeploymentSpecification.from_dict({**SPEC, "rollout": {"latency": 3}})
     with pytest.raises(InvalidInput, match="alpha"):
         DeploymentSpecification.from_dict({**SPEC, "rollout": {"alpha": 0.9}})
+
+
+def test_a_principal_without_the_role_cannot_record_test_results(link_evidence, seeded):
+    with pytest.raises(Forbidden, match="record-artifact"):
+        link_evidence(TESTS, _report(), DIGEST, REVIEWER)
+    assert seeded.get_item(ItemId("TC-1")) is None

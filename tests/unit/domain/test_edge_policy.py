@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 
 from edgedeploy.domain.edge_policy import (
+    EPOCH_WINDOW,
+    EpochOutOfRange,
     Probation,
     ProbationLimits,
     ProbationState,
     Quarantine,
     QuarantinePolicy,
+    admit_epoch,
 )
 from edgedeploy.domain.errors import InvariantViolation
 
@@ -87,3 +90,16 @@ def test_a_quarantined_version_is_listed_until_its_period_ends():
 def test_limits_that_would_disable_the_policy_are_refused(make):
     with pytest.raises(InvariantViolation):
         make()
+
+
+def test_an_epoch_just_above_the_agents_is_new_and_the_same_epoch_is_a_re_send():
+    assert admit_epoch(7, 8) is True
+    assert admit_epoch(7, 7 + EPOCH_WINDOW) is True
+    assert admit_epoch(7, 7) is False
+
+
+@pytest.mark.parametrize("epoch", [6, 0, -1, 7 + EPOCH_WINDOW + 1, 2**63 - 1])
+def test_an_older_epoch_or_one_beyond_the_window_is_refused_naming_the_range(epoch):
+    with pytest.raises(EpochOutOfRange, match=r"accepts 8\.\.1007") as refused:
+        admit_epoch(7, epoch)
+    assert refused.value.code == "EDGE_EPOCH_OUT_OF_RANGE"

@@ -107,14 +107,15 @@ def test_polarion_export_reads_type_status_multi_valued_enumerations_booleans_an
     assert reqs["AEBP-103"].asil is ASIL.QM
 
 
-def test_polarion_relation_type_we_do_not_know_becomes_a_diagnostic_not_a_link(
+def test_polarion_relates_to_between_requirements_is_kept_as_refines_and_reported(
         read: Read) -> None:
     document = read("polarion.reqif")
 
-    assert link_keys(document) == {("AEBP-101", Relation.DERIVES, "AEBP-102")}
+    assert link_keys(document) == {("AEBP-101", Relation.DERIVES, "AEBP-102"),
+                                   ("AEBP-103", Relation.REFINES, "AEBP-101")}
     (diagnostic,) = document.diagnostics
     assert "relates to" in diagnostic.message
-    assert "AEBP-103 -> AEBP-101" in diagnostic.message
+    assert "imported as AEBP-103 refines AEBP-101" in diagnostic.message
     assert "SPEC-RELATION 'polarion-link-AEBP-103-AEBP-101'" in diagnostic.location
     assert diagnostic.location.startswith("line ")
 
