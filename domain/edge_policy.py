@@ -182,7 +182,38 @@ def admit_epoch(current: int, epoch: int, window: int = EPOCH_WINDOW) -> bool:
         f"{current + 1}..{current + window} (or {current} again as a re-send)")
 
 
+
+def request_misfits(expected: Mapping[str, tuple[int | None, ...]],
+                    given: Mapping[str, tuple[int, ...] | None]) -> list[str]:
+    """Every way a request's tensors miss the model's input contract, in words (SR_EDGE_008).
+
+    A request that does not fit (a missing or unknown input, a wrong rank, a fixed dimension
+    of another size, something that is no tensor) is the caller's mistake: it never reaches
+    the model, so it cannot count as a model fault nor fail a probation.
+    """
+    problems = [f"input '{name}' is missing" for name in expected if name not in given]
+    problems += [f"input '{name}' is not an input of the model" for name in given
+                 if name not in expected]
+    for name, shape in given.items():
+        want = expected.get(name)
+        if want is None:
+            continue
+        if shape is None:
+            problems.append(f"input '{name}' is not a tensor")
+        elif len(shape) != len(want):
+            problems.append(f"input '{name}' has rank {len(shape)}, the model takes "
+                            f"rank {len(want)} {_dims(want)}")
+        elif any(w is not None and w != g for w, g in zip(want, shape, strict=True)):
+            problems.append(f"input '{name}' has shape {_dims(shape)}, the model takes "
+                            f"{_dims(want)}")
+    return problems
+
+
+def _dims(shape: tuple[int | None, ...]) -> str:
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+
 __all__ = [
+    "request_misfits",
     "EPOCH_WINDOW",
     "EpochOutOfRange",
     "Probation",

@@ -18,10 +18,11 @@ from __future__ import annotations
 import enum
 import hashlib
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NewType
 
 from edgedeploy.domain.asil_rules import (
     ASIL_INCONCLUSIVE_LIMITS,
@@ -44,6 +45,53 @@ class StageTransitionRefused(Conflict):
     """The requested change is not allowed from the stage's current state."""
 
     code = "ROLLOUT_STAGE_TRANSITION_REFUSED"
+
+
+class InvalidIdentifier(InvariantViolation):
+    """A fleet name or device id is not a plain identifier."""
+
+    code = "ROLLOUT_IDENTIFIER_INVALID"
+
+
+class FleetTooSmall(InvariantViolation):
+    """A fleet cannot hold a canary and a baseline cohort each as large as the ASIL's floor."""
+
+    code = "ROLLOUT_FLEET_TOO_SMALL"
+
+
+FleetName = NewType("FleetName", str)
+DeviceId = NewType("DeviceId", str)
+
+# Fleet names and device ids name journal rows, agent state directories and log files: one
+# path segment of plain characters, so no value can climb out of a directory or name a file.
+_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def _identifier(value: object, field_name: str) -> str:
+    text = value if isinstance(value, str) else ""
+    if not _IDENTIFIER.fullmatch(text) or ".." in text:
+        raise InvalidIdentifier(
+            f"{field_name} {value!r} is not an identifier: 1 to 64 characters from A-Z a-z "
+            "0-9 . _ -, starting with a letter or digit, without '..'")
+    return text
+
+
+def fleet_name(value: object) -> FleetName:
+    """``value`` as a fleet name.
+
+    Raises:
+        InvalidIdentifier: naming the field (fleet name).
+    """
+    return FleetName(_identifier(value, "fleet name"))
+
+
+def device_id(value: object) -> DeviceId:
+    """``value`` as a device id.
+
+    Raises:
+        InvalidIdentifier: naming the field (device id).
+    """
+    return DeviceId(_identifier(value, "device id"))
 
 
 class InvalidRolloutPlan(InvariantViolation):
@@ -264,8 +312,41 @@ def rollout_order(rollout_id: str, devices: Iterable[DeviceInfo]) -> tuple[Devic
 
 
 def canary_count(stage: StageSpec, fleet_size: int) -> int:
-    """Devices on the canary in ``stage``: its share, but never below its minimum."""
-    return min(fleet_size, max(stage.min_devices, math.ceil(stage.share * fleet_size)))
+    """Devices on the canary in ``stage``: its share, but never below its minimum.
+
+    Before the last stage the canary leaves at least ``min_devices`` on the baseline, so the
+    judge always has a baseline cohort as large as the canary's floor to compare with; only
+    the last stage (share 1.0) covers the whole fleet.
+    """
+    if stage.share >= 1.0:
+        return fleet_size
+    wanted = max(stage.min_devices, math.ceil(stage.share * fleet_size))
+    return max(0, min(wanted, fleet_size - stage.min_devices))
+
+
+def minimum_fleet_size(plan: RolloutPlan) -> int:
+    """The smallest fleet ``plan`` can run on: a canary and a baseline cohort at the floor.
+
+    A single-stage plan (straight to 100 %) has no canary to compare and needs its floor only.
+    """
+    if len(plan.stages) == 1:
+        return plan.stages[0].min_devices
+    return max(2 * stage.min_devices for stage in plan.stages[:-1])
+
+
+def check_fleet_size(plan: RolloutPlan, fleet: str, fleet_size: int) -> None:
+    """Refuse a fleet too small for the plan's canary and baseline floors (SR_ROLL_003).
+
+    Raises:
+        FleetTooSmall: with the fleet's size, the ASIL and the numbers it needs.
+    """
+    needed = minimum_fleet_size(plan)
+    if fleet_size < needed:
+        floor = max(s.min_devices for s in plan.stages)
+        raise FleetTooSmall(
+            f"fleet {fleet} has {fleet_size} devices; an ASIL {plan.asil} roll-out needs at "
+            f"least {needed}: a canary of {floor} devices and a baseline cohort of {floor} "
+            "devices to compare it with")
 
 
 # --- the roll-out aggregate ---------------------------------------------------------------
@@ -455,12 +536,14 @@ def new_rollout(rollout_id: str, fleet: str, model: ModelRef, digest: str, basel
 
     Raises:
         InvariantViolation: the new model is the baseline, or the fleet is empty.
+        FleetTooSmall: the fleet cannot hold the plan's canary and baseline floors.
     """
     if model == baseline:
         raise InvariantViolation(f"{model} is already the baseline of fleet {fleet}")
     ordered = rollout_order(rollout_id, devices)
     if not ordered:
         raise InvariantViolation(f"fleet {fleet} has no devices")
+    check_fleet_size(plan, fleet, len(ordered))
     return Rollout(rollout_id, fleet, model, digest, baseline, baseline_digest, plan, ordered,
                    tuple(RolloutStage.PENDING for _ in plan.stages), 0, first_epoch,
                    created_at)
@@ -633,8 +716,12 @@ __all__ = [
     "CONTROLLER",
     "DEFAULT_SHARES",
     "DesiredState",
+    "DeviceId",
     "DeviceInfo",
+    "FleetName",
+    "FleetTooSmall",
     "HoldReason",
+    "InvalidIdentifier",
     "InvalidRolloutPlan",
     "Outcome",
     "Rollout",
@@ -647,8 +734,12 @@ __all__ = [
     "StageSpec",
     "StageTransitionRefused",
     "canary_count",
+    "check_fleet_size",
     "decide",
+    "device_id",
+    "fleet_name",
     "hold_deadline",
+    "minimum_fleet_size",
     "new_rollout",
     "next_stage",
     "rollout_order",

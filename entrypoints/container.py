@@ -8,7 +8,7 @@ Providers are lazy: an edge agent process builds its runtime without opening the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
@@ -210,15 +210,35 @@ def _runtime_provenance(backends: BackendRegistry, configured: str | None,
 FIRST_PARTY_FLEET_KINDS = ("http", "local", "simulated")
 
 
-def _fleet_opener(plugins: PluginRegistry) -> Callable[[FleetSource], FleetDriver]:
-    """Open a fleet by its ``kind``: first-party kinds here, any other through its plugin."""
+def _fleet_opener(plugins: PluginRegistry,
+                  fleets_dir: Path | None = None) -> Callable[[FleetSource], FleetDriver]:
+    """Open a fleet by its ``kind``: first-party kinds here, any other through its plugin.
+
+    With ``fleets_dir`` (fleets a request names) a file is read only from that directory and
+    an inline description's paths resolve there; the checks run before anything is opened.
+    """
     def open_any(source: FleetSource) -> FleetDriver:
-        from edgedeploy.adapters.fleet import open_fleet
+        from edgedeploy.adapters.fleet import load_fleet, open_fleet
+        from edgedeploy.adapters.fleet.config import (
+            confined_path,
+            fleet_name_of,
+            open_confined_fleet,
+        )
         from edgedeploy.adapters.fleet.plugin_kind import PluginFleet, fleet_fields
 
+        shown = str(source) if not isinstance(source, Mapping) else ""
+        if fleets_dir is not None and not isinstance(source, Mapping):
+            source = confined_path(fleets_dir, source, "fleet_file", "fleet_file")
         fields = fleet_fields(source)
         if fields is None or fields.kind in FIRST_PARTY_FLEET_KINDS:
-            return open_fleet(source)
+            if fleets_dir is None:
+                return open_fleet(source)
+            if isinstance(source, Mapping):
+                return open_confined_fleet(source, fleets_dir)
+            return load_fleet(Path(source), shown=shown)
+        if fleets_dir is not None and isinstance(source, Mapping):
+            fields = replace(fields, base=fleets_dir.resolve())
+        fleet_name_of(fields.data, fields.default_name, "fleet description")
         installed = [r.name for r in plugins.records(ROLLOUT_TARGETS)]
         if fields.kind not in installed:
             raise InvalidInput(f"fleet {fields.name}: unknown kind '{fields.kind}' "
@@ -586,10 +606,12 @@ class Container(containers.DeclarativeContainer):
                                       drift_alert, service_principal, notify_receivers)
     check_window.add_kwargs(bus=message_bus)
     fleet_opener = providers.Singleton(_fleet_opener, plugins)
+    request_fleet_opener = providers.Singleton(_fleet_opener, plugins,
+                                               settings.provided.fleets_path)
     rollout_fleets = providers.Factory(
         RolloutFleets, uow=uow.provider, clock=clock, readiness=release_readiness,
         evidence=evidence, detached_target=journal_only_target, open_fleet=fleet_opener,
-        bus=message_bus)
+        bus=message_bus, open_request_fleet=request_fleet_opener)
     prepare_rollout = providers.Factory(PrepareRollout, uow.provider, evaluate_gate,
                                         trace_store, release_readiness)
     rollout_status = providers.Factory(RolloutStatus, engine=journal_engine)

@@ -16,6 +16,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -52,6 +53,9 @@ class RolloutSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     """The roll-out controller of a long-running service."""
 
     tick_interval_s: float = 1.0
+    fleets_dir: str = ""
+    """The only directory a fleet named in an HTTP request is read from (and an inline one's
+    relative paths resolve in); empty means ``<home>/fleets``."""
 
     def __post_init__(self) -> None:
         if not self.tick_interval_s > 0:
@@ -202,6 +206,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
     actor: str = ""
+    remote: str = ""
+    """An edgedeploy server's URL: the CLI then runs its commands through that server's API
+    (``--remote``, ``EDGEDEPLOY_REMOTE``); empty: against this home."""
     http: HttpSettings = msgspec.field(default_factory=HttpSettings)
     plugins: PluginSettings = msgspec.field(default_factory=PluginSettings)
     rollout: RolloutSettings = msgspec.field(default_factory=RolloutSettings)
@@ -209,6 +216,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     drift: DriftSettings = msgspec.field(default_factory=DriftSettings)
     identity: IdentitySettings = msgspec.field(default_factory=IdentitySettings)
     interchange: InterchangeSettings = msgspec.field(default_factory=InterchangeSettings)
+
+    def __post_init__(self) -> None:
+        if self.remote:
+            check_remote_url(self.remote)
 
     @property
     def home_dir(self) -> Path:
@@ -232,9 +243,30 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return self.home_dir / "evidence"
 
     @property
+    def fleets_path(self) -> Path:
+        """Fleet descriptions a request may name: configured, else ``<home>/fleets``."""
+        return Path(self.rollout.fleets_dir) if self.rollout.fleets_dir else \
+            self.home_dir / "fleets"
+
+    @property
     def resolved_actor(self) -> str:
         """Who is acting, for audit entries: configured, else the login name."""
         return self.actor or os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
+
+
+def check_remote_url(url: str) -> str:
+    """``url`` when it names a server by http or https, without credentials in it.
+
+    Raises:
+        ValueError: saying what is wrong with it.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"remote {url!r} is not an http:// or https:// URL of a server")
+    if parts.username or parts.password:
+        raise ValueError("remote URL must not carry credentials: give the token with --token "
+                         "or EDGEDEPLOY_TOKEN")
+    return url.rstrip("/")
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:

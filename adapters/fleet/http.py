@@ -21,6 +21,17 @@ from edgedeploy.domain.rollout import DesiredState, DeviceInfo
 log = structlog.get_logger(__name__)
 
 
+def reports(answer: Any, state: DesiredState) -> bool:
+    """True when an agent's answer reports serving exactly ``state`` (model, digest, epoch)."""
+    if not isinstance(answer, dict):
+        return False
+    serving = answer.get("serving")
+    if not isinstance(serving, dict):
+        return False
+    return (serving.get("model") == str(state.model) and serving.get("digest") == state.digest
+            and serving.get("epoch") == state.epoch)
+
+
 class HttpFleet:
     """:class:`edgedeploy.application.ports.rollout.RolloutTarget` over the edge agents' HTTP API.
 
@@ -92,16 +103,25 @@ class HttpFleet:
         return response.json()
 
     def apply(self, states: Sequence[DesiredState]) -> ApplyResult:
-        """PUT each desired state; an agent at the same epoch answers ``stale``.
+        """PUT each desired state; a device acknowledges only by serving it.
 
-        An agent refusing the epoch (older than its own, or too far ahead) or the controller's
-        credentials counts as not reached: the refusal is logged and the state sent again later.
+        An answer counts as an acknowledgement when the state the agent reports (``serving``:
+        model, digest, epoch) is the desired one. An answer of any other kind (``stale`` at
+        the same epoch while a different version serves, a failed or still running swap, a
+        refused epoch or credential) leaves the device owing the state: it is sent again on a
+        later tick, and the device is never counted on a version it does not run.
         """
         def send(state: DesiredState) -> tuple[str, bool]:
             body = {"model": str(state.model), "digest": state.digest, "epoch": state.epoch,
                     "wait": self._swap_wait_s > 0, "timeout_s": self._swap_wait_s}
             answer = self._call("PUT", state.device_id, "/v1/desired", json=body)
-            return state.device_id, answer is not None
+            served = reports(answer, state)
+            if answer is not None and not served:
+                log.warning("fleet.not_serving", device=state.device_id, epoch=state.epoch,
+                            desired=str(state.model), status=answer.get("status")
+                            if isinstance(answer, dict) else None,
+                            reason=answer.get("reason") if isinstance(answer, dict) else None)
+            return state.device_id, served
         results = list(self._pool.map(send, [s for s in states if s.device_id in self._agents]))
         return ApplyResult(tuple(d for d, ok in results if ok),
                            tuple(d for d, ok in results if not ok))

@@ -15,6 +15,7 @@ import httpx
 from edgedeploy.adapters.fleet.auth import ControllerCredentials, ensure_secret_file
 from edgedeploy.adapters.fleet.http import HttpFleet
 from edgedeploy.application.errors import BackendUnavailable
+from edgedeploy.domain.rollout import device_id
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -40,7 +41,13 @@ class LocalAgentFleet(HttpFleet):
                  backend: str = "", env: Mapping[str, str] | None = None,
                  start_timeout_s: float = 60.0, swap_wait_s: float = 30.0,
                  bind: str = "127.0.0.1", token_file: Path | None = None) -> None:
-        self._base, self._repository, self._backend = base, repository, backend
+        for device in device_ids:
+            device_id(device)  # each names a directory under base: never a path of its own
+        # Absolute, because every agent runs with its own home as working directory.
+        self._base, self._repository = base.resolve(), repository.resolve()
+        self._backend = backend
+        token_file = token_file.resolve() if token_file is not None else None
+        base = self._base
         self._extra_env = dict(env or {})
         self._start_timeout_s = start_timeout_s
         self._bind = bind

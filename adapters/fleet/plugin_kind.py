@@ -53,7 +53,8 @@ def fleet_fields(source: FleetSource) -> FleetFields | None:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
-    return FleetFields(data, path.parent, path.stem) if isinstance(data, dict) else None
+    return (FleetFields(data, path.resolve().parent, path.stem) if isinstance(data, dict)
+            else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,10 +20,12 @@ from edgedeploy.application.edge.runtime import (
     EdgeStatus,
     InferenceFailed,
     InferenceResult,
+    MalformedRequest,
     SwapOutcome,
 )
 
 __all__ = [
+    "MalformedRequest",
     "AgentState",
     "AgentStateStore",
     "EdgeConfig",

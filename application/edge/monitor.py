@@ -31,6 +31,8 @@ class _Bucket:
     timeouts: int = 0
     fallbacks: int = 0
     low_confidence: int = 0
+    rejected: int = 0
+    """Requests refused as malformed: client errors, kept out of the health figures."""
     latency: list[int] = field(default_factory=lambda: [0] * LATENCY_BUCKETS)
 
     def window(self) -> HealthWindow:
@@ -81,6 +83,23 @@ class RuntimeMonitor:
                 bucket.low_confidence += low
                 bucket.latency[index] += rows
 
+    def record_rejected(self, model: str) -> None:
+        """Count one request refused before it reached ``model`` (a client error)."""
+        now = self._clock()
+        start = now - (now % self._window_s)
+        with self._lock:
+            windows = self._windows.setdefault(model, deque(maxlen=self._keep))
+            if not windows or windows[-1].start != start:
+                windows.append(_Bucket(start))
+            windows[-1].rejected += 1
+            self._totals.setdefault(model, _Bucket(0.0)).rejected += 1
+
+    def rejected(self, model: str, since: float = 0.0) -> int:
+        """Malformed requests refused for ``model`` since ``since`` (same windows as health)."""
+        floor = since - (since % self._window_s)
+        with self._lock:
+            return sum(b.rejected for b in self._windows.get(model, ()) if b.start >= floor)
+
     def health(self, model: str, since: float = 0.0) -> HealthWindow:
         """Sum of ``model``'s windows that started at or after ``since`` (Unix seconds).
 
@@ -105,13 +124,15 @@ class RuntimeMonitor:
         lines = []
         with self._lock:
             totals = {m: (b.inferences, b.errors, b.timeouts, b.fallbacks, b.low_confidence,
-                          list(b.latency)) for m, b in self._totals.items()}
+                          list(b.latency), b.rejected) for m, b in self._totals.items()}
         for name, help_text, idx in (
                 ("edgedeploy_inferences_total", "Inferences served", 0),
                 ("edgedeploy_inference_errors_total", "Inferences that failed", 1),
                 ("edgedeploy_inference_timeouts_total", "Inferences past their deadline", 2),
                 ("edgedeploy_inference_fallbacks_total", "Inferences answered by fallback", 3),
-                ("edgedeploy_low_confidence_total", "Results below the confidence floor", 4)):
+                ("edgedeploy_low_confidence_total", "Results below the confidence floor", 4),
+                ("edgedeploy_rejected_requests_total",
+                 "Malformed requests refused before inference (client errors)", 6)):
             lines += [f"# HELP {name} {help_text}.", f"# TYPE {name} counter"]
             for model, values in sorted(totals.items()):
                 lines.append(f'{name}{{device="{device_id}",model="{model}"}} {values[idx]}')

@@ -47,7 +47,7 @@ from edgedeploy.application.edge.ports import (
     PackageSource,
     TensorTools,
 )
-from edgedeploy.application.errors import BackendUnavailable
+from edgedeploy.application.errors import BackendUnavailable, InvalidInput
 from edgedeploy.application.ports.inference import InferenceBackend, InferenceSession
 from edgedeploy.domain.edge_policy import (
     Probation,
@@ -56,6 +56,7 @@ from edgedeploy.domain.edge_policy import (
     Quarantine,
     QuarantinePolicy,
     admit_epoch,
+    request_misfits,
 )
 from edgedeploy.domain.errors import DomainError
 from edgedeploy.domain.models import ModelRef
@@ -63,10 +64,28 @@ from edgedeploy.domain.models import ModelRef
 log = structlog.get_logger(__name__)
 
 
+def _shape(value: Any) -> tuple[int, ...] | None:
+    """The shape of an array-like input; None for anything that is not a tensor."""
+    shape = getattr(value, "shape", None)
+    if not isinstance(shape, tuple) or not all(isinstance(d, int) for d in shape):
+        return None
+    return shape
+
+
 class InferenceFailed(BackendUnavailable):
     """The model failed on this input and no fallback could answer."""
 
     code = "EDGE_INFERENCE_FAILED"
+
+
+class MalformedRequest(InvalidInput):
+    """The request does not fit the model's input contract: the caller's fault, not the model's.
+
+    It is answered 400, counted apart as a client error, and never reaches the model, its
+    health figures or its probation.
+    """
+
+    code = "EDGE_REQUEST_MALFORMED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,13 +292,21 @@ class EdgeRuntime:
 
         Raises:
             BackendUnavailable: no model is installed.
+            MalformedRequest: the tensors do not fit the input contract (nothing is run).
             InferenceFailed: the model failed and no fallback could answer.
         """
         with self._lock:
             slot = self._active
             if slot is None:
                 raise BackendUnavailable(f"device {self.device_id} serves no model yet")
-            slot.inflight += 1
+            misfits = request_misfits(
+                {spec.name: spec.shape for spec in slot.package.inputs},
+                {name: _shape(value) for name, value in feeds.items()})
+            if not misfits:
+                slot.inflight += 1
+        if misfits:
+            self.monitor.record_rejected(str(slot.model))
+            raise MalformedRequest(f"request does not fit {slot.model}: {'; '.join(misfits)}")
         start = time.perf_counter()
         error, fallback = False, False
         outputs: dict[str, Any] | None

@@ -19,8 +19,9 @@ from edgedeploy.domain.rollout import DesiredState, DeviceInfo, Rollout
 class ApplyResult:
     """What became of desired-state commands sent to a fleet.
 
-    ``acknowledged`` devices run (or already ran) the desired epoch; ``unreachable`` ones
-    did not answer and get the command again on a later tick.
+    ``acknowledged`` devices report serving the desired state (model, digest, epoch);
+    ``unreachable`` ones did not answer or do not report it, and get the command again on a
+    later tick.
     """
 
     acknowledged: tuple[str, ...]

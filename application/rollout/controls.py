@@ -96,10 +96,13 @@ class RolloutFleets:
                  evidence: EvidenceStore, detached_target: RolloutTarget,
                  open_fleet: Callable[[FleetSource], FleetDriver],
                  bus: MessageBus | None = None,
-                 on_decision: DecisionHook | None = None) -> None:
+                 on_decision: DecisionHook | None = None,
+                 open_request_fleet: Callable[[FleetSource], FleetDriver] | None = None
+                 ) -> None:
         self._uow, self._clock, self._bus = uow, clock, bus
         self._readiness, self._evidence = readiness, evidence
         self._detached_target, self._open_fleet = detached_target, open_fleet
+        self._open_request_fleet = open_request_fleet or open_fleet
         self._on_decision = on_decision
 
     def open_fleet(self, source: FleetSource) -> FleetDriver:
@@ -109,6 +112,17 @@ class RolloutFleets:
             InvalidInput: the description is unreadable or incomplete.
         """
         return self._open_fleet(source)
+
+    def open_request_fleet(self, source: FleetSource) -> FleetDriver:
+        """The fleet a remote request describes, confined to the server's fleets directory.
+
+        A file is named relative to that directory; an inline description's paths resolve
+        there. Nothing outside it is read or written.
+
+        Raises:
+            InvalidInput: the description is unreadable, incomplete or leaves the directory.
+        """
+        return self._open_request_fleet(source)
 
     def engine(self, target: RolloutTarget, clock: Clock | None = None,
                on_decision: DecisionHook | None = None) -> RolloutEngine:

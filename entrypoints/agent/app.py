@@ -7,7 +7,7 @@ is a 401 problem, so only the fleet's controller can command, query or use the a
 |---|---|---|
 | POST | ``/v1/infer`` | one inference; the answer names the model version that produced it |
 | PUT | ``/v1/desired`` | desired version and epoch: the same epoch again is a no-op; one \
-older or over 1000 ahead is a 409 |
+older or over 1000 ahead is a 409; the answer reports what the agent serves (``serving``) |
 | POST | ``/v1/swap/cancel`` | cancel the running load |
 | GET | ``/v1/status`` | what the agent serves, its epoch, last-known-good, quarantine |
 | GET | ``/v1/health`` | health window of one model version since a time |
@@ -100,9 +100,12 @@ def create_agent_app(runtime: EdgeRuntime, token: str) -> Litestar:
         outcome = runtime.request_swap(ModelRef.parse(data.model), data.digest, data.epoch)
         if data.wait and outcome.generation and not outcome.done:
             outcome = runtime.wait(outcome.generation, data.timeout_s) or outcome
+        reported = runtime.status()
         return {"generation": outcome.generation, "model": outcome.model,
                 "epoch": outcome.epoch, "status": outcome.status, "reason": outcome.reason,
-                "agent_epoch": runtime.status().epoch}
+                "agent_epoch": reported.epoch,
+                "serving": {"model": reported.model, "digest": reported.digest,
+                            "epoch": reported.epoch}}
 
     @post("/v1/swap/cancel", sync_to_thread=False, status_code=200)
     def cancel() -> dict[str, Any]:
@@ -115,7 +118,9 @@ def create_agent_app(runtime: EdgeRuntime, token: str) -> Litestar:
 
     @get("/v1/health", sync_to_thread=False)
     def health(model: FromQuery[str], since: FromQuery[float] = 0.0) -> dict[str, Any]:
-        return runtime.monitor.health(str(ModelRef.parse(model)), since).to_dict()
+        name = str(ModelRef.parse(model))
+        return {**runtime.monitor.health(name, since).to_dict(),
+                "client_errors": runtime.monitor.rejected(name, since)}
 
     @get("/metrics", sync_to_thread=False, media_type=MediaType.TEXT)
     def metrics() -> str:

@@ -28,14 +28,28 @@ from edgedeploy.entrypoints.cli.trace import trace
 PROG_NAME = "edgedeploy"
 
 
+def _remote_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from edgedeploy.entrypoints.settings import check_remote_url
+
+    try:
+        return check_remote_url(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]},
              example="edgedeploy trace gate aeb@1.0.0 --json")
 @click.version_option(package_name="edgedeploy", help="Show the version and exit.")
 @click.option("--token", metavar="TOKEN", default=None,
               help="Act as this API token's principal instead of the OS user "
                    "(or set EDGEDEPLOY_TOKEN).")
+@click.option("--remote", metavar="URL", default=None, callback=_remote_url,
+              help="Run the command through the API of the edgedeploy server at URL, as "
+                   "--token's principal (or set EDGEDEPLOY_REMOTE).")
 @click.pass_context
-def cli(ctx: click.Context, token: str | None) -> None:
+def cli(ctx: click.Context, token: str | None, remote: str | None) -> None:
     """edgedeploy: a safety-gated release pipeline for ML models on automotive ECUs.
 
     Exit codes: 0 success, 2 invalid input, 3 refused by a rule or gate, 4 not found,
@@ -47,6 +61,7 @@ def cli(ctx: click.Context, token: str | None) -> None:
     """
     state = ctx.ensure_object(CliState)
     state.token = token
+    state.remote_option = remote
     ctx.call_on_close(state.close)
 
 

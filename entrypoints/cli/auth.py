@@ -77,7 +77,7 @@ def auth() -> None:
     """Who you act as, registered principals and API tokens."""
 
 
-@auth.command(example="EDGEDEPLOY_TOKEN=edt_… edgedeploy auth whoami --json")
+@auth.command(example="EDGEDEPLOY_TOKEN=edt_… edgedeploy auth whoami --json", remote=True)
 @json_option
 @pass_state
 @command_errors
@@ -86,6 +86,11 @@ def whoami(state: CliState, as_json: bool) -> None:
 
     With a token, also the token's id, scope and expiry. Exits 3 when the token is not valid.
     """
+    if state.remote:
+        from edgedeploy.entrypoints.cli import remote
+
+        remote.whoami(state, as_json)
+        return
     from edgedeploy.application.identity import token_id_of
 
     principal = state.principal

@@ -49,6 +49,29 @@ class CliState:
         self._principal: Principal | None = None
         self.token: str | None = None
         """A token given with ``--token`` (wins over ``EDGEDEPLOY_TOKEN``)."""
+        self.remote_option: str | None = None
+        """A server URL given with ``--remote`` (wins over ``EDGEDEPLOY_REMOTE``)."""
+        self._remote: str | None = None
+
+    @property
+    def remote(self) -> str:
+        """The server this invocation's commands run against; empty: this home.
+
+        Read from ``--remote``, else the ``remote`` setting, without building the container:
+        a remote command never opens the home a running server holds.
+        """
+        if self._remote is None:
+            self._remote = self.remote_option or ""
+            if not self._remote:
+                from contextlib import suppress
+
+                from edgedeploy.application.errors import InvalidInput
+                from edgedeploy.entrypoints.settings import load_settings
+
+                # A broken configuration is reported by the command when it loads it.
+                with suppress(InvalidInput):
+                    self._remote = load_settings().remote
+        return self._remote
 
     @property
     def principal(self) -> Principal:
@@ -114,9 +137,26 @@ class Command(click.Command):
     against the command's own options and keep it truthful.
     """
 
-    def __init__(self, *args: Any, example: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, example: str | None = None, remote: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.example = example
+        self.remote = remote
+        """The command has a path through a server's API (``--remote``)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; one that has no remote path refuses ``--remote`` (exit 2).
+
+        Checked here, for every command at once, so that no command silently runs against
+        the local home when the user asked for a server.
+        """
+        state = ctx.find_object(CliState)
+        if not self.remote and state is not None and state.remote:
+            raise click.UsageError(
+                f"'{ctx.command_path}' runs only locally, not against a server: run it "
+                "without --remote (and without EDGEDEPLOY_REMOTE) on the server's "
+                "installation", ctx)
+        return super().invoke(ctx)
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """Print the epilog, then the example verbatim (never re-wrapped)."""

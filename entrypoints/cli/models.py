@@ -26,7 +26,7 @@ def models() -> None:
     """Model versions, fixed by the SHA-256 of their bytes."""
 
 
-@models.command(example="edgedeploy models register aeb@1.0.0 aeb.onnx")
+@models.command(example="edgedeploy models register aeb@1.0.0 aeb.onnx", remote=True)
 @click.argument("model_version", metavar="NAME@VERSION", type=MODEL_VERSION)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @json_option
@@ -38,6 +38,11 @@ def register(state: CliState, model_version: ModelRef, file: Path, as_json: bool
     The same bytes again are a no-op; other bytes under a registered version are refused
     (exit 3).
     """
+    if state.remote:
+        from edgedeploy.entrypoints.cli import remote
+
+        remote.register_model(state, str(model_version), file, as_json)
+        return
     from edgedeploy.domain.identity import Permission
 
     principal = state.principal
@@ -53,13 +58,18 @@ def register(state: CliState, model_version: ModelRef, file: Path, as_json: bool
                                           f" {model.digest} ({model.size_bytes} bytes)"))
 
 
-@models.command("list", example="edgedeploy models list --name aeb --json")
+@models.command("list", example="edgedeploy models list --name aeb --json", remote=True)
 @click.option("--name", default=None, help="Only the versions of this model name.")
 @json_option
 @pass_state
 @command_errors
 def list_(state: CliState, name: str | None, as_json: bool) -> None:
     """Every registered model version, oldest first."""
+    if state.remote:
+        from edgedeploy.entrypoints.cli import remote
+
+        remote.list_models(state, name, as_json)
+        return
     with state.container.uow() as uow:
         found = uow.models.list(name)
     if as_json:

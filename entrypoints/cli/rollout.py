@@ -92,7 +92,7 @@ def decision_printer(state: CliState) -> Callable[[Any, RolloutDecision], None]:
 
 
 @click.command(cls=Command, example="edgedeploy deploy aeb@1.0.0 --fleet fleet.yaml "
-                                    "--baseline aeb@0.9.0")
+                                    "--baseline aeb@0.9.0", remote=True)
 @click.argument("model_version", metavar="NAME@VERSION", type=MODEL_VERSION)
 @click.option("--fleet", "fleet_file", required=True, type=click.Path(dir_okay=False),
               help="FLEET.yaml describing the devices.")
@@ -113,6 +113,13 @@ def deploy(state: CliState, model_version: ModelRef, fleet_file: str, baseline: 
 
     Exits 3 with every reason when the version is not ready for release; no device is touched.
     """
+    if state.remote:
+        from edgedeploy.entrypoints.cli import remote
+
+        remote.deploy(state, str(model_version), fleet_file,
+                      str(baseline) if baseline else None, wait, interval, max_ticks,
+                      as_json)
+        return
     from edgedeploy.application.rollout import RunOptions
     from edgedeploy.domain.identity import Permission
     from edgedeploy.domain.rollout import RolloutPhase
@@ -163,7 +170,7 @@ def _finish(state: CliState, view: RolloutView, as_json: bool) -> None:
         print_view(state, view)
 
 
-@rollout.command("list", example="edgedeploy rollout list --fleet eu-aeb --json")
+@rollout.command("list", example="edgedeploy rollout list --fleet eu-aeb --json", remote=True)
 @click.option("--fleet", default=None, help="Only roll-outs on this fleet (by name).")
 @click.option("--phase", type=LazyChoice("edgedeploy.domain.rollout:RolloutPhase"),
               default=None, help="Only roll-outs in this phase.")
@@ -172,6 +179,11 @@ def _finish(state: CliState, view: RolloutView, as_json: bool) -> None:
 @command_errors
 def list_(state: CliState, fleet: str | None, phase: str | None, as_json: bool) -> None:
     """Every journaled roll-out, oldest first, with its id for the other commands."""
+    if state.remote:
+        from edgedeploy.entrypoints.cli import remote
+
+        remote.list_rollouts(state, fleet, phase, as_json)
+        return
     from edgedeploy.domain.rollout import RolloutPhase
 
     found = state.container.list_rollouts()(fleet, RolloutPhase(phase) if phase else None)
@@ -189,17 +201,23 @@ def list_(state: CliState, fleet: str | None, phase: str | None, as_json: bool) 
     show(state, table)
 
 
-@rollout.command(example="edgedeploy rollout status ro-3f9c2a61 --json")
+@rollout.command(example="edgedeploy rollout status ro-3f9c2a61 --json", remote=True)
 @click.argument("rollout_id")
 @json_option
 @pass_state
 @command_errors
 def status(state: CliState, rollout_id: str, as_json: bool) -> None:
     """Where a roll-out stands (from the journal; no device is asked)."""
+    if state.remote:
+        from edgedeploy.entrypoints.cli import remote
+
+        remote.rollout_status(state, rollout_id, as_json)
+        return
     _finish(state, state.container.rollout_status()(rollout_id), as_json)
 
 
-@rollout.command(example="edgedeploy rollout approve ro-3f9c2a61 --fleet fleet.yaml")
+@rollout.command(example="edgedeploy rollout approve ro-3f9c2a61 --fleet fleet.yaml",
+                 remote=True)
 @click.argument("rollout_id")
 @click.option("--note", default="", help="Why, for the decision log.")
 @_fleet_option
@@ -213,13 +231,20 @@ def approve(state: CliState, rollout_id: str, note: str, fleet_file: str | None,
     The approver is a release manager who did not start the roll-out; at ASIL C/D two
     distinct ones must approve before the next stage starts. Refusals exit 3.
     """
+    if state.remote:
+        from edgedeploy.entrypoints.cli import remote
+
+        remote.rollout_action(state, "approve", rollout_id, "note", note, fleet_file,
+                              as_json)
+        return
     principal = state.principal
     with fleet_controls(state.container, fleet_file) as session:
         view = session.controls.approve(rollout_id, principal, note)
     _finish(state, view, as_json)
 
 
-@rollout.command(example="edgedeploy rollout abort ro-3f9c2a61 --reason \"field report\"")
+@rollout.command(example="edgedeploy rollout abort ro-3f9c2a61 --reason \"field report\"",
+                 remote=True)
 @click.argument("rollout_id")
 @click.option("--reason", default="", help="Why, for the decision log.")
 @_fleet_option
@@ -229,6 +254,12 @@ def approve(state: CliState, rollout_id: str, note: str, fleet_file: str | None,
 def abort(state: CliState, rollout_id: str, reason: str, fleet_file: str | None,
           as_json: bool) -> None:
     """Stop a running roll-out; every device returns to the baseline."""
+    if state.remote:
+        from edgedeploy.entrypoints.cli import remote
+
+        remote.rollout_action(state, "abort", rollout_id, "reason", reason, fleet_file,
+                              as_json)
+        return
     principal = state.principal
     with fleet_controls(state.container, fleet_file) as session:
         view = session.controls.abort(rollout_id, principal, reason)
@@ -236,7 +267,7 @@ def abort(state: CliState, rollout_id: str, reason: str, fleet_file: str | None,
 
 
 @rollout.command(example="edgedeploy rollout rollback ro-3f9c2a61 --reason regression "
-                         "--fleet fleet.yaml")
+                         "--fleet fleet.yaml", remote=True)
 @click.argument("rollout_id")
 @click.option("--reason", default="", help="Why, for the decision log.")
 @_fleet_option
@@ -246,6 +277,12 @@ def abort(state: CliState, rollout_id: str, reason: str, fleet_file: str | None,
 def rollback(state: CliState, rollout_id: str, reason: str, fleet_file: str | None,
              as_json: bool) -> None:
     """Send every device back to the baseline, also after completion."""
+    if state.remote:
+        from edgedeploy.entrypoints.cli import remote
+
+        remote.rollout_action(state, "rollback", rollout_id, "reason", reason,
+                              fleet_file, as_json)
+        return
     principal = state.principal
     with fleet_controls(state.container, fleet_file) as session:
         view = session.controls.rollback(rollout_id, principal, reason)

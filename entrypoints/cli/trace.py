@@ -33,7 +33,8 @@ def trace() -> None:
     """Requirements traceability (ISO 26262-8 clause 6, ASPICE MLE.1-MLE.5)."""
 
 
-@trace.command("import", example="edgedeploy trace import requirements.reqifz --json")
+@trace.command("import", example="edgedeploy trace import requirements.reqifz --json",
+               remote=True)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True,
               help="Refuse the file if the import reports any diagnostic (exit 2).")
@@ -42,6 +43,11 @@ def trace() -> None:
 @command_errors
 def import_(state: CliState, file: Path, strict: bool, as_json: bool) -> None:
     """Import requirements from ReqIF (.reqif/.reqifz), CSV or YAML; all or nothing."""
+    if state.remote:
+        from edgedeploy.entrypoints.cli import remote
+
+        remote.import_requirements(state, file, strict, as_json)
+        return
     result = state.container.import_requirements()(file.name, file.read_bytes(),
                                                    actor=state.principal, strict=strict)
     if as_json:
@@ -132,7 +138,7 @@ def _link(state: CliState, source: str, relation: str, target: str,
 
 
 @trace.command(example="edgedeploy trace link MLR-1 verified_by TC-1 --evidence report.json "
-                       "--verdict passed")
+                       "--verdict passed", remote=True)
 @click.argument("source")
 @click.argument("relation")
 @click.argument("target")
@@ -157,6 +163,12 @@ def link(state: CliState, source: str, relation: str, target: str, evidence_file
     deployed_as. A model version is named NAME@VERSION. The evidence is recorded as who runs
     the command; a passed test result needs its report (--evidence).
     """
+    if state.remote:
+        from edgedeploy.entrypoints.cli import remote
+
+        remote.link(state, source, relation, target, evidence_file, kind, verdict,
+                    method, independent, note, as_json)
+        return
     evidence = _evidence(state, kind, verdict, method, independent, note, evidence_file)
     result = _link(state, source, relation, target, evidence)
     if as_json:
@@ -169,7 +181,8 @@ def link(state: CliState, source: str, relation: str, target: str, evidence_file
                              f"{', SUSPECT' if result.suspect else ''}"))
 
 
-@trace.command(example="edgedeploy trace review SYS-1 derives MLR-1 --independent")
+@trace.command(example="edgedeploy trace review SYS-1 derives MLR-1 --independent",
+               remote=True)
 @click.argument("source")
 @click.argument("relation")
 @click.argument("target")
@@ -185,6 +198,11 @@ def review(state: CliState, source: str, relation: str, target: str, independent
     An independent review must come from a safety reviewer who recorded neither the linked
     items nor their evidence; refusals exit 3.
     """
+    if state.remote:
+        from edgedeploy.entrypoints.cli import remote
+
+        remote.review(state, source, relation, target, independent, note, as_json)
+        return
     evidence = _evidence(state, "review", "passed", None, independent, note, None)
     result = _link(state, source, relation, target, evidence)
     if as_json:
@@ -304,13 +322,18 @@ def backward(state: CliState, item_id: str, as_json: bool) -> None:
         _print_view(state, f"Backward trace of {item_id}", view.items)
 
 
-@trace.command(example="edgedeploy trace gate aeb@1.0.0 --json")
+@trace.command(example="edgedeploy trace gate aeb@1.0.0 --json", remote=True)
 @click.argument("model_version", metavar="NAME@VERSION", type=MODEL_VERSION)
 @json_option
 @pass_state
 @command_errors
 def gate(state: CliState, model_version: ModelRef, as_json: bool) -> None:
     """Exit 0 when NAME@VERSION's trace is complete, 3 when gaps block its deployment."""
+    if state.remote:
+        from edgedeploy.entrypoints.cli import remote
+
+        remote.gate(state, str(model_version), as_json)
+        return
     from edgedeploy.domain.identity import Permission
 
     principal = state.principal
@@ -362,7 +385,7 @@ def export(state: CliState, fmt: str, output: Path, as_json: bool) -> None:
         state.console.print(f"wrote {output} ({len(data)} bytes)", highlight=False)
 
 
-@trace.command(example="edgedeploy trace artifact test TC-1 --file results.xml")
+@trace.command(example="edgedeploy trace artifact test TC-1 --file results.xml", remote=True)
 # Model versions enter the graph through ``models register`` (with their bytes), not here.
 @click.argument("kind", type=click.Choice(["test", "dataset", "deployment"]))
 @click.argument("item_id")
@@ -375,6 +398,11 @@ def export(state: CliState, fmt: str, output: Path, as_json: bool) -> None:
 def artifact(state: CliState, kind: str, item_id: str, title: str, file: Path | None,
              as_json: bool) -> None:
     """Record a test, dataset or deployment in the trace graph (by ITEM_ID)."""
+    if state.remote:
+        from edgedeploy.entrypoints.cli import remote
+
+        remote.artifact(state, kind, item_id, title, file, as_json)
+        return
     from edgedeploy.domain.identity import Permission
     from edgedeploy.domain.requirements import Artifact, ArtifactKind, ItemId
 

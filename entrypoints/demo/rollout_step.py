@@ -51,7 +51,8 @@ from edgedeploy.domain.traceability import DECOMPOSING, Relation
 from edgedeploy.entrypoints.demo.flow import CI, MODEL, RELEASE_LEAD, RELEASE_MANAGERS, DemoRun
 
 FLEET = "demo-loopback"
-DEVICES = tuple(f"ecu-{i}" for i in range(6))
+DEVICES = tuple(f"ecu-{i}" for i in range(10))
+"""Ten agents: at ASIL D a canary of five devices beside a baseline cohort of five."""
 BASELINE = ModelRef(MODEL.name, "1.0.0-fp32-reference")
 DEGRADED = ModelRef(MODEL.name, "1.0.1-degraded")
 BATCH_ROWS = 256
@@ -175,7 +176,7 @@ class Traffic:
 
         Each cohort gets one request in flight at a time, and the cohorts run side by side,
         so canary and baseline see the same load on the shared cores and their latencies
-        stay comparable (six agents all busy at once on two cores would measure contention).
+        stay comparable (ten agents all busy at once on two cores would measure contention).
         """
         batches = -(-ROWS_PER_COHORT_TICK // BATCH_ROWS)
         plans = [[(cohort[i % len(cohort)], self.bodies[(self.requests + i) % len(self.bodies)])
@@ -361,7 +362,7 @@ def _pct(value: float | None) -> str:
 
 
 def step_rollout(run: DemoRun) -> None:
-    """Roll 1.0.0 out to six local edge agents, then roll a degraded 1.0.1 out and back."""
+    """Roll 1.0.0 out to ten local edge agents, then roll a degraded 1.0.1 out and back."""
     run.step("8. Roll out: staged canary on local edge agents, automatic rollback")
     gate = run.facts.get("gate")
     if gate is None or not gate.passed:

@@ -13,6 +13,7 @@ from edgedeploy.entrypoints.http.auth import (
     Authenticator,
     authorization_guard,
     check_route_permissions,
+    declare_refusals,
     public,
     security_components,
 )
@@ -82,4 +83,5 @@ def create_app(container: Container) -> Litestar:
         debug=False,
     )
     check_route_permissions(app)
+    declare_refusals(app)
     return app

@@ -176,6 +176,22 @@ def check_route_permissions(app: Litestar) -> None:
             f"routes without a declared permission: {', '.join(undeclared)}")
 
 
+def declare_refusals(app: Litestar) -> None:
+    """Declare on every guarded operation the refusals the app's guard answers for it.
+
+    The guard refuses before the handler runs, so the handler's own ``responses`` cannot
+    list them: 401 for every guarded route, 403 where a permission is needed. An operation
+    that describes one of them itself keeps its own description.
+    """
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if handler.opt.get(PUBLIC) or PERMISSION not in handler.opt:
+                continue
+            refusals = problem_responses(401, 403) if handler.opt[PERMISSION] else \
+                problem_responses(401)
+            handler.responses = {**refusals, **(handler.responses or {})}
+
+
 def route_requirements(app: Litestar) -> Iterable[tuple[str, str, Requirement | None]]:
     """Every route's method, path and requirement (None: public), for tests and docs."""
     for route in app.routes:

@@ -9,11 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 
+from edgedeploy.application.errors import InvalidInput
 from edgedeploy.application.monitoring import (
     CheckWindow,
     DriftReport,
@@ -51,6 +53,17 @@ WINDOW_EXAMPLE = Example(
     value={"rows": [[12.7, 0.01, 1.0], [13.4, None, 2.0], [12.2, 0.03, 1.0]]})
 FEEDBACK_EXAMPLE = Example(summary="A confirmed drift",
                            value={"feedback": "confirmed"})
+
+
+def _instant(name: str, text: str | None) -> datetime | None:
+    """An RFC 3339 date-time query value; a bare number is refused, not read as Unix time."""
+    if text is None:
+        return None
+    try:
+        return msgspec.convert(text, datetime)
+    except msgspec.ValidationError:
+        raise InvalidInput(f"{name} '{text}' is not an RFC 3339 date-time "
+                           "(e.g. 2025-05-01T08:00:00Z)") from None
 
 
 class DriftController(Controller):
@@ -116,15 +129,20 @@ class DriftController(Controller):
         deployment: FromQuery[str | None] = None,
         at_least: Annotated[DriftSeverity | None, QueryParameter(
             description="Only verdicts at or above this severity.")] = None,
-        since: FromQuery[datetime | None] = None,
-        until: FromQuery[datetime | None] = None,
+        since: Annotated[str | None, QueryParameter(
+            format="date-time", description="Only verdicts observed at or after this "
+                                            "RFC 3339 date-time.")] = None,
+        until: Annotated[str | None, QueryParameter(
+            format="date-time", description="Only verdicts observed at or before this "
+                                            "RFC 3339 date-time.")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 100,
     ) -> DriftVerdictListView:
         """Stored verdicts, oldest first: the newest ``limit`` that match the filters.
 
         A pipeline polls this for what reached ``warning`` or ``critical`` since its last run.
         """
-        found = list_verdicts(deployment, at_least, since, until, limit)
+        found = list_verdicts(deployment, at_least, _instant("since", since),
+                              _instant("until", until), limit)
         return DriftVerdictListView(verdicts=[view(v, DriftVerdictView) for v in found],
                                     count=len(found))
 

@@ -22,6 +22,7 @@ from edgedeploy.domain.models import ModelRef
 from edgedeploy.entrypoints.http.auth import guarded
 from edgedeploy.entrypoints.http.dependencies import OptimizerFor
 from edgedeploy.entrypoints.http.dto import view
+from edgedeploy.entrypoints.http.dto.common import DigestPath, ModelVersionPath
 from edgedeploy.entrypoints.http.dto.optimization import JobAcceptedView, JobView, OptimizeCreate
 from edgedeploy.entrypoints.http.problems import problem_responses
 
@@ -51,7 +52,7 @@ class JobsController(Controller):
           responses=problem_responses(400, 413, 415, 422, s422=BAD_VERSION))
     def optimize(
         self,
-        ver: FromPath[str],
+        ver: ModelVersionPath,
         data: Annotated[OptimizeCreate, Body(examples=[OPTIMIZE_EXAMPLE])],
         jobs: NamedDependency[JobRunner],
         optimizer_for: NamedDependency[OptimizerFor],
@@ -94,7 +95,7 @@ class JobsController(Controller):
     @post("/models/{ver:str}/verify", sync_to_thread=True, status_code=202,
           summary="Verify a registered model", **guarded(Permission.VERIFY_MODEL),
           responses=problem_responses(400, 415, 422, s422=BAD_VERSION))
-    def verify(self, ver: FromPath[str], jobs: NamedDependency[JobRunner],
+    def verify(self, ver: ModelVersionPath, jobs: NamedDependency[JobRunner],
                verify_registered: NamedDependency[VerifyRegisteredModel],
                principal: NamedDependency[Principal]) -> Response[JobAcceptedView]:
         """Verify a registered version on the deployed runtime: 202 with the job.
@@ -126,7 +127,7 @@ class JobsController(Controller):
          responses=problem_responses(400, 404, s404="Nothing is stored under this digest."))
     def artifact(
         self,
-        digest: FromPath[str],
+        digest: DigestPath,
         evidence_files: NamedDependency[EvidenceFiles],
     ) -> Response[bytes]:
         """A stored artifact or report by its digest (``sha256:<hex>``), byte for byte."""

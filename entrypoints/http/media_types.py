@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
-from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.openapi.spec import (
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Operation,
+    RequestBody,
+    Schema,
+)
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 
 from edgedeploy.entrypoints.http.problems import UnsupportedMediaType
@@ -54,6 +60,33 @@ def raw_body_operation(media_types: frozenset[str], description: str) -> type[Op
             self.request_body = body
 
     return RawBodyOperation
+
+
+def _file_schema(media_type: str) -> Schema:
+    # A JSON document (JSON-LD) is parsed by clients, so it is declared as JSON, not bytes.
+    if media_type == JSON or media_type.endswith("+json"):
+        return Schema(type=[OpenAPIType.OBJECT, OpenAPIType.ARRAY])
+    return Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+
+
+def file_response_operation(media_types: frozenset[str], description: str) -> type[Operation]:
+    """An OpenAPI operation whose success answer is a file in any one of ``media_types``.
+
+    A route declares one ``media_type``; an operation whose answer's media type follows a
+    parameter (an export format) lists every one it can send here instead.
+    """
+    content = {media_type: OpenAPIMediaType(schema=_file_schema(media_type))
+               for media_type in sorted(media_types)}
+
+    @dataclass
+    class FileResponseOperation(Operation):
+        def __post_init__(self) -> None:
+            for status, response in (self.responses or {}).items():
+                if status.startswith("2") and isinstance(response, OpenAPIResponse):
+                    response.content = dict(content)
+                    response.description = description
+
+    return FileResponseOperation
 
 
 def _has_body(request: Request[Any, Any, Any]) -> bool:

@@ -8,7 +8,7 @@ import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromQuery, QueryParameter
 
 from edgedeploy.application.errors import InvalidInput
 from edgedeploy.application.models import ModelQueries, RegisterModel
@@ -16,6 +16,7 @@ from edgedeploy.domain.identity import Permission, Principal
 from edgedeploy.domain.models import ModelRef
 from edgedeploy.entrypoints.http.auth import guarded
 from edgedeploy.entrypoints.http.dto import view
+from edgedeploy.entrypoints.http.dto.common import ModelVersionPath
 from edgedeploy.entrypoints.http.dto.models import ModelListView, ModelVersionView
 from edgedeploy.entrypoints.http.media_types import MODEL_FILES, accepts, raw_body_operation
 from edgedeploy.entrypoints.http.problems import problem_responses
@@ -36,7 +37,7 @@ class ModelsController(Controller):
               400, 409, 413, 415, 422, s409="The version is registered with other bytes.",
               s422=BAD_VERSION))
     async def register(
-        self, ver: FromPath[str], request: Request[object, object, State],
+        self, ver: ModelVersionPath, request: Request[object, object, State],
         register_model: NamedDependency[RegisterModel],
         principal: NamedDependency[Principal],
         filename: Annotated[str, QueryParameter(max_length=255, description="The file's name, "
@@ -72,7 +73,7 @@ class ModelsController(Controller):
                                      s422=BAD_VERSION))
     def get_model(
         self,
-        ver: FromPath[str],
+        ver: ModelVersionPath,
         model_queries: NamedDependency[ModelQueries],
     ) -> ModelVersionView:
         """One registered version: its digest, size and who registered it when."""

@@ -29,6 +29,7 @@ from edgedeploy.domain.models import ModelRef
 from edgedeploy.domain.rollout import RolloutPhase
 from edgedeploy.entrypoints.http.auth import guarded
 from edgedeploy.entrypoints.http.dto import view
+from edgedeploy.entrypoints.http.dto.common import ModelVersionPath
 from edgedeploy.entrypoints.http.dto.rollout import (
     ApprovalCreate,
     DeployAcceptedView,
@@ -42,8 +43,8 @@ from edgedeploy.entrypoints.http.problems import problem_responses
 UNKNOWN = "No roll-out has this id."
 BAD_VERSION = "The model version is not of the form ``name@version``."
 DEPLOY_EXAMPLE = Example(
-    summary="A FLEET.yaml on the server, with the version to fall back to",
-    value={"fleet_file": "/srv/fleets/eu-test-fleet.yaml",
+    summary="A FLEET.yaml in the server's fleets directory, with the version to fall back to",
+    value={"fleet_file": "eu-test-fleet.yaml",
            "baseline": "aeb-perception@1.0.0"})
 ACTION_EXAMPLE = Example(summary="Why the roll-out is stopped",
                          value={"reason": "field report 4711"})
@@ -53,7 +54,8 @@ APPROVAL_EXAMPLE = Example(summary="A release manager's approval",
 
 def _fleet_source(data: DeployCreate) -> FleetSource:
     if (data.fleet_file is None) == (data.fleet is None):
-        raise InvalidInput("give exactly one of fleet_file (a path on the server) and fleet "
+        raise InvalidInput("give exactly one of fleet_file (a file in the server's fleets "
+                           "directory) and fleet "
                            "(an inline fleet description)", code="FLEET_INVALID")
     return data.fleet_file if data.fleet_file is not None else data.fleet or {}
 
@@ -72,7 +74,7 @@ class RolloutController(Controller):
               "fleet already runs a roll-out.", s422=BAD_VERSION))
     def deploy(
         self,
-        ver: FromPath[str],
+        ver: ModelVersionPath,
         data: Annotated[DeployCreate, Body(examples=[DEPLOY_EXAMPLE])],
         prepare_rollout: NamedDependency[PrepareRollout],
         rollout_fleets: NamedDependency[RolloutFleets],
@@ -89,7 +91,7 @@ class RolloutController(Controller):
         baseline = ModelRef.parse(data.baseline) if data.baseline else None
         source = _fleet_source(data)
         prepare_rollout.require_ready(ref)
-        fleet = rollout_fleets.open_fleet(source)
+        fleet = rollout_fleets.open_request_fleet(source)
         started = rollout_ticker.launch(
             fleet, lambda name: prepare_rollout(name, ref, baseline, actor=principal))
         url = f"/api/v1/rollouts/{started.rollout_id}"

@@ -33,6 +33,7 @@ from edgedeploy.domain.traceability import Evidence, EvidenceKind, Verdict
 from edgedeploy.entrypoints.http.auth import guarded
 from edgedeploy.entrypoints.http.dependencies import Now
 from edgedeploy.entrypoints.http.dto import view
+from edgedeploy.entrypoints.http.dto.common import ModelVersionPath
 from edgedeploy.entrypoints.http.dto.traceability import (
     ArtifactCreate,
     ArtifactView,
@@ -54,6 +55,7 @@ from edgedeploy.entrypoints.http.dto.traceability import (
 from edgedeploy.entrypoints.http.media_types import (
     REQUIREMENT_FILES,
     accepts,
+    file_response_operation,
     raw_body_operation,
 )
 from edgedeploy.entrypoints.http.problems import problem_responses
@@ -90,7 +92,7 @@ class TraceabilityController(Controller):
                                      s422=BAD_VERSION))
     def model_trace(
         self,
-        ver: FromPath[str],
+        ver: ModelVersionPath,
         evaluate_gate: NamedDependency[EvaluateGate],
     ) -> GateReportView:
         """The traceability report of a model version: 200 when complete, 409 with the gaps.
@@ -105,7 +107,7 @@ class TraceabilityController(Controller):
           summary="Record a gate decision", **guarded(Permission.VERIFY_MODEL),
           responses=problem_responses(400, 404, 409, 415, 422, s404=UNREGISTERED, s409=GAPS,
                                       s422=BAD_VERSION))
-    def gate(self, ver: FromPath[str], evaluate_gate: NamedDependency[EvaluateGate],
+    def gate(self, ver: ModelVersionPath, evaluate_gate: NamedDependency[EvaluateGate],
              principal: NamedDependency[Principal]) -> GateReportView:
         """Evaluate the gate and log the decision: 200 passed, 409 blocked with the gaps.
 
@@ -118,15 +120,16 @@ class TraceabilityController(Controller):
 
     @get("/safety/readiness/{ver:str}", **guarded(Permission.READ),
          sync_to_thread=True, summary="Readiness checklist",
-         responses=problem_responses(400, 422, s422=BAD_VERSION))
+         responses=problem_responses(400, 404, 422, s404=UNREGISTERED, s422=BAD_VERSION))
     def readiness(
         self,
-        ver: FromPath[str],
+        ver: ModelVersionPath,
         assess_readiness: NamedDependency[AssessReadiness],
     ) -> ReadinessView:
         """The readiness checklist of a model version: registered, trace complete, audit intact.
 
-        Always 200: an unready version is an answer, listed check by check.
+        200 for every registered version: an unready one is an answer, listed check by
+        check; 404 for a version that is not registered.
         """
         result = assess_readiness(ModelRef.parse(ver))
         return view(result, ReadinessView, ready=result.ready)
@@ -299,8 +302,10 @@ class TraceabilityController(Controller):
         return Response(render_matrix.html(), media_type="text/html")
 
     @get("/trace/export", **guarded(Permission.EXPORT),
-         sync_to_thread=True, media_type="application/octet-stream",
-         summary="Export the trace", responses=problem_responses(400))
+         sync_to_thread=True, summary="Export the trace", responses=problem_responses(400),
+         operation_class=file_response_operation(
+             frozenset(f.media_type for f in ExportFormat),
+             "The export, in the media type of the requested ``format``."))
     def export(self, export_trace: NamedDependency[ExportTraceGraph],
                fmt: Annotated[ExportFormat, QueryParameter(name="format",
                                                       description="The serialisation.")]

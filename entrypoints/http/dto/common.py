@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, TypeVar
 
 import msgspec
+from litestar.params import PathParameter
 
 from edgedeploy.domain.coverage import GapCode
 from edgedeploy.domain.safety import ASIL
@@ -13,6 +14,16 @@ Id = Annotated[str, msgspec.Meta(min_length=1, max_length=200,
                                  description="An item identifier as the trace graph holds it.")]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text = Annotated[str, msgspec.Meta(max_length=4000)]
+
+_SEGMENT = "[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
+ModelVersionPath = Annotated[str, PathParameter(
+    description="A model version, ``name@version``; each part 1-128 letters, digits, "
+                "'.', '_' or '-'.",
+    # Declared for clients (and generated tests); the handler's parse gives the 422.
+    schema_extra={"pattern": f"^{_SEGMENT}@{_SEGMENT}$"})]
+DigestPath = Annotated[str, PathParameter(
+    description="A stored file's digest, ``sha256:<64 lower-case hex>``.",
+    schema_extra={"pattern": "^sha256:[0-9a-f]{64}$"})]
 
 ViewT = TypeVar("ViewT")
 

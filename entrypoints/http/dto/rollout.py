@@ -16,9 +16,9 @@ from edgedeploy.entrypoints.http.dto.common import Text
 class DeployCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Where to roll a version out: a FLEET.yaml on the server, or the same description inline.
 
-    Give exactly one of ``fleet_file`` and ``fleet``. Relative paths inside an inline
-    description (a local fleet's ``repository``) resolve against the server's working
-    directory.
+    Give exactly one of ``fleet_file`` and ``fleet``. ``fleet_file`` names a file in the
+    server's fleets directory (``rollout.fleets_dir``); relative paths inside an inline
+    description (a local fleet's ``repository``) resolve there too, and no path may leave it.
     """
 
     fleet_file: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)] | None = None

@@ -63,7 +63,7 @@ def after_bake(rollout: Rollout, extra_s: float = 1.0) -> datetime:
 def test_a_pending_stage_starts_without_a_judgement():
     pending = new_rollout("r1", "fleet", NEW, "sha256:" + "b" * 64, OLD, "sha256:" + "a" * 64,
                           RolloutPlan.for_asil(ASIL.QM),
-                          [DeviceInfo("d0")], 1, NOW)
+                          [DeviceInfo("d0"), DeviceInfo("d1")], 1, NOW)
     decision = decide(pending, None, NOW)
     assert decision.action is RolloutAction.START_STAGE
     assert decision.outcome is RolloutStage.BAKING and decision.actor == CONTROLLER
