@@ -7,7 +7,11 @@ builds the edge runtime. Nothing here reads the environment.
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import ssl
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +74,38 @@ def agent_url(agent: AgentSettings) -> str:
     return f"{scheme}://{host}:{agent.port}"
 
 
+PID_FILE = "agent.pid"
+
+
+def write_pid_file(agent: AgentSettings) -> Path:
+    """Record this process in ``<home>/agent.pid`` (pid, device, port, address).
+
+    A controller that restarts finds its agents by this file and adopts or stops them, so an
+    agent whose controller was killed does not run on unseen. Written whole or not at all.
+    """
+    path = agent.home_dir / PID_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{PID_FILE}.{os.getpid()}")
+    partial.write_text(json.dumps({"pid": os.getpid(), "device_id": agent.device_id,
+                                   "port": agent.port, "bind": agent.bind}), encoding="utf-8")
+    partial.replace(path)
+    return path
+
+
+def remove_pid_file(path: Path) -> None:
+    """Remove the pid file if it still names this process (a successor may have replaced it)."""
+    try:
+        if json.loads(path.read_text(encoding="utf-8")).get("pid") == os.getpid():
+            path.unlink()
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise SystemExit(128 + signum)
+
+
 def serve_agent(device_id: str, port: int, home: Path | None = None,
                 backend: str | None = None, *, repository: Path | None = None,
                 settings: Settings | None = None) -> None:
@@ -92,6 +128,11 @@ def serve_agent(device_id: str, port: int, home: Path | None = None,
         token = container.agent_token()
         runtime = container.edge_runtime()
         runtime.start()
+        pid_file = write_pid_file(agent)
+        # uvicorn shuts down on SIGTERM, then raises it again under the handler found at
+        # start: this one, so the clean-up below runs instead of a bare death.
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _exit_on_sigterm)
         log.info("agent.start", device=device_id, url=agent_url(agent),
                  home=str(agent.home_dir), backend=agent.backend,
                  mutual_tls="ssl_ca_certs" in tls)
@@ -100,5 +141,6 @@ def serve_agent(device_id: str, port: int, home: Path | None = None,
                         log_level="warning", access_log=False, **tls)
         finally:
             runtime.close()
+            remove_pid_file(pid_file)
     finally:
         close_container(container)

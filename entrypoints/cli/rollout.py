@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,9 +42,29 @@ def fleet_controls(container: Container, fleet_file: str | None,
                    ) -> AbstractContextManager[FleetSession]:
     """Use cases bound to the fleet a FLEET.yaml names (or to the journal alone), closed after.
 
-    The session paces ticks the way its fleet's time passes (``session.pace``).
+    The session paces ticks the way its fleet's time passes (``session.pace``). SIGTERM ends
+    the command as Ctrl-C does, so the fleet is closed and local agents it started stop.
     """
-    return container.rollout_fleets().session(fleet_file, on_decision)
+    return _closed_on_sigterm(container.rollout_fleets().session(fleet_file, on_decision))
+
+
+@contextmanager
+def _closed_on_sigterm(session: AbstractContextManager[FleetSession]) -> Iterator[FleetSession]:
+    if threading.current_thread() is not threading.main_thread():
+        with session as opened:
+            yield opened
+        return
+
+    def leave(signum: int, _frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut clean-up
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, leave)
+    try:
+        with session as opened:
+            yield opened
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def print_view(state: CliState, view: RolloutView) -> None:

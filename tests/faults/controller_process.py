@@ -5,10 +5,16 @@ Starts roll-out ``fault-<SCENARIO>`` (or resumes it when the journal already has
 runs it to its end. With ``EDGEDEPLOY_FAULT_KILL_AFTER_WRITE=N`` it SIGKILLs itself right
 after its Nth committed unit of work (each commits one journal decision): no clean-up, no
 flush, as a power cut would.
+
+``python tests/faults/controller_process.py --local FLEET.yaml [NAME@VERSION DIGEST]`` holds a
+local fleet open through the CLI's fleet session (as ``edgedeploy deploy --wait`` does), tells
+every device to run NAME@VERSION (epoch 1) when given, prints one JSON line (each device's
+pid and status) and waits until it is signalled.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -50,7 +56,31 @@ SCENARIOS = {"good": ScriptedHealth(inferences=5_000),
              "bad": ScriptedHealth(inferences=5_000, errors=200)}
 
 
+def hold_local_fleet(fleet_file: Path, release: list[str]) -> None:
+    from edgedeploy.domain.rollout import DesiredState
+    from edgedeploy.entrypoints.cli.rollout import fleet_controls
+
+    home = fleet_file.parent / "controller"
+    container = bootstrap(Settings(home=str(home), database_url=f"sqlite:///{home}/journal.db",
+                                   log_level="error"))
+    with fleet_controls(container, str(fleet_file)) as session:
+        target = session.fleet.target  # type: ignore[union-attr]
+        devices = [d.device_id for d in target.devices()]
+        if release:
+            result = target.apply([DesiredState(d, ModelRef.parse(release[0]), release[1], 1)
+                                   for d in devices])
+            assert not result.unreachable, result
+        print(json.dumps({"pids": {d: target.pid(d) for d in devices},
+                          "adopted": target.adopted(),
+                          "status": {d: target.status(d) for d in devices}}), flush=True)
+        while True:
+            session.pace(0.2)
+
+
 def main() -> None:
+    if sys.argv[1] == "--local":
+        hold_local_fleet(Path(sys.argv[2]), sys.argv[3:])
+        return
     url, state_file, scenario = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
     kill_after = int(os.environ.get("EDGEDEPLOY_FAULT_KILL_AFTER_WRITE", "0"))
 

@@ -27,7 +27,8 @@ def write_everything(work) -> None:
                                  {}))
     work.drift.add_verdict(verdict(0, DriftSeverity.CRITICAL), {"adwin": {"width": 3.0}})
     rollout = new_rollout("r1", "fleet", NEW, "sha256:" + "b" * 64, OLD, "sha256:" + "a" * 64,
-                          RolloutPlan.for_asil(ASIL.QM), [DeviceInfo("d0"), DeviceInfo("d1")], 1, NOW)
+                          RolloutPlan.for_asil(ASIL.QM), [DeviceInfo("d0"), DeviceInfo("d1")],
+                          1, NOW)
     work.rollouts.create(rollout, next_entry(None, NOW, str(NEW), "create", "pending",
                                              "alice", {}))
 
