@@ -63,20 +63,16 @@ def next_entry(previous: AuditEntry | None, recorded_at: datetime, subject: str,
 def verify_chain(entries: Iterable[AuditEntry]) -> int:
     """Check every link of the chain; return the number of entries.
 
+    The walk is :func:`first_chain_problem`'s, without checkpoints.
+
     Raises:
         AuditChainBroken: naming the first entry that does not verify.
     """
-    previous_hash, expected = GENESIS, 1
-    for entry in entries:
-        if entry.sequence != expected:
-            raise AuditChainBroken(f"audit entry {expected} is missing (found {entry.sequence})")
-        recomputed = entry_hash(entry.sequence, entry.recorded_at, entry.subject, entry.action,
-                                entry.outcome, entry.actor, entry.details, previous_hash)
-        if entry.previous_hash != previous_hash or entry.entry_hash != recomputed:
-            raise AuditChainBroken(f"audit entry {entry.sequence} does not verify: it was "
-                                   "altered or an earlier entry was")
-        previous_hash, expected = entry.entry_hash, expected + 1
-    return expected - 1
+    listed = list(entries)
+    problem = first_chain_problem(AUDIT_CHAIN, listed, ())
+    if problem is not None:
+        raise AuditChainBroken(f"audit entry {problem.sequence} {problem.problem}")
+    return len(listed)
 
 
 AUDIT_CHAIN = "audit"
@@ -148,15 +144,14 @@ def first_chain_problem(chain: str, entries: Iterable[AuditEntry],
     for entry in entries:
         if entry.sequence != expected:
             problems.append(ChainProblem(
-                chain, expected, f"entry {expected} is missing (the next stored is "
-                                 f"{entry.sequence})"))
+                chain, expected, f"is missing (the next stored is {entry.sequence})"))
             break
         recomputed = entry_hash(entry.sequence, entry.recorded_at, entry.subject, entry.action,
                                 entry.outcome, entry.actor, entry.details, previous_hash)
         if entry.previous_hash != previous_hash or entry.entry_hash != recomputed:
             problems.append(ChainProblem(
-                chain, entry.sequence, "does not re-hash: it was altered, or an earlier entry "
-                                       "was"))
+                chain, entry.sequence, "does not verify: it was altered, or an earlier "
+                                       "entry was"))
             break
         hashes[entry.sequence] = entry.entry_hash
         previous_hash, expected = entry.entry_hash, expected + 1
