@@ -453,13 +453,10 @@ def _interchange(name: str, **kwargs: Any) -> Any:
 
 def _reqif_reader(interchange: InterchangeSettings) -> Any:
     """The ReqIF reader with the site's mapping file and import size limits."""
-    from edgedeploy.adapters.interchange import ImportLimits, ReqIfReader, load_mapping
+    from edgedeploy.adapters.interchange import ReqIfReader, load_mapping
 
-    limits = ImportLimits(max_member_bytes=interchange.max_member_bytes,
-                          max_attribute_bytes=interchange.max_attribute_bytes,
-                          max_import_bytes=interchange.max_import_bytes,
-                          max_objects=interchange.max_objects)
-    return ReqIfReader(mapping=load_mapping(interchange.reqif_mapping or None), limits=limits)
+    return ReqIfReader(mapping=load_mapping(interchange.reqif_mapping or None),
+                       limits=interchange.limits())
 
 
 def _local_roles(names: list[str]) -> frozenset[Role]:

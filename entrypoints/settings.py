@@ -15,12 +15,13 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import msgspec
 
 from edgedeploy.application.errors import InvalidInput
+from edgedeploy.application.ports.interchange import ImportLimits
 
 ENV_PREFIX = "EDGEDEPLOY_"
 # Variables in the same namespace that belong to the test and fault-injection harnesses or name
@@ -114,26 +115,29 @@ class IdentitySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     oidc: OidcSettings = msgspec.field(default_factory=OidcSettings)
 
 
+_LIMITS = ImportLimits()
+PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
+
+
 class InterchangeSettings(msgspec.Struct, frozen=True, kw_only=True,
                           forbid_unknown_fields=True):
     """Requirement imports: the ReqIF mapping file and size limits beyond the HTTP body's."""
 
     reqif_mapping: str = ""
     """A YAML file of attribute names and relation types added to the shipped mapping."""
-    max_member_bytes: int = 100 * 1024 * 1024
+    max_member_bytes: PositiveInt = _LIMITS.max_member_bytes
     """One ``.reqif`` inside a ``.reqifz``, unpacked."""
-    max_attribute_bytes: int = 2 * 1024 * 1024
+    max_attribute_bytes: PositiveInt = _LIMITS.max_attribute_bytes
     """One attribute value, rich text included."""
-    max_import_bytes: int = 200 * 1024 * 1024
+    max_import_bytes: PositiveInt = _LIMITS.max_import_bytes
     """One import: the file as sent plus everything it unpacks to."""
-    max_objects: int = 100_000
+    max_objects: PositiveInt = _LIMITS.max_objects
     """SPEC-OBJECTs in one import."""
 
-    def __post_init__(self) -> None:
-        for name in ("max_member_bytes", "max_attribute_bytes", "max_import_bytes",
-                     "max_objects"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"interchange.{name} must be at least 1")
+    def limits(self) -> ImportLimits:
+        """The limits the ReqIF reader applies."""
+        return ImportLimits(self.max_member_bytes, self.max_attribute_bytes,
+                            self.max_import_bytes, self.max_objects)
 
 
 class AgentSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
